@@ -1,0 +1,255 @@
+//! The command-line driver: runs a session in memory and prints what happened.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use smtp_lab::client::TlsPolicy;
+use smtp_lab::codec::{Mechanism, Secret};
+use smtp_lab::pki::{IdentityKind, Pki};
+use smtp_lab::scenario::Scenario;
+use smtp_lab::server::{Account, AuthPolicy, Role};
+
+#[derive(Parser)]
+#[command(name = "smtp-lab", version, about = "See how email is secured on the wire")]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Run one SMTP session between the simulated client and server and print it.
+    Run(RunArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ServerTls {
+    /// Offer STARTTLS.
+    Starttls,
+    /// TLS from the first byte.
+    Implicit,
+    /// No TLS at all.
+    None,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Port the client connects to; picks the usual setup (25 relay, 587/2525 submission, 465 implicit TLS).
+    #[arg(long, default_value_t = 587)]
+    port: u16,
+    /// Server role (default: from the port).
+    #[arg(long, value_enum)]
+    role: Option<RoleArg>,
+    /// Client TLS policy (default: from the port).
+    #[arg(long, value_enum)]
+    policy: Option<PolicyArg>,
+    /// How the server does TLS (default: from the port).
+    #[arg(long, value_enum)]
+    server_tls: Option<ServerTls>,
+    /// When the server accepts AUTH (default: from the role).
+    #[arg(long, value_enum)]
+    auth: Option<AuthArg>,
+    /// Server refuses mail commands until STARTTLS (530).
+    #[arg(long)]
+    require_tls: bool,
+    /// Client validates the server certificate.
+    #[arg(long, overrides_with = "no_validate")]
+    validate: bool,
+    /// Client does not enforce certificate validation.
+    #[arg(long)]
+    no_validate: bool,
+    /// Certificate the server presents.
+    #[arg(long, value_enum, default_value_t = CertArg::Valid)]
+    cert: CertArg,
+    /// Client credentials, USER:PASSWORD (the server's account is set to match unless --server-user is given).
+    #[arg(long)]
+    user: Option<String>,
+    /// The account the server knows, USER:PASSWORD.
+    #[arg(long)]
+    server_user: Option<String>,
+    /// Client does not authenticate.
+    #[arg(long)]
+    no_auth: bool,
+    #[arg(long, value_enum, default_value_t = MechArg::Plain)]
+    mechanism: MechArg,
+    /// Envelope sender.
+    #[arg(long)]
+    from: Option<String>,
+    /// Envelope recipients.
+    #[arg(long)]
+    to: Vec<String>,
+    /// File with the message (headers and body); CRLF line endings are added where missing.
+    #[arg(long)]
+    message_file: Option<std::path::PathBuf>,
+    /// Do not pipeline even if the server offers PIPELINING.
+    #[arg(long)]
+    no_pipelining: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Relay,
+    Submission,
+    Submissions,
+}
+#[derive(Clone, Copy, ValueEnum)]
+enum PolicyArg {
+    Plain,
+    Opportunistic,
+    RequireStarttls,
+    Implicit,
+}
+#[derive(Clone, Copy, ValueEnum)]
+enum AuthArg {
+    Never,
+    AfterTls,
+    Always,
+}
+#[derive(Clone, Copy, ValueEnum)]
+enum CertArg {
+    Valid,
+    SelfSigned,
+    WrongName,
+    UntrustedCa,
+    Expired,
+}
+#[derive(Clone, Copy, ValueEnum)]
+enum MechArg {
+    Plain,
+    Login,
+}
+
+fn split_user(s: &str) -> Result<(String, Secret), String> {
+    s.split_once(':').map(|(u, p)| (u.to_owned(), Secret::new(p))).ok_or_else(|| format!("expected USER:PASSWORD, got {s:?}"))
+}
+
+/// Turns the flags into a scenario, starting from the port's usual setup.
+fn scenario(a: &RunArgs) -> Result<Scenario, String> {
+    let mut s = Scenario::for_port(a.port);
+    if let Some(role) = a.role {
+        let role = match role {
+            RoleArg::Relay => Role::Relay,
+            RoleArg::Submission => Role::Submission,
+            RoleArg::Submissions => Role::Submissions,
+        };
+        let base = smtp_lab::server::ServerConfig::for_role(role);
+        s.server_implicit_tls = role == Role::Submissions;
+        s.server = base;
+    }
+    if let Some(tls) = a.server_tls {
+        s.server.starttls = matches!(tls, ServerTls::Starttls);
+        s.server_implicit_tls = matches!(tls, ServerTls::Implicit);
+    }
+    if let Some(auth) = a.auth {
+        s.server.auth = match auth {
+            AuthArg::Never => AuthPolicy::Never,
+            AuthArg::AfterTls => AuthPolicy::AfterTls,
+            AuthArg::Always => AuthPolicy::Always,
+        };
+    }
+    s.server.require_tls |= a.require_tls;
+    if let Some(p) = a.policy {
+        s.client.policy = match p {
+            PolicyArg::Plain => TlsPolicy::Plain,
+            PolicyArg::Opportunistic => TlsPolicy::Opportunistic,
+            PolicyArg::RequireStarttls => TlsPolicy::RequireStartTls,
+            PolicyArg::Implicit => TlsPolicy::Implicit,
+        };
+    }
+    if a.validate {
+        s.client.validate_certificate = true;
+    }
+    if a.no_validate {
+        s.client.validate_certificate = false;
+    }
+    s.server_identity = match a.cert {
+        CertArg::Valid => IdentityKind::Valid,
+        CertArg::SelfSigned => IdentityKind::SelfSigned,
+        CertArg::WrongName => IdentityKind::WrongName,
+        CertArg::UntrustedCa => IdentityKind::UntrustedCa,
+        CertArg::Expired => IdentityKind::Expired,
+    };
+    if let Some(user) = &a.user {
+        let (username, password) = split_user(user)?;
+        let creds = s
+            .client
+            .credentials
+            .get_or_insert_with(|| smtp_lab::scenario::Scenario::submission().client.credentials.expect("submission has credentials"));
+        creds.username = username.clone();
+        creds.password = password.clone();
+        s.server.accounts = vec![Account { username, password }];
+    }
+    if let Some(user) = &a.server_user {
+        let (username, password) = split_user(user)?;
+        s.server.accounts = vec![Account { username, password }];
+    }
+    if a.no_auth {
+        s.client.credentials = None;
+    }
+    if let Some(c) = &mut s.client.credentials {
+        c.mechanism = match a.mechanism {
+            MechArg::Plain => Mechanism::Plain,
+            MechArg::Login => Mechanism::Login,
+        };
+    }
+    if let Some(from) = &a.from {
+        s.client.from = from.clone();
+    }
+    if !a.to.is_empty() {
+        s.client.to = a.to.clone();
+    }
+    if let Some(path) = &a.message_file {
+        let raw = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        s.client.message = to_crlf(&raw);
+    }
+    s.client.pipelining &= !a.no_pipelining;
+    Ok(s)
+}
+
+/// Normalises line endings to CRLF, as a mail client does before sending.
+fn to_crlf(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 32);
+    for (i, &b) in raw.iter().enumerate() {
+        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Commands::Run(args) => {
+            let scenario = match scenario(&args) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("smtp-lab: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let pki = match Pki::generate(&scenario.client.server_name) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("smtp-lab: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let trace = scenario.run(&pki);
+            match args.format {
+                Format::Text => print!("{}", smtp_lab::transcript::render(&trace)),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&trace).expect("a trace always serialises")),
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! SMTP commands (RFC 5321 §4.1, RFC 3207, RFC 4954): types, parser, encoder.
+//!
+//! A line is framed first (see [`super::line`]); these parsers get exactly one
+//! line without its CRLF. The verb is matched first so that an unknown verb
+//! (500) and a known verb with bad arguments (501) are told apart.
+
+use std::fmt;
+
+use nom::{
+    bytes::complete::{tag, tag_no_case, take_while, take_while1},
+    character::complete::{char, space0, space1},
+    combinator::{all_consuming, opt},
+    multi::many0,
+    sequence::{delimited, preceded},
+    IResult, Parser,
+};
+use serde::{Deserialize, Serialize};
+
+/// One ESMTP parameter on MAIL or RCPT: `esmtp-keyword ["=" esmtp-value]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Param {
+    pub keyword: String,
+    pub value: Option<String>,
+}
+
+impl Param {
+    pub fn new(keyword: &str, value: Option<&str>) -> Self {
+        Param { keyword: keyword.to_ascii_uppercase(), value: value.map(str::to_owned) }
+    }
+}
+
+/// A client command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verb", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Command {
+    Helo {
+        domain: String,
+    },
+    Ehlo {
+        domain: String,
+    },
+    /// `from` is the mailbox between the angle brackets; empty is the null path `<>`.
+    Mail {
+        from: String,
+        params: Vec<Param>,
+    },
+    Rcpt {
+        to: String,
+        params: Vec<Param>,
+    },
+    Data,
+    Rset,
+    Noop {
+        arg: Option<String>,
+    },
+    Quit,
+    Vrfy {
+        arg: String,
+    },
+    Help {
+        topic: Option<String>,
+    },
+    #[serde(rename = "STARTTLS")]
+    StartTls,
+    /// `initial_response` is the base64 text as sent (`=` is an empty response).
+    Auth {
+        mechanism: String,
+        initial_response: Option<String>,
+    },
+}
+
+/// Why a command line was rejected, with the reply it earns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("command not recognized: {0:?}")]
+    Unrecognized(String),
+    #[error("syntax error in {verb}: {reason}")]
+    Syntax { verb: &'static str, reason: &'static str },
+    #[error("bad address syntax in {verb}")]
+    BadAddress { verb: &'static str },
+    #[error("command line is not valid UTF-8")]
+    NotText,
+}
+
+impl Command {
+    /// The verb as it appears on the wire.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Command::Helo { .. } => "HELO",
+            Command::Ehlo { .. } => "EHLO",
+            Command::Mail { .. } => "MAIL",
+            Command::Rcpt { .. } => "RCPT",
+            Command::Data => "DATA",
+            Command::Rset => "RSET",
+            Command::Noop { .. } => "NOOP",
+            Command::Quit => "QUIT",
+            Command::Vrfy { .. } => "VRFY",
+            Command::Help { .. } => "HELP",
+            Command::StartTls => "STARTTLS",
+            Command::Auth { .. } => "AUTH",
+        }
+    }
+
+    /// Parses one command line (without CRLF).
+    pub fn parse(line: &[u8]) -> Result<Command, CommandError> {
+        let line = std::str::from_utf8(line).map_err(|_| CommandError::NotText)?;
+        let (verb, args) = match line.find(' ') {
+            Some(i) => (&line[..i], Some(&line[i + 1..])),
+            None => (line, None),
+        };
+        let verb_upper = verb.to_ascii_uppercase();
+        let syntax = |verb, reason| CommandError::Syntax { verb, reason };
+        match (verb_upper.as_str(), args) {
+            ("DATA", None) => Ok(Command::Data),
+            ("RSET", None) => Ok(Command::Rset),
+            ("QUIT", None) => Ok(Command::Quit),
+            ("STARTTLS", None) => Ok(Command::StartTls),
+            ("DATA" | "RSET" | "QUIT" | "STARTTLS", Some(_)) => {
+                let v = static_verb(&verb_upper);
+                Err(syntax(v, "takes no arguments"))
+            }
+            ("NOOP", arg) => Ok(Command::Noop { arg: arg.map(str::to_owned) }),
+            ("HELP", topic) => Ok(Command::Help { topic: topic.map(str::to_owned) }),
+            ("VRFY", Some(arg)) if !arg.trim().is_empty() => Ok(Command::Vrfy { arg: arg.to_owned() }),
+            ("VRFY", _) => Err(syntax("VRFY", "needs an argument")),
+            ("HELO" | "EHLO", Some(arg)) => {
+                let v = static_verb(&verb_upper);
+                let (_, domain) = all_consuming(domain).parse(arg).map_err(|_| syntax(v, "expected a domain or address literal"))?;
+                let domain = domain.to_owned();
+                Ok(if v == "HELO" { Command::Helo { domain } } else { Command::Ehlo { domain } })
+            }
+            ("HELO" | "EHLO", None) => Err(syntax(static_verb(&verb_upper), "needs a hostname")),
+            ("MAIL", Some(arg)) => {
+                let (from, params) = path_and_params("FROM:", arg).map_err(|_| syntax("MAIL", "expected FROM:<address>"))?;
+                if !from.is_empty() && !is_mailbox(&from) {
+                    return Err(CommandError::BadAddress { verb: "MAIL" });
+                }
+                Ok(Command::Mail { from, params })
+            }
+            ("RCPT", Some(arg)) => {
+                let (to, params) = path_and_params("TO:", arg).map_err(|_| syntax("RCPT", "expected TO:<address>"))?;
+                if !is_mailbox(&to) && !to.eq_ignore_ascii_case("postmaster") {
+                    return Err(CommandError::BadAddress { verb: "RCPT" });
+                }
+                Ok(Command::Rcpt { to, params })
+            }
+            ("MAIL", None) => Err(syntax("MAIL", "expected FROM:<address>")),
+            ("RCPT", None) => Err(syntax("RCPT", "expected TO:<address>")),
+            ("AUTH", Some(arg)) => {
+                let (_, (mech, ir)) = all_consuming((mechanism, opt(preceded(char(' '), sasl_response))))
+                    .parse(arg)
+                    .map_err(|_| syntax("AUTH", "expected a mechanism and optional base64"))?;
+                Ok(Command::Auth { mechanism: mech.to_ascii_uppercase(), initial_response: ir.map(str::to_owned) })
+            }
+            ("AUTH", None) => Err(syntax("AUTH", "needs a mechanism")),
+            _ => Err(CommandError::Unrecognized(truncate(verb, 32))),
+        }
+    }
+
+    /// The command as wire bytes, CRLF included.
+    pub fn to_line(&self) -> Vec<u8> {
+        format!("{self}\r\n").into_bytes()
+    }
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let params = |f: &mut fmt::Formatter<'_>, ps: &[Param]| {
+            for p in ps {
+                match &p.value {
+                    Some(v) => write!(f, " {}={}", p.keyword, v)?,
+                    None => write!(f, " {}", p.keyword)?,
+                }
+            }
+            Ok(())
+        };
+        match self {
+            Command::Helo { domain } => write!(f, "HELO {domain}"),
+            Command::Ehlo { domain } => write!(f, "EHLO {domain}"),
+            Command::Mail { from, params: ps } => {
+                write!(f, "MAIL FROM:<{from}>")?;
+                params(f, ps)
+            }
+            Command::Rcpt { to, params: ps } => {
+                write!(f, "RCPT TO:<{to}>")?;
+                params(f, ps)
+            }
+            Command::Noop { arg: Some(a) } => write!(f, "NOOP {a}"),
+            Command::Help { topic: Some(t) } => write!(f, "HELP {t}"),
+            Command::Vrfy { arg } => write!(f, "VRFY {arg}"),
+            Command::Auth { mechanism, initial_response } => match initial_response {
+                Some(ir) => write!(f, "AUTH {mechanism} {ir}"),
+                None => write!(f, "AUTH {mechanism}"),
+            },
+            other => f.write_str(other.verb()),
+        }
+    }
+}
+
+/// A line sent in answer to a 334 challenge during AUTH (RFC 4954 §4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthLine {
+    /// base64 text as sent.
+    Response(String),
+    /// `*`: the client gives up.
+    Cancel,
+}
+
+impl AuthLine {
+    pub fn parse(line: &[u8]) -> Result<AuthLine, CommandError> {
+        let bad = CommandError::Syntax { verb: "AUTH", reason: "response is not base64" };
+        let text = std::str::from_utf8(line).map_err(|_| bad.clone())?;
+        if text == "*" {
+            return Ok(AuthLine::Cancel);
+        }
+        all_consuming(sasl_response).parse(text).map(|(_, r)| AuthLine::Response(r.to_owned())).map_err(|_| bad)
+    }
+}
+
+fn static_verb(upper: &str) -> &'static str {
+    ["DATA", "RSET", "QUIT", "STARTTLS", "HELO", "EHLO"].into_iter().find(|v| *v == upper).unwrap_or("?")
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// `Domain / address-literal`, loosely: printable ASCII without spaces or brackets
+/// inside, or a bracketed literal.
+fn domain(i: &str) -> IResult<&str, &str> {
+    let literal = nom::combinator::recognize(delimited(char('['), take_while1(|c: char| c != ']' && c.is_ascii_graphic()), char(']')));
+    let name = take_while1(|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+    nom::branch::alt((literal, name)).parse(i)
+}
+
+/// `Path = "<" [ A-d-l ":" ] Mailbox ">"` or `"<>"`; the source route is dropped.
+fn path(i: &str) -> IResult<&str, String> {
+    let (i, inner) = delimited(char('<'), take_while(|c: char| c != '<' && c != '>' && !c.is_control()), char('>')).parse(i)?;
+    let mailbox = match inner.rfind(':') {
+        Some(p) if inner.starts_with('@') => &inner[p + 1..],
+        _ => inner,
+    };
+    Ok((i, mailbox.to_owned()))
+}
+
+/// `esmtp-param = esmtp-keyword ["=" esmtp-value]`.
+fn param(i: &str) -> IResult<&str, Param> {
+    let keyword = take_while1(|c: char| c.is_ascii_alphanumeric() || c == '-');
+    let value = take_while1(|c: char| c.is_ascii_graphic() && c != '=');
+    let (i, (k, v)) = (keyword, opt(preceded(char('='), value))).parse(i)?;
+    Ok((i, Param::new(k, v)))
+}
+
+/// `"FROM:" Reverse-path *(SP esmtp-param)`, tolerating a space after the colon.
+fn path_and_params(prefix: &'static str, i: &str) -> Result<(String, Vec<Param>), ()> {
+    all_consuming((preceded((tag_no_case(prefix), space0), path), many0(preceded(space1, param)), space0))
+        .parse(i)
+        .map(|(_, (p, ps, _))| (p, ps))
+        .map_err(|_| ())
+}
+
+/// `sasl-mech = 1*20(UPPER-ALPHA / DIGIT / "-" / "_")`, case-insensitive here.
+fn mechanism(i: &str) -> IResult<&str, &str> {
+    let (rest, m) = take_while1(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_').parse(i)?;
+    if m.len() > 20 {
+        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::TooLarge)));
+    }
+    Ok((rest, m))
+}
+
+/// base64 text, or `=` for an empty initial response.
+fn sasl_response(i: &str) -> IResult<&str, &str> {
+    nom::branch::alt((
+        tag("="),
+        nom::combinator::recognize((
+            take_while1(|c: char| c.is_ascii_alphanumeric() || c == '+' || c == '/'),
+            take_while(|c: char| c == '='),
+        )),
+    ))
+    .parse(i)
+}
+
+/// `Mailbox = Local-part "@" ( Domain / address-literal )`, checked loosely.
+pub fn is_mailbox(s: &str) -> bool {
+    match s.rsplit_once('@') {
+        Some((local, dom)) => {
+            let local_ok = !local.is_empty() && (local.starts_with('"') || !local.contains(' '));
+            local_ok && all_consuming(domain).parse(dom).is_ok()
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_answers() {
+        let cases: &[(&str, Command)] = &[
+            ("EHLO client.example", Command::Ehlo { domain: "client.example".into() }),
+            ("helo [192.0.2.1]", Command::Helo { domain: "[192.0.2.1]".into() }),
+            ("MAIL FROM:<>", Command::Mail { from: "".into(), params: vec![] }),
+            (
+                "mail from: <a@b.test> SIZE=1000 BODY=8BITMIME",
+                Command::Mail {
+                    from: "a@b.test".into(),
+                    params: vec![Param::new("SIZE", Some("1000")), Param::new("BODY", Some("8BITMIME"))],
+                },
+            ),
+            ("RCPT TO:<@relay.test:bob@c.test>", Command::Rcpt { to: "bob@c.test".into(), params: vec![] }),
+            ("RCPT TO:<Postmaster>", Command::Rcpt { to: "Postmaster".into(), params: vec![] }),
+            ("DATA", Command::Data),
+            ("StartTLS", Command::StartTls),
+            ("NOOP hello", Command::Noop { arg: Some("hello".into()) }),
+            (
+                "AUTH plain AGFsaWNlAHNlY3JldA==",
+                Command::Auth { mechanism: "PLAIN".into(), initial_response: Some("AGFsaWNlAHNlY3JldA==".into()) },
+            ),
+            ("AUTH LOGIN", Command::Auth { mechanism: "LOGIN".into(), initial_response: None }),
+            ("AUTH PLAIN =", Command::Auth { mechanism: "PLAIN".into(), initial_response: Some("=".into()) }),
+        ];
+        for (line, want) in cases {
+            assert_eq!(&Command::parse(line.as_bytes()).unwrap(), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn errors_distinguish_unknown_from_bad_arguments() {
+        assert!(matches!(Command::parse(b"FOO bar"), Err(CommandError::Unrecognized(_))));
+        assert!(matches!(Command::parse(b"DATA now"), Err(CommandError::Syntax { verb: "DATA", .. })));
+        assert!(matches!(Command::parse(b"MAIL FROM:a@b"), Err(CommandError::Syntax { verb: "MAIL", .. })));
+        assert!(matches!(Command::parse(b"RCPT TO:<nobody>"), Err(CommandError::BadAddress { verb: "RCPT" })));
+        assert!(matches!(Command::parse(b"AUTH PLAIN !!"), Err(CommandError::Syntax { verb: "AUTH", .. })));
+        assert!(matches!(Command::parse(b"EHLO"), Err(CommandError::Syntax { verb: "EHLO", .. })));
+        assert!(matches!(Command::parse(&[0x16, 0x03, 0x01, 0xff]), Err(CommandError::NotText)));
+    }
+
+    #[test]
+    fn encode_then_parse_round_trips() {
+        for line in ["MAIL FROM:<a@b.test> SIZE=10", "RCPT TO:<c@d.test>", "AUTH LOGIN dXNlcg==", "QUIT", "EHLO x.test"] {
+            let cmd = Command::parse(line.as_bytes()).unwrap();
+            assert_eq!(cmd.to_line(), format!("{line}\r\n").into_bytes());
+        }
+    }
+
+    #[test]
+    fn auth_lines() {
+        assert_eq!(AuthLine::parse(b"*"), Ok(AuthLine::Cancel));
+        assert_eq!(AuthLine::parse(b"dXNlcg=="), Ok(AuthLine::Response("dXNlcg==".into())));
+        assert!(AuthLine::parse(b"not base64!").is_err());
+    }
+}

@@ -1,0 +1,282 @@
+//! SMTP replies (RFC 5321 §4.2) with enhanced status codes (RFC 3463).
+//!
+//! `Reply-line = *( Reply-code "-" [ textstring ] CRLF ) Reply-code [ SP textstring ] CRLF`
+
+use std::fmt;
+
+use nom::{
+    character::complete::{char, one_of, satisfy},
+    combinator::{opt, rest},
+    IResult, Parser,
+};
+use serde::{Deserialize, Serialize};
+
+use super::limits;
+use super::line::{LineError, LineReader};
+
+/// An enhanced mail system status code, `class.subject.detail` (RFC 3463 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnhancedCode {
+    pub class: u8,
+    pub subject: u16,
+    pub detail: u16,
+}
+
+impl EnhancedCode {
+    pub const fn new(class: u8, subject: u16, detail: u16) -> Self {
+        EnhancedCode { class, subject, detail }
+    }
+
+    /// Parses `class "." subject "." detail` at the start of `text`, followed by SP or the end.
+    fn parse_prefix(text: &str) -> Option<(EnhancedCode, &str)> {
+        fn num(i: &str) -> IResult<&str, u16> {
+            let (r, d) = nom::bytes::complete::take_while_m_n(1, 3, |c: char| c.is_ascii_digit()).parse(i)?;
+            Ok((r, d.parse().unwrap_or(0)))
+        }
+        let (r, (class, _, subject, _, detail)) = (one_of("245"), char('.'), num, char('.'), num).parse(text).ok()?;
+        let r = match r.strip_prefix(' ') {
+            Some(r) => r,
+            None if r.is_empty() => r,
+            None => return None,
+        };
+        Some((EnhancedCode::new(class as u8 - b'0', subject, detail), r))
+    }
+}
+
+impl fmt::Display for EnhancedCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+/// A complete (possibly multi-line) reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub code: u16,
+    /// Present when every line starts with the same enhanced code of the reply's class.
+    pub enhanced: Option<EnhancedCode>,
+    /// The text of each line, without code or enhanced code.
+    pub lines: Vec<String>,
+}
+
+/// Why bytes from a server could not be read as a reply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplyError {
+    #[error("malformed reply line: {0:?}")]
+    Malformed(String),
+    #[error("reply lines disagree on the code ({0} then {1})")]
+    InconsistentCode(u16, u16),
+    #[error("reply has more than {0} lines")]
+    TooManyLines(usize),
+    #[error(transparent)]
+    Line(#[from] LineError),
+}
+
+impl Reply {
+    pub fn new(code: u16, enhanced: Option<EnhancedCode>, text: impl Into<String>) -> Self {
+        Reply { code, enhanced, lines: vec![text.into()] }
+    }
+
+    pub fn multi(code: u16, enhanced: Option<EnhancedCode>, lines: Vec<String>) -> Self {
+        Reply { code, enhanced, lines }
+    }
+
+    /// 2xx.
+    pub fn is_positive(&self) -> bool {
+        (200..300).contains(&self.code)
+    }
+    /// 3xx: the server waits for more (DATA body, AUTH response).
+    pub fn is_intermediate(&self) -> bool {
+        (300..400).contains(&self.code)
+    }
+    /// 4xx: try again later.
+    pub fn is_transient(&self) -> bool {
+        (400..500).contains(&self.code)
+    }
+    /// 5xx.
+    pub fn is_permanent(&self) -> bool {
+        self.code >= 500
+    }
+
+    /// All lines joined with a space, for messages and logs.
+    pub fn text(&self) -> String {
+        self.lines.join(" ")
+    }
+
+    /// Wire form, CRLF included.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let n = self.lines.len().max(1);
+        for i in 0..n {
+            let sep = if i + 1 == n { ' ' } else { '-' };
+            let text = self.lines.get(i).map(String::as_str).unwrap_or("");
+            // An empty text still gets its separator: "334 " is what clients expect.
+            let line = match (self.enhanced, text.is_empty()) {
+                (Some(e), true) => format!("{}{sep}{e}\r\n", self.code),
+                (Some(e), false) => format!("{}{sep}{e} {text}\r\n", self.code),
+                (None, _) => format!("{}{sep}{text}\r\n", self.code),
+            };
+            out.extend_from_slice(line.as_bytes());
+        }
+        out
+    }
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes = self.to_bytes();
+        f.write_str(String::from_utf8_lossy(&bytes).trim_end())
+    }
+}
+
+/// One parsed reply line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyLine<'a> {
+    pub code: u16,
+    pub last: bool,
+    pub text: &'a str,
+}
+
+/// `Reply-code [ ("-" / SP) textstring ]`, where `Reply-code = %x32-35 %x30-35 %x30-39`.
+pub fn reply_line(line: &str) -> IResult<&str, ReplyLine<'_>> {
+    let digit = |lo: char, hi: char| satisfy(move |c| (lo..=hi).contains(&c));
+    let (i, (a, b, c)) = (digit('2', '5'), digit('0', '5'), digit('0', '9')).parse(line)?;
+    let code = (a as u16 - 48) * 100 + (b as u16 - 48) * 10 + (c as u16 - 48);
+    let (i, sep) = opt(one_of("- ")).parse(i)?;
+    let (i, text) = match sep {
+        Some(_) => rest.parse(i)?,
+        None => nom::combinator::eof.parse(i)?,
+    };
+    Ok((i, ReplyLine { code, last: sep != Some('-'), text }))
+}
+
+/// Assembles replies from a byte stream, one line at a time, within fixed bounds.
+#[derive(Debug, Clone)]
+pub struct ReplyReader {
+    lines: LineReader,
+    pending: Vec<(u16, String)>,
+}
+
+impl Default for ReplyReader {
+    fn default() -> Self {
+        ReplyReader { lines: LineReader::new(limits::REPLY_LINE), pending: Vec::new() }
+    }
+}
+
+impl ReplyReader {
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.lines.push(bytes);
+    }
+
+    /// The next complete reply, or `None` until more bytes arrive.
+    pub fn next_reply(&mut self) -> Option<Result<Reply, ReplyError>> {
+        loop {
+            let line = match self.lines.next_line()? {
+                Ok(l) => l,
+                Err(e) => {
+                    self.pending.clear();
+                    return Some(Err(e.into()));
+                }
+            };
+            let text = String::from_utf8_lossy(&line);
+            let parsed = match reply_line(&text) {
+                Ok((_, l)) => l,
+                Err(_) => {
+                    self.pending.clear();
+                    return Some(Err(ReplyError::Malformed(text.chars().take(64).collect())));
+                }
+            };
+            if let Some(&(first, _)) = self.pending.first() {
+                if first != parsed.code {
+                    self.pending.clear();
+                    return Some(Err(ReplyError::InconsistentCode(first, parsed.code)));
+                }
+            }
+            if self.pending.len() >= limits::REPLY_MAX_LINES {
+                self.pending.clear();
+                return Some(Err(ReplyError::TooManyLines(limits::REPLY_MAX_LINES)));
+            }
+            self.pending.push((parsed.code, parsed.text.to_owned()));
+            if parsed.last {
+                let lines = std::mem::take(&mut self.pending);
+                return Some(Ok(assemble(lines)));
+            }
+        }
+    }
+
+    /// Bytes received but not yet part of a reply (see [`LineReader::take_buffered`]).
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        self.pending.clear();
+        self.lines.take_buffered()
+    }
+
+    pub fn buffered_len(&self) -> usize {
+        self.lines.buffered_len()
+    }
+}
+
+fn assemble(lines: Vec<(u16, String)>) -> Reply {
+    let code = lines[0].0;
+    let class = (code / 100) as u8;
+    let first = EnhancedCode::parse_prefix(&lines[0].1).map(|(e, _)| e).filter(|e| e.class == class);
+    let all_share = first.is_some() && lines.iter().all(|(_, t)| EnhancedCode::parse_prefix(t).map(|(e, _)| e) == first);
+    let texts = lines
+        .into_iter()
+        .map(|(_, t)| match (all_share, EnhancedCode::parse_prefix(&t)) {
+            (true, Some((_, rest))) => rest.to_owned(),
+            _ => t,
+        })
+        .collect();
+    Reply { code, enhanced: if all_share { first } else { None }, lines: texts }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(bytes: &[u8]) -> Vec<Result<Reply, ReplyError>> {
+        let mut r = ReplyReader::default();
+        r.push(bytes);
+        std::iter::from_fn(|| r.next_reply()).collect()
+    }
+
+    #[test]
+    fn single_and_multi_line() {
+        let got =
+            read_all(b"220 mail.example.test ESMTP\r\n250-mail.example.test\r\n250-PIPELINING\r\n250 SIZE 1000\r\n250 2.1.0 Ok\r\n354\r\n");
+        assert_eq!(got.len(), 4);
+        let greet = got[0].as_ref().unwrap();
+        assert_eq!((greet.code, greet.lines.clone()), (220, vec!["mail.example.test ESMTP".to_owned()]));
+        let ehlo = got[1].as_ref().unwrap();
+        assert_eq!(ehlo.lines, ["mail.example.test", "PIPELINING", "SIZE 1000"]);
+        let ok = got[2].as_ref().unwrap();
+        assert_eq!((ok.enhanced, ok.text()), (Some(EnhancedCode::new(2, 1, 0)), "Ok".to_owned()));
+        assert_eq!(got[3].as_ref().unwrap().lines, [""]);
+    }
+
+    #[test]
+    fn enhanced_code_only_if_class_matches() {
+        let got = read_all(b"250 5.1.0 odd\r\n");
+        let r = got[0].as_ref().unwrap();
+        assert_eq!((r.enhanced, r.text()), (None, "5.1.0 odd".to_owned()));
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(read_all(b"2x0 nope\r\n")[0], Err(ReplyError::Malformed(_))));
+        assert!(matches!(read_all(b"250-a\r\n251 b\r\n")[0], Err(ReplyError::InconsistentCode(250, 251))));
+        assert!(matches!(read_all(b"\x16\x03\x03\x00\x02\r\n")[0], Err(ReplyError::Malformed(_))));
+        let many = b"250-x\r\n".repeat(200);
+        assert!(matches!(read_all(&many)[0], Err(ReplyError::TooManyLines(_))));
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let r = Reply::multi(250, None, vec!["mail.example.test".into(), "STARTTLS".into(), "AUTH PLAIN LOGIN".into()]);
+        assert_eq!(r.to_bytes(), b"250-mail.example.test\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n");
+        assert_eq!(read_all(&r.to_bytes())[0].as_ref().unwrap(), &r);
+        let e = Reply::new(535, Some(EnhancedCode::new(5, 7, 8)), "Authentication credentials invalid");
+        assert_eq!(e.to_bytes(), b"535 5.7.8 Authentication credentials invalid\r\n");
+        assert_eq!(read_all(&e.to_bytes())[0].as_ref().unwrap(), &e);
+    }
+}

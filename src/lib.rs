@@ -1,0 +1,25 @@
+//! smtp-lab: sans-IO SMTP client and server state machines with real TLS.
+//!
+//! Layers, each depending only on the ones above it:
+//!
+//! - [`codec`]: SMTP syntax (commands, replies, EHLO keywords, DATA, SASL), no state.
+//! - [`pki`], [`tls`]: certificates made in memory; rustls driven without I/O.
+//! - [`machine`], [`client`], [`server`]: the SMTP state machines.
+//! - [`session`]: a machine plus TLS; owns the STARTTLS switch.
+//! - [`wire`], [`trace`]: runs two endpoints against each other and records everything.
+//! - [`scenario`]: named settings to a finished trace; [`transcript`] renders it.
+//!
+//! Nothing here reads a clock, touches a socket or keeps global state; time and
+//! bytes are arguments. No input from the peer can cause a panic: a panic is a bug.
+
+pub mod client;
+pub mod codec;
+pub mod machine;
+pub mod pki;
+pub mod scenario;
+pub mod server;
+pub mod session;
+pub mod tls;
+pub mod trace;
+pub mod transcript;
+pub mod wire;

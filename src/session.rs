@@ -1,0 +1,347 @@
+//! One end of a connection: an SMTP machine plus, when in use, a TLS stream.
+//!
+//! This layer owns the protocol switch. When the machine asks for TLS, the
+//! bytes it had buffered but not read are taken away from it: a correct
+//! endpoint discards them (RFC 3207 §4.2; the CVE-2011-0411 fix), a vulnerable
+//! one carries them into the TLS session. Either way the trace says so.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::machine::{Machine, Output};
+use crate::pki::{IdentityKind, Pki};
+use crate::tls::{ClientTls, SimClock, TlsError, TlsInfo, TlsStream, SIM_EPOCH_UNIX};
+use crate::trace::Bytes;
+
+/// An event from the session layer, or from the machine inside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SessionEvent<E> {
+    TlsHandshakeStarted {
+        implicit: bool,
+    },
+    TlsEstablished {
+        info: TlsInfo,
+    },
+    TlsFailed {
+        error: TlsError,
+    },
+    /// Bytes that arrived before the TLS upgrade and were thrown away.
+    DiscardedAtUpgrade {
+        bytes: Bytes,
+    },
+    /// Bytes that arrived before the TLS upgrade and will be read as if they came through TLS.
+    KeptAcrossUpgrade {
+        bytes: Bytes,
+    },
+    #[serde(untagged)]
+    Smtp(E),
+}
+
+/// Which side of TLS this endpoint plays, and with what.
+#[derive(Debug, Clone)]
+pub enum TlsSide {
+    Client(ClientTls),
+    Server { pki: Arc<Pki>, identity: IdentityKind },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionOptions {
+    /// TLS from the first byte (port 465).
+    pub implicit_tls: bool,
+    /// Read bytes buffered before STARTTLS as if they came through TLS (the bug).
+    pub keep_buffer_across_tls: bool,
+    pub handshake_timeout: Duration,
+    /// Unix time at which the session starts, for certificate checks.
+    pub epoch_unix: u64,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            implicit_tls: false,
+            keep_buffer_across_tls: false,
+            handshake_timeout: Duration::from_secs(300),
+            epoch_unix: SIM_EPOCH_UNIX,
+        }
+    }
+}
+
+/// Bytes for the wire, with what the sender meant by them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    pub bytes: Vec<u8>,
+    /// The SMTP text inside (equal to `bytes` when not encrypted).
+    pub plaintext: Vec<u8>,
+    pub tls: bool,
+    /// TCP FIN: nothing more will come from this side.
+    pub fin: bool,
+}
+
+enum Tls {
+    Off,
+    On(Box<TlsStream>),
+}
+
+/// A machine and its transport. Feed it wire bytes, poll wire bytes out.
+pub struct Endpoint<M: Machine> {
+    machine: M,
+    side: TlsSide,
+    clock: SimClock,
+    options: SessionOptions,
+    tls: Tls,
+    started: bool,
+    handshake_deadline: Option<Duration>,
+    carry: Option<Vec<u8>>,
+    wire_out: Vec<u8>,
+    /// SMTP bytes written since the last flush (for the trace).
+    plain_out: Vec<u8>,
+    /// SMTP bytes to encrypt at the next flush: one write, as a real client makes.
+    to_encrypt: Vec<u8>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<SessionEvent<M::Event>>,
+    fin_sent: bool,
+}
+
+impl<M: Machine> Endpoint<M> {
+    pub fn new(machine: M, side: TlsSide, options: SessionOptions) -> Self {
+        let clock = SimClock::new(options.epoch_unix);
+        Endpoint {
+            machine,
+            side,
+            clock,
+            options,
+            tls: Tls::Off,
+            started: false,
+            handshake_deadline: None,
+            carry: None,
+            wire_out: Vec::new(),
+            plain_out: Vec::new(),
+            to_encrypt: Vec::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            fin_sent: false,
+        }
+    }
+
+    pub fn machine(&self) -> &M {
+        &self.machine
+    }
+
+    /// The TCP connection is up.
+    pub fn open(&mut self, now: Duration) {
+        self.tick(now);
+        if self.options.implicit_tls {
+            self.start_tls(now);
+        } else {
+            self.started = true;
+            self.machine.connected(now);
+        }
+        self.drive(now);
+    }
+
+    /// Bytes from the peer. Returns the plaintext they carried, if any.
+    pub fn handle_wire(&mut self, bytes: &[u8], now: Duration) -> Vec<u8> {
+        self.tick(now);
+        if self.fin_sent {
+            return Vec::new();
+        }
+        let plain = match &mut self.tls {
+            Tls::Off => {
+                self.machine.handle_input(bytes, now);
+                bytes.to_vec()
+            }
+            Tls::On(stream) => {
+                let was_handshaking = stream.is_handshaking();
+                match stream.receive(bytes) {
+                    Ok(plain) => {
+                        if was_handshaking && !stream.is_handshaking() {
+                            self.established(now);
+                        }
+                        if !plain.is_empty() {
+                            self.machine.handle_input(&plain, now);
+                        }
+                        plain
+                    }
+                    Err(e) => {
+                        let error = explain(e, bytes);
+                        self.machine.tls_failed(&error.message, now);
+                        self.events.push_back(SessionEvent::TlsFailed { error });
+                        Vec::new()
+                    }
+                }
+            }
+        };
+        self.drive(now);
+        plain
+    }
+
+    /// The peer closed its side.
+    pub fn handle_fin(&mut self, now: Duration) {
+        self.tick(now);
+        self.machine.peer_closed(now);
+        self.drive(now);
+    }
+
+    pub fn handle_timeout(&mut self, now: Duration) {
+        self.tick(now);
+        if self.handshake_deadline.is_some_and(|d| now >= d) {
+            self.handshake_deadline = None;
+            let error = TlsError { message: "TLS handshake timed out".into() };
+            self.machine.tls_failed(&error.message, now);
+            self.events.push_back(SessionEvent::TlsFailed { error });
+        } else {
+            self.machine.handle_timeout(now);
+        }
+        self.drive(now);
+    }
+
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        if self.fin_sent {
+            return None;
+        }
+        match (self.machine.poll_timeout(), self.handshake_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<SessionEvent<M::Event>> {
+        self.events.pop_front()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.fin_sent
+    }
+
+    pub fn state_name(&self) -> String {
+        self.machine.state_name()
+    }
+
+    fn tick(&self, now: Duration) {
+        self.clock.set(self.options.epoch_unix + now.as_secs());
+    }
+
+    fn start_tls(&mut self, now: Duration) {
+        let stream = match &self.side {
+            TlsSide::Client(settings) => TlsStream::client(settings, &self.clock),
+            TlsSide::Server { pki, identity } => TlsStream::server(pki, *identity, &self.clock),
+        };
+        match stream {
+            Ok(s) => {
+                self.tls = Tls::On(Box::new(s));
+                self.handshake_deadline = Some(now + self.options.handshake_timeout);
+                self.events.push_back(SessionEvent::TlsHandshakeStarted { implicit: !self.started });
+            }
+            Err(error) => {
+                self.machine.tls_failed(&error.message, now);
+                self.events.push_back(SessionEvent::TlsFailed { error });
+            }
+        }
+    }
+
+    fn established(&mut self, now: Duration) {
+        let Tls::On(stream) = &self.tls else { return };
+        let Some(info) = stream.info() else { return };
+        self.handshake_deadline = None;
+        self.events.push_back(SessionEvent::TlsEstablished { info: info.clone() });
+        self.machine.tls_started(&info, now);
+        if !self.started {
+            self.started = true;
+            self.machine.connected(now);
+        }
+        if let Some(carry) = self.carry.take() {
+            self.machine.handle_input(&carry, now);
+        }
+    }
+
+    /// Moves the machine's output onto the wire.
+    fn drive(&mut self, now: Duration) {
+        while let Some(out) = self.machine.poll_output() {
+            match out {
+                Output::Send(bytes) => {
+                    if matches!(self.tls, Tls::On(_)) {
+                        self.to_encrypt.extend_from_slice(&bytes);
+                    } else {
+                        self.wire_out.extend_from_slice(&bytes);
+                    }
+                    self.plain_out.extend_from_slice(&bytes);
+                }
+                Output::Event(e) => self.events.push_back(SessionEvent::Smtp(e)),
+                Output::StartTls => {
+                    self.flush();
+                    let leftover = self.machine.take_buffered_input();
+                    if !leftover.is_empty() {
+                        if self.options.keep_buffer_across_tls {
+                            self.events.push_back(SessionEvent::KeptAcrossUpgrade { bytes: Bytes(leftover.clone()) });
+                            self.carry = Some(leftover);
+                        } else {
+                            self.events.push_back(SessionEvent::DiscardedAtUpgrade { bytes: Bytes(leftover) });
+                        }
+                    }
+                    self.start_tls(now);
+                }
+                Output::Close => {
+                    match &mut self.tls {
+                        Tls::On(stream) if !stream.is_handshaking() => stream.close(),
+                        _ => {}
+                    }
+                    self.flush();
+                    if !self.fin_sent {
+                        self.fin_sent = true;
+                        self.handshake_deadline = None;
+                        self.transmits.push_back(Transmit { bytes: vec![], plaintext: vec![], tls: false, fin: true });
+                    }
+                    return;
+                }
+            }
+        }
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        let tls = matches!(self.tls, Tls::On(_));
+        if let Tls::On(stream) = &mut self.tls {
+            if !self.to_encrypt.is_empty() {
+                stream.send(&std::mem::take(&mut self.to_encrypt));
+            }
+            let records = stream.take_outgoing();
+            self.wire_out.extend_from_slice(&records);
+        }
+        if self.fin_sent || (self.wire_out.is_empty() && self.plain_out.is_empty()) {
+            return;
+        }
+        if self.wire_out.is_empty() {
+            return; // plaintext waiting for the handshake to finish
+        }
+        self.transmits.push_back(Transmit {
+            bytes: std::mem::take(&mut self.wire_out),
+            plaintext: std::mem::take(&mut self.plain_out),
+            tls,
+            fin: false,
+        });
+    }
+}
+
+/// Adds the likely cause to a TLS error when the peer spoke cleartext SMTP.
+fn explain(e: TlsError, received: &[u8]) -> TlsError {
+    let looks_like_smtp =
+        received.len() >= 4 && received[..3].iter().all(u8::is_ascii_digit) || received.iter().take(4).all(u8::is_ascii_alphabetic);
+    if !looks_like_smtp {
+        return e;
+    }
+    let line: String = String::from_utf8_lossy(received).lines().next().unwrap_or("").chars().take(60).collect();
+    TlsError {
+        message: format!(
+            "{}: the peer sent cleartext SMTP ({line:?}) where a TLS record was expected; it speaks plain SMTP/STARTTLS on this port, not implicit TLS",
+            e.message
+        ),
+    }
+}

@@ -1,0 +1,351 @@
+//! rustls driven sans-IO: ciphertext in, plaintext out, and the reverse.
+//!
+//! The same code runs natively and in the browser. Time comes from a
+//! [`SimClock`] the caller advances, never from the system clock. The client's
+//! certificate check always runs; whether its verdict is enforced is a policy,
+//! and the verdict is recorded either way so "not validated" is an observable
+//! fact, not a label.
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{ring, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use serde::{Deserialize, Serialize};
+
+use crate::pki::{IdentityKind, Pki};
+
+/// The simulation's wall clock, shared with rustls as its time provider.
+#[derive(Debug, Clone)]
+pub struct SimClock(Arc<AtomicU64>);
+
+/// 2026-06-01T12:00:00Z, when every simulated session starts.
+pub const SIM_EPOCH_UNIX: u64 = 1_780_315_200;
+
+impl SimClock {
+    pub fn new(unix_seconds: u64) -> Self {
+        SimClock(Arc::new(AtomicU64::new(unix_seconds)))
+    }
+    pub fn set(&self, unix_seconds: u64) {
+        self.0.store(unix_seconds, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl rustls::time_provider::TimeProvider for SimClock {
+    fn current_time(&self) -> Option<UnixTime> {
+        Some(UnixTime::since_unix_epoch(std::time::Duration::from_secs(self.get())))
+    }
+}
+
+/// What the client's certificate check concluded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertCheck {
+    pub valid: bool,
+    /// Why it failed, in rustls's words.
+    pub error: Option<String>,
+    /// Whether the failure stopped the handshake.
+    pub enforced: bool,
+}
+
+/// A negotiated TLS session, as shown in traces and transcripts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsInfo {
+    pub version: String,
+    pub cipher: String,
+    /// The SNI the client sent (seen on the server) or used (on the client).
+    pub server_name: Option<String>,
+    /// Subject of the certificate the server presented (client side).
+    pub peer_subject: Option<String>,
+    pub cert_check: Option<CertCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{message}")]
+pub struct TlsError {
+    pub message: String,
+}
+
+impl From<rustls::Error> for TlsError {
+    fn from(e: rustls::Error) -> Self {
+        TlsError { message: e.to_string() }
+    }
+}
+
+#[derive(Debug)]
+struct RecordingVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    enforce: bool,
+    verdict: Arc<Mutex<Option<CertCheck>>>,
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let result = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        let check = CertCheck { valid: result.is_ok(), error: result.as_ref().err().map(ToString::to_string), enforced: self.enforce };
+        *self.verdict.lock().unwrap_or_else(|e| e.into_inner()) = Some(check);
+        match result {
+            Err(e) if self.enforce => Err(e),
+            _ => Ok(ServerCertVerified::assertion()),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(m, c, d)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(m, c, d)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(ring::default_provider())
+}
+
+/// Settings for the client side of a TLS session.
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    /// Roots the client trusts (DER).
+    pub roots: Vec<CertificateDer<'static>>,
+    pub server_name: String,
+    /// Abort the handshake when the certificate does not validate.
+    pub enforce_validation: bool,
+}
+
+/// A TLS connection, client or server, fed and drained by the caller.
+pub struct TlsStream {
+    conn: rustls::Connection,
+    verdict: Option<Arc<Mutex<Option<CertCheck>>>>,
+    closed_by_peer: bool,
+}
+
+impl std::fmt::Debug for TlsStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsStream").field("handshaking", &self.conn.is_handshaking()).finish()
+    }
+}
+
+impl TlsStream {
+    pub fn client(settings: &ClientTls, clock: &SimClock) -> Result<TlsStream, TlsError> {
+        let mut roots = RootCertStore::empty();
+        for r in &settings.roots {
+            roots.add(r.clone())?;
+        }
+        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| TlsError { message: e.to_string() })?;
+        let verdict = Arc::new(Mutex::new(None));
+        let verifier = RecordingVerifier { inner, enforce: settings.enforce_validation, verdict: verdict.clone() };
+        let config = rustls::ClientConfig::builder_with_details(provider(), Arc::new(clock.clone()))
+            .with_safe_default_protocol_versions()?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        let name = ServerName::try_from(settings.server_name.clone()).map_err(|e| TlsError { message: e.to_string() })?;
+        let conn = rustls::ClientConnection::new(Arc::new(config), name)?;
+        Ok(TlsStream { conn: conn.into(), verdict: Some(verdict), closed_by_peer: false })
+    }
+
+    pub fn server(pki: &Pki, identity: IdentityKind, clock: &SimClock) -> Result<TlsStream, TlsError> {
+        let id = pki.identity(identity);
+        let mut config = rustls::ServerConfig::builder_with_details(provider(), Arc::new(clock.clone()))
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(id.chain.clone(), id.key())?;
+        // No session tickets: a one-shot session has no use for them and they clutter the trace.
+        config.send_tls13_tickets = 0;
+        let conn = rustls::ServerConnection::new(Arc::new(config))?;
+        Ok(TlsStream { conn: conn.into(), verdict: None, closed_by_peer: false })
+    }
+
+    /// Feeds ciphertext from the peer; returns the plaintext it carried.
+    /// On error, the alert to send is waiting in [`Self::take_outgoing`].
+    pub fn receive(&mut self, mut ciphertext: &[u8]) -> Result<Vec<u8>, TlsError> {
+        let mut plain = Vec::new();
+        while !ciphertext.is_empty() {
+            self.conn.read_tls(&mut ciphertext).map_err(|e| TlsError { message: e.to_string() })?;
+            let state = self.conn.process_new_packets()?;
+            if state.plaintext_bytes_to_read() > 0 {
+                let start = plain.len();
+                plain.resize(start + state.plaintext_bytes_to_read(), 0);
+                let n = self.conn.reader().read(&mut plain[start..]).map_err(|e| TlsError { message: e.to_string() })?;
+                plain.truncate(start + n);
+            }
+            if state.peer_has_closed() {
+                self.closed_by_peer = true;
+            }
+        }
+        Ok(plain)
+    }
+
+    /// Queues plaintext to encrypt (buffered by rustls until the handshake completes).
+    pub fn send(&mut self, plaintext: &[u8]) {
+        // Writing to rustls's internal buffer cannot fail.
+        let _ = self.conn.writer().write_all(plaintext);
+    }
+
+    /// Records ready for the wire.
+    pub fn take_outgoing(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        while self.conn.wants_write() {
+            if self.conn.write_tls(&mut out).is_err() {
+                break;
+            }
+        }
+        out
+    }
+
+    pub fn close(&mut self) {
+        self.conn.send_close_notify();
+    }
+
+    pub fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    pub fn peer_closed(&self) -> bool {
+        self.closed_by_peer
+    }
+
+    /// Details of the negotiated session, once the handshake is done.
+    pub fn info(&self) -> Option<TlsInfo> {
+        if self.conn.is_handshaking() {
+            return None;
+        }
+        let version = self.conn.protocol_version().and_then(|v| v.as_str()).unwrap_or("?").replace('_', ".").replace("TLSv", "TLS ");
+        let cipher = self.conn.negotiated_cipher_suite().and_then(|c| c.suite().as_str()).unwrap_or("?").to_owned();
+        let (server_name, peer_subject) = match &self.conn {
+            rustls::Connection::Server(s) => (s.server_name().map(str::to_owned), None),
+            rustls::Connection::Client(c) => (None, c.peer_certificates().and_then(|certs| certs.first()).map(subject_of)),
+        };
+        let cert_check = self.verdict.as_ref().and_then(|v| v.lock().unwrap_or_else(|e| e.into_inner()).clone());
+        Some(TlsInfo { version, cipher, server_name, peer_subject, cert_check })
+    }
+}
+
+/// The first DNS name in the certificate's subjectAltName, for display only.
+fn subject_of(cert: &CertificateDer<'_>) -> String {
+    webpki::EndEntityCert::try_from(cert)
+        .ok()
+        .and_then(|ee| ee.valid_dns_names().next().map(str::to_owned))
+        .unwrap_or_else(|| "(no DNS name)".to_owned())
+}
+
+/// One TLS record header seen on the wire (RFC 8446 §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordInfo {
+    pub content_type: String,
+    pub length: u16,
+}
+
+/// Splits a chunk of ciphertext into record headers. Stops at anything that
+/// is not a record header (so cleartext yields an empty list).
+pub fn records(mut bytes: &[u8]) -> Vec<RecordInfo> {
+    let mut out = Vec::new();
+    while bytes.len() >= 5 {
+        let kind = match bytes[0] {
+            20 => "change_cipher_spec",
+            21 => "alert",
+            22 => "handshake",
+            23 => "application_data",
+            _ => break,
+        };
+        if bytes[1] != 3 {
+            break;
+        }
+        let length = u16::from_be_bytes([bytes[3], bytes[4]]);
+        out.push(RecordInfo { content_type: kind.to_owned(), length });
+        bytes = &bytes[(5 + length as usize).min(bytes.len())..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pump(c: &mut TlsStream, s: &mut TlsStream) -> Result<(), TlsError> {
+        for _ in 0..10 {
+            let out = c.take_outgoing();
+            s.receive(&out)?;
+            let back = s.take_outgoing();
+            c.receive(&back)?;
+        }
+        Ok(())
+    }
+
+    fn pair(kind: IdentityKind, enforce: bool) -> (TlsStream, TlsStream, Result<(), TlsError>) {
+        let pki = Pki::generate("mail.example.test").unwrap();
+        let clock = SimClock::new(SIM_EPOCH_UNIX);
+        let settings = ClientTls { roots: vec![pki.ca_cert.clone()], server_name: pki.server_name.clone(), enforce_validation: enforce };
+        let mut c = TlsStream::client(&settings, &clock).unwrap();
+        let mut s = TlsStream::server(&pki, kind, &clock).unwrap();
+        let r = pump(&mut c, &mut s);
+        (c, s, r)
+    }
+
+    #[test]
+    fn handshake_and_data() {
+        let (mut c, mut s, r) = pair(IdentityKind::Valid, true);
+        r.unwrap();
+        let info = c.info().unwrap();
+        assert_eq!(info.version, "TLS 1.3");
+        assert_eq!(info.peer_subject.as_deref(), Some("mail.example.test"));
+        assert!(info.cert_check.unwrap().valid);
+        c.send(b"EHLO x\r\n");
+        let wire = c.take_outgoing();
+        assert_eq!(records(&wire)[0].content_type, "application_data");
+        assert_eq!(s.receive(&wire).unwrap(), b"EHLO x\r\n");
+        assert_eq!(s.info().unwrap().server_name.as_deref(), Some("mail.example.test"));
+    }
+
+    #[test]
+    fn bad_certificates_fail_when_enforced_and_are_recorded_when_not() {
+        for kind in [IdentityKind::SelfSigned, IdentityKind::WrongName, IdentityKind::UntrustedCa, IdentityKind::Expired] {
+            let (_, _, r) = pair(kind, true);
+            assert!(r.is_err(), "{kind:?} must fail when enforced");
+            let (c, _, r) = pair(kind, false);
+            r.unwrap();
+            let check = c.info().unwrap().cert_check.unwrap();
+            assert!(!check.valid && check.error.is_some(), "{kind:?}: {check:?}");
+        }
+    }
+
+    #[test]
+    fn plaintext_smtp_is_a_tls_error() {
+        let pki = Pki::generate("mail.example.test").unwrap();
+        let settings = ClientTls { roots: vec![pki.ca_cert.clone()], server_name: pki.server_name.clone(), enforce_validation: true };
+        let mut c = TlsStream::client(&settings, &SimClock::new(SIM_EPOCH_UNIX)).unwrap();
+        assert!(records(&c.take_outgoing()).len() == 1);
+        assert!(c.receive(b"220 mail.example.test ESMTP\r\n").is_err());
+        assert_eq!(records(&c.take_outgoing())[0].content_type, "alert");
+    }
+}

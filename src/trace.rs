@@ -1,0 +1,151 @@
+//! The record of a session: every segment that crossed the wire, what each
+//! side wrote and read, what each machine did, and the state it was left in.
+//! Everything a lesson says is derived from this.
+
+use std::fmt;
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::client::ClientEvent;
+use crate::server::ServerEvent;
+use crate::session::SessionEvent;
+use crate::tls::RecordInfo;
+
+/// Raw bytes; base64 in JSON so that any octet survives.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Bytes {
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b\"{}\"", self.0.escape_ascii())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        STANDARD.decode(s).map(Bytes).map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    ClientToServer,
+    ServerToClient,
+}
+
+impl Direction {
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ClientToServer => Direction::ServerToClient,
+            Direction::ServerToClient => Direction::ClientToServer,
+        }
+    }
+}
+
+/// An event from either side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "side", content = "event", rename_all = "snake_case")]
+pub enum Event {
+    Client(SessionEvent<ClientEvent>),
+    Server(SessionEvent<ServerEvent>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Both sides opened the connection.
+    Connect,
+    /// Bytes crossed the wire.
+    Segment,
+    /// A side closed its half of the connection (TCP FIN).
+    Fin,
+    /// The middlebox dropped what a side sent.
+    Dropped,
+    /// Nothing arrived and a timer fired.
+    Timeout,
+}
+
+/// One thing that happened on the wire, and what both sides did about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub index: usize,
+    /// Milliseconds since the connection opened.
+    pub at_ms: u64,
+    pub kind: StepKind,
+    pub direction: Option<Direction>,
+    /// The bytes as the sender wrote them; absent when the middlebox made them up.
+    pub sent: Option<Bytes>,
+    /// The bytes as the receiver got them; absent when dropped.
+    pub wire: Option<Bytes>,
+    /// The wire bytes are TLS records.
+    pub encrypted: bool,
+    pub records: Vec<RecordInfo>,
+    /// SMTP text the sender put into this segment (before encryption).
+    pub sender_plaintext: Option<Bytes>,
+    /// SMTP text the receiver got out of it (after decryption).
+    pub receiver_plaintext: Option<Bytes>,
+    /// What the middlebox did, in its words.
+    pub middlebox: Option<String>,
+    pub events: Vec<Event>,
+    pub client_state: String,
+    pub server_state: String,
+}
+
+/// A whole session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trace {
+    pub server_port: u16,
+    pub steps: Vec<Step>,
+    /// The session ran into the step limit (a bug or a livelock, never normal).
+    pub truncated: bool,
+}
+
+impl Trace {
+    pub fn events(&self) -> impl Iterator<Item = (&Step, &Event)> {
+        self.steps.iter().flat_map(|s| s.events.iter().map(move |e| (s, e)))
+    }
+
+    pub fn client_events(&self) -> impl Iterator<Item = (&Step, &ClientEvent)> {
+        self.events().filter_map(|(s, e)| match e {
+            Event::Client(SessionEvent::Smtp(c)) => Some((s, c)),
+            _ => None,
+        })
+    }
+
+    pub fn server_events(&self) -> impl Iterator<Item = (&Step, &ServerEvent)> {
+        self.events().filter_map(|(s, e)| match e {
+            Event::Server(SessionEvent::Smtp(c)) => Some((s, c)),
+            _ => None,
+        })
+    }
+
+    /// Bodies of the messages the server accepted, in order.
+    pub fn delivered(&self) -> Vec<&[u8]> {
+        self.server_events()
+            .filter_map(|(_, e)| match e {
+                ServerEvent::MessageAccepted { body, .. } => Some(body.as_slice()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Everything that crossed the wire in cleartext, in both directions.
+    pub fn cleartext_on_wire(&self) -> Vec<u8> {
+        self.steps.iter().filter(|s| !s.encrypted).filter_map(|s| s.wire.as_ref()).flat_map(|b| b.0.iter().copied()).collect()
+    }
+}

@@ -1,0 +1,254 @@
+//! The in-memory wire: runs a client and a server against each other one
+//! delivery at a time and records the [`Trace`].
+//!
+//! Ordering is deterministic: segments arrive in the order they were sent,
+//! each after a fixed latency; when nothing is in flight the clock jumps to
+//! the next timer. Between sender and receiver sits an optional
+//! [`Middlebox`], which sees every segment and decides what arrives.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::server::Server;
+use crate::session::{Endpoint, Transmit};
+use crate::tls;
+use crate::trace::{Bytes, Direction, Event, Step, StepKind, Trace};
+
+/// A segment on its way across the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub direction: Direction,
+    /// What will arrive.
+    pub bytes: Vec<u8>,
+    pub fin: bool,
+    /// What the sender wrote; `None` for a segment the middlebox made up.
+    pub sent: Option<Vec<u8>>,
+    pub sender_plaintext: Option<Vec<u8>>,
+    /// The sender wrote TLS records.
+    pub tls: bool,
+    /// Set to false to drop the segment (it is still recorded).
+    pub deliver: bool,
+    /// What the middlebox did to it, for the trace.
+    pub note: Option<String>,
+}
+
+impl Segment {
+    fn from_transmit(direction: Direction, t: Transmit) -> Segment {
+        Segment {
+            direction,
+            sent: Some(t.bytes.clone()),
+            sender_plaintext: (!t.plaintext.is_empty()).then_some(t.plaintext),
+            bytes: t.bytes,
+            fin: t.fin,
+            tls: t.tls,
+            deliver: true,
+            note: None,
+        }
+    }
+
+    /// A segment the middlebox makes up.
+    pub fn injected(direction: Direction, bytes: Vec<u8>, note: impl Into<String>) -> Segment {
+        Segment {
+            direction,
+            tls: !tls::records(&bytes).is_empty(),
+            bytes,
+            fin: false,
+            sent: None,
+            sender_plaintext: None,
+            deliver: true,
+            note: Some(note.into()),
+        }
+    }
+}
+
+/// Something sitting on the wire between client and server: a passive
+/// observer, a firewall, or an attacker.
+pub trait Middlebox {
+    /// A segment has left its sender. Return what goes on towards the receivers
+    /// (in either direction): the segment as it is, changed, marked as dropped,
+    /// and any segments made up.
+    fn on_segment(&mut self, segment: Segment, now: Duration) -> Vec<Segment>;
+}
+
+/// The upper bound on steps in one session; a correct session needs far fewer.
+pub const MAX_STEPS: usize = 10_000;
+
+/// A client and a server connected by the wire.
+pub struct Link {
+    client: Endpoint<Client>,
+    server: Endpoint<Server>,
+    middlebox: Option<Box<dyn Middlebox>>,
+    server_port: u16,
+    latency: Duration,
+    now: Duration,
+    in_flight: VecDeque<(Duration, Segment)>,
+    steps: Vec<Step>,
+    pending_events: Vec<Event>,
+    truncated: bool,
+}
+
+impl Link {
+    pub fn new(client: Endpoint<Client>, server: Endpoint<Server>, server_port: u16) -> Self {
+        Link {
+            client,
+            server,
+            middlebox: None,
+            server_port,
+            latency: Duration::from_millis(20),
+            now: Duration::ZERO,
+            in_flight: VecDeque::new(),
+            steps: Vec::new(),
+            pending_events: Vec::new(),
+            truncated: false,
+        }
+    }
+
+    pub fn with_middlebox(mut self, middlebox: Box<dyn Middlebox>) -> Self {
+        self.middlebox = Some(middlebox);
+        self
+    }
+
+    /// One-way delay of every segment.
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    pub fn client(&self) -> &Endpoint<Client> {
+        &self.client
+    }
+
+    pub fn server(&self) -> &Endpoint<Server> {
+        &self.server
+    }
+
+    /// Segments sent but not yet delivered, oldest first. Tests may edit them.
+    pub fn in_flight_mut(&mut self) -> &mut VecDeque<(Duration, Segment)> {
+        &mut self.in_flight
+    }
+
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.truncated || (!self.steps.is_empty() && self.in_flight.is_empty() && self.next_timer().is_none())
+    }
+
+    /// Advances by one delivery (or one timer). Returns the new step, or `None`
+    /// once nothing more can happen.
+    pub fn step(&mut self) -> Option<&Step> {
+        if self.steps.is_empty() {
+            self.client.open(self.now);
+            self.server.open(self.now);
+            self.record(StepKind::Connect, None, None, None);
+            self.collect();
+            return self.steps.last();
+        }
+        if self.steps.len() >= MAX_STEPS {
+            self.truncated = true;
+            return None;
+        }
+        if let Some((arrival, seg)) = self.in_flight.pop_front() {
+            self.now = self.now.max(arrival);
+            let plain = match (seg.direction, seg.fin) {
+                (Direction::ClientToServer, false) => self.server.handle_wire(&seg.bytes, self.now),
+                (Direction::ServerToClient, false) => self.client.handle_wire(&seg.bytes, self.now),
+                (Direction::ClientToServer, true) => {
+                    self.server.handle_fin(self.now);
+                    vec![]
+                }
+                (Direction::ServerToClient, true) => {
+                    self.client.handle_fin(self.now);
+                    vec![]
+                }
+            };
+            let kind = if seg.fin { StepKind::Fin } else { StepKind::Segment };
+            self.record(kind, Some(seg.direction), Some(&seg), (!plain.is_empty()).then_some(plain));
+        } else if let Some(at) = self.next_timer() {
+            self.now = self.now.max(at);
+            // The client's timers first, so that a tie resolves the same way every run.
+            if self.client.poll_timeout().is_some_and(|t| t <= self.now) {
+                self.client.handle_timeout(self.now);
+            } else {
+                self.server.handle_timeout(self.now);
+            }
+            self.record(StepKind::Timeout, None, None, None);
+        } else {
+            return None;
+        }
+        self.collect();
+        self.steps.last()
+    }
+
+    /// Runs to the end and returns the trace.
+    pub fn run(mut self) -> Trace {
+        while self.step().is_some() {}
+        self.into_trace()
+    }
+
+    pub fn into_trace(self) -> Trace {
+        Trace { server_port: self.server_port, steps: self.steps, truncated: self.truncated }
+    }
+
+    fn next_timer(&self) -> Option<Duration> {
+        match (self.client.poll_timeout(), self.server.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Moves what both endpoints want to send onto the wire, through the middlebox.
+    fn collect(&mut self) {
+        let mut sent = Vec::new();
+        while let Some(t) = self.client.poll_transmit() {
+            sent.push(Segment::from_transmit(Direction::ClientToServer, t));
+        }
+        while let Some(t) = self.server.poll_transmit() {
+            sent.push(Segment::from_transmit(Direction::ServerToClient, t));
+        }
+        for seg in sent {
+            let out = match &mut self.middlebox {
+                Some(m) => m.on_segment(seg, self.now),
+                None => vec![seg],
+            };
+            for seg in out {
+                if seg.deliver {
+                    self.in_flight.push_back((self.now + self.latency, seg));
+                } else {
+                    let kind = StepKind::Dropped;
+                    self.record(kind, Some(seg.direction), Some(&seg), None);
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, kind: StepKind, direction: Option<Direction>, seg: Option<&Segment>, receiver_plaintext: Option<Vec<u8>>) {
+        let mut events = std::mem::take(&mut self.pending_events);
+        while let Some(e) = self.client.poll_event() {
+            events.push(Event::Client(e));
+        }
+        while let Some(e) = self.server.poll_event() {
+            events.push(Event::Server(e));
+        }
+        let delivered = seg.filter(|s| s.deliver && !s.fin);
+        let step = Step {
+            index: self.steps.len(),
+            at_ms: self.now.as_millis() as u64,
+            kind,
+            direction,
+            sent: seg.and_then(|s| s.sent.clone()).filter(|b| !b.is_empty()).map(Bytes),
+            wire: delivered.map(|s| Bytes(s.bytes.clone())),
+            encrypted: seg.is_some_and(|s| s.tls),
+            records: delivered.map(|s| tls::records(&s.bytes)).unwrap_or_default(),
+            sender_plaintext: seg.and_then(|s| s.sender_plaintext.clone()).map(Bytes),
+            receiver_plaintext: receiver_plaintext.map(Bytes),
+            middlebox: seg.and_then(|s| s.note.clone()),
+            events,
+            client_state: self.client.state_name(),
+            server_state: self.server.state_name(),
+        };
+        self.steps.push(step);
+    }
+}

@@ -1,0 +1,45 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use smtp_lab::client::ClientEvent;
+use smtp_lab::pki::Pki;
+use smtp_lab::server::ServerEvent;
+use smtp_lab::session::SessionEvent;
+use smtp_lab::trace::{Event, Trace};
+
+/// One PKI for the whole test binary: key generation is the slow part.
+pub fn pki() -> Arc<Pki> {
+    static PKI: OnceLock<Arc<Pki>> = OnceLock::new();
+    PKI.get_or_init(|| Pki::generate("mail.example.test").expect("certificates")).clone()
+}
+
+pub fn client_events(t: &Trace) -> Vec<ClientEvent> {
+    t.client_events().map(|(_, e)| e.clone()).collect()
+}
+
+pub fn server_events(t: &Trace) -> Vec<ServerEvent> {
+    t.server_events().map(|(_, e)| e.clone()).collect()
+}
+
+pub fn client_tls_failure(t: &Trace) -> Option<String> {
+    t.events().find_map(|(_, e)| match e {
+        Event::Client(SessionEvent::TlsFailed { error }) => Some(error.message.clone()),
+        _ => None,
+    })
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every command the server parsed, with whether it came inside TLS.
+pub fn server_commands(t: &Trace) -> Vec<(String, bool)> {
+    t.server_events()
+        .filter_map(|(_, e)| match e {
+            ServerEvent::CommandReceived { command, under_tls } => Some((command.to_string(), *under_tls)),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,88 @@
+//! Project chores: `cargo xtask lab` and `cargo xtask test`.
+//!
+//! Both install what a fresh machine lacks (the wasm target, clang for ring's
+//! wasm build) before doing their work, so the README's two commands are all a
+//! newcomer needs.
+
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("lab") => lab(),
+        Some("test") => test(),
+        Some("bench") => run("cargo", &["bench", "--workspace"]),
+        _ => {
+            eprintln!("usage: cargo xtask <lab|test|bench>\n  lab    build and run the lab\n  test   run every check and test\n  bench  run the benchmarks");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result = std::result::Result<(), String>;
+
+fn run(program: &str, args: &[&str]) -> Result {
+    eprintln!("+ {program} {}", args.join(" "));
+    let status = Command::new(program).args(args).status().map_err(|e| format!("{program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
+
+fn have(program: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
+}
+
+/// Installs Debian packages that provide the missing programs.
+fn apt(packages: &[(&str, &str)]) -> Result {
+    let missing: Vec<&str> = packages.iter().filter(|(program, _)| !have(program)).map(|(_, package)| *package).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let sudo = if have("id") && Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() != b"0") { "sudo" } else { "" };
+    let shell = format!("{sudo} apt-get update -qq && {sudo} DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {}", missing.join(" "));
+    run("sh", &["-c", &shell])
+}
+
+/// The toolchain pieces every command needs.
+fn ensure_tools() -> Result {
+    let targets = Command::new("rustup").args(["target", "list", "--installed"]).output().map_err(|e| format!("rustup: {e}"))?;
+    if !String::from_utf8_lossy(&targets.stdout).contains("wasm32-unknown-unknown") {
+        run("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
+    }
+    let components = Command::new("rustup").args(["component", "list", "--installed"]).output().map_err(|e| format!("rustup: {e}"))?;
+    let components = String::from_utf8_lossy(&components.stdout).into_owned();
+    for c in ["rustfmt", "clippy"] {
+        if !components.contains(c) {
+            run("rustup", &["component", "add", c])?;
+        }
+    }
+    // ring's C code for wasm32 needs clang (and llvm-ar, which comes with it).
+    apt(&[("clang", "clang")])
+}
+
+fn lab() -> Result {
+    ensure_tools()?;
+    run("cargo", &["build", "--release", "--bin", "smtp-lab"])?;
+    eprintln!("\nA 587 submission session: STARTTLS, then AUTH, then one message.\n");
+    run("cargo", &["run", "--quiet", "--release", "--bin", "smtp-lab", "--", "run"])?;
+    eprintln!("\nTry `cargo run --release -- run --help` for ports, policies and certificates.");
+    Ok(())
+}
+
+fn test() -> Result {
+    ensure_tools()?;
+    run("cargo", &["fmt", "--all", "--", "--check"])?;
+    run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    run("cargo", &["build", "--lib", "--target", "wasm32-unknown-unknown", "--no-default-features"])?;
+    run("cargo", &["test", "--workspace"])
+}
