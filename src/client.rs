@@ -322,6 +322,7 @@ impl Client {
     fn close(&mut self) {
         if self.phase != Phase::Done {
             self.phase = Phase::Done;
+            self.replies.take_buffered(); // nothing more will be read
             self.expect.clear();
             self.deadline = None;
             self.event(ClientEvent::Closed);

@@ -263,6 +263,7 @@ impl Server {
 
     fn close(&mut self) {
         self.phase = Phase::Closed;
+        self.lines.take_buffered(); // nothing more will be read
         self.event(ServerEvent::Closed);
         self.out.push_back(Output::Close);
     }

@@ -191,7 +191,11 @@ impl TlsStream {
     pub fn receive(&mut self, mut ciphertext: &[u8]) -> Result<Vec<u8>, TlsError> {
         let mut plain = Vec::new();
         while !ciphertext.is_empty() {
-            self.conn.read_tls(&mut ciphertext).map_err(|e| TlsError { message: e.to_string() })?;
+            let n = self.conn.read_tls(&mut ciphertext).map_err(|e| TlsError { message: e.to_string() })?;
+            if n == 0 {
+                // rustls reads nothing after the peer's close_notify: what follows is ignored.
+                break;
+            }
             let state = self.conn.process_new_packets()?;
             if state.plaintext_bytes_to_read() > 0 {
                 let start = plain.len();
@@ -337,6 +341,20 @@ mod tests {
             let check = c.info().unwrap().cert_check.unwrap();
             assert!(!check.valid && check.error.is_some(), "{kind:?}: {check:?}");
         }
+    }
+
+    #[test]
+    fn bytes_after_close_notify_are_ignored_not_looped_on() {
+        let (mut c, mut s, r) = pair(IdentityKind::Valid, true);
+        r.unwrap();
+        s.send(b"221 Bye\r\n");
+        s.close();
+        let mut wire = s.take_outgoing();
+        wire.extend_from_slice(&wire.clone()[..7]);
+        for piece in wire.chunks(5) {
+            let _ = c.receive(piece);
+        }
+        assert!(c.peer_closed());
     }
 
     #[test]
