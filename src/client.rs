@@ -472,11 +472,13 @@ impl Client {
         let Some(creds) = self.config.credentials.clone() else {
             return self.start_transaction();
         };
-        if !self.under_tls() {
-            self.event(ClientEvent::AuthSentBeforeTls { mechanism: creds.mechanism });
-        }
+        // Like smtplib or Thunderbird: no AUTH unless the server offers the mechanism.
         if !self.caps.auth_mechanisms().iter().any(|m| m == creds.mechanism.name()) {
             self.event(ClientEvent::AuthNotAdvertised);
+            return self.abort(format!("the server does not offer AUTH {}", creds.mechanism.name()));
+        }
+        if !self.under_tls() {
+            self.event(ClientEvent::AuthSentBeforeTls { mechanism: creds.mechanism });
         }
         let (initial, expect) = match (creds.mechanism, creds.initial_response) {
             (Mechanism::Plain, true) => (Some(sasl::plain_response(&creds.username, &creds.password)), Expect::AuthDone),
