@@ -49,6 +49,8 @@ pub struct ClientConfig {
     pub from: String,
     pub to: Vec<String>,
     pub message: Vec<u8>,
+    /// Dot-stuff the body. Off only for a malicious sender that writes the wire bytes itself.
+    pub stuff_dots: bool,
     /// Pipeline MAIL/RCPT/DATA when the server offers PIPELINING.
     pub pipelining: bool,
     /// After STARTTLS, skip the second EHLO and trust what was said in cleartext
@@ -74,6 +76,7 @@ impl ClientConfig {
             from: "alice@example.test".into(),
             to: vec!["bob@example.test".into()],
             message: default_message(),
+            stuff_dots: true,
             pipelining: true,
             reuse_pre_tls_capabilities: false,
             reply_timeout: Duration::from_secs(300),
@@ -419,7 +422,11 @@ impl Client {
                     self.wait_for(Expect::Body);
                     self.tx_failed = true;
                 } else {
-                    let wire = dot_stuff(&self.config.message);
+                    let wire = if self.config.stuff_dots {
+                        dot_stuff(&self.config.message)
+                    } else {
+                        [self.config.message.as_slice(), b".\r\n"].concat()
+                    };
                     let bytes = wire.len();
                     self.out.push_back(Output::Send(wire));
                     self.event(ClientEvent::MessageSent { bytes });

@@ -12,10 +12,14 @@
 //! Nothing here reads a clock, touches a socket or keeps global state; time and
 //! bytes are arguments. No input from the peer can cause a panic: a panic is a bug.
 
+pub mod attack;
 pub mod client;
 pub mod codec;
 pub mod machine;
+pub mod matrix;
+pub mod outcome;
 pub mod pki;
+pub mod preset;
 pub mod scenario;
 pub mod server;
 pub mod session;

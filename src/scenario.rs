@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::attack::{Attack, Attacker};
 use crate::client::{Client, ClientConfig, TlsPolicy};
 use crate::pki::{IdentityKind, Pki};
 use crate::server::{Role, Server, ServerConfig};
@@ -27,6 +28,8 @@ pub struct Scenario {
     pub server_keeps_buffer_across_tls: bool,
     /// Client bug: keep bytes that followed the 220 to STARTTLS.
     pub client_keeps_buffer_across_tls: bool,
+    /// Who sits on the wire, if anyone.
+    pub attack: Option<Attack>,
 }
 
 impl Scenario {
@@ -63,7 +66,31 @@ impl Scenario {
             server_identity: IdentityKind::Valid,
             server_keeps_buffer_across_tls: false,
             client_keeps_buffer_across_tls: false,
+            attack: None,
         }
+    }
+
+    /// Puts an attack into the scenario. Most act on the wire; a smuggling
+    /// sender is the client itself, writing its own wire bytes; a wrong-mode
+    /// "attack" is a client pointed at the wrong port.
+    pub fn with_attack(mut self, attack: Attack) -> Scenario {
+        self.attack = Some(attack);
+        if let Some(seq) = attack.smuggle_sequence() {
+            self.client.message = smuggling_message(seq);
+            self.client.stuff_dots = false;
+        }
+        match attack {
+            Attack::WrongModeImplicitTo587 => {
+                let client = ClientConfig { policy: TlsPolicy::Implicit, ..self.client };
+                self = Scenario { client, attack: Some(attack), ..Scenario::submission() };
+            }
+            Attack::WrongModeStarttlsTo465 => {
+                let client = ClientConfig { policy: TlsPolicy::RequireStartTls, ..self.client };
+                self = Scenario { client, attack: Some(attack), ..Scenario::submissions() };
+            }
+            _ => {}
+        }
+        self
     }
 
     /// Builds the two endpoints and the wire between them.
@@ -91,11 +118,35 @@ impl Scenario {
                 ..SessionOptions::default()
             },
         );
-        Link::new(client, server, self.port)
+        let link = Link::new(client, server, self.port);
+        match self.attack.filter(|a| a.on_the_wire()) {
+            Some(attack) => {
+                link.with_middlebox(Box::new(Attacker::new(attack, self.port, pki.clone(), SessionOptions::default().epoch_unix)))
+            }
+            None => link,
+        }
     }
 
     /// Runs the session to the end.
     pub fn run(&self, pki: &Arc<Pki>) -> Trace {
         self.link(pki).run()
     }
+}
+
+/// A message whose body hides a second, spoofed transaction behind `seq`.
+pub fn smuggling_message(seq: &[u8]) -> Vec<u8> {
+    let mut m =
+        b"From: Mallory <mallory@sender.test>\r\nTo: Bob <bob@example.test>\r\nSubject: Newsletter\r\n\r\nNothing to see here.".to_vec();
+    m.extend_from_slice(seq);
+    m.extend_from_slice(
+        b"MAIL FROM:<ceo@example.test>\r\n\
+RCPT TO:<bob@example.test>\r\n\
+DATA\r\n\
+From: CEO <ceo@example.test>\r\n\
+To: Bob <bob@example.test>\r\n\
+Subject: Urgent: pay the invoice today\r\n\
+\r\n\
+Please wire the money to Mallory.\r\n",
+    );
+    m
 }

@@ -101,6 +101,8 @@ pub struct Step {
     pub receiver_plaintext: Option<Bytes>,
     /// What the middlebox did, in its words.
     pub middlebox: Option<String>,
+    /// Plaintext the middlebox read after decrypting (when it terminates TLS).
+    pub attacker_plaintext: Option<Bytes>,
     pub events: Vec<Event>,
     pub client_state: String,
     pub server_state: String,
@@ -142,6 +144,19 @@ impl Trace {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Everything an attacker on the wire could read, step by step: cleartext
+    /// segments as sent and as delivered, and whatever it decrypted itself.
+    pub fn attacker_view(&self) -> Vec<(usize, &[u8])> {
+        let mut out = Vec::new();
+        for s in &self.steps {
+            if !s.encrypted {
+                out.extend(s.sent.iter().chain(s.wire.iter()).map(|b| (s.index, b.as_slice())));
+            }
+            out.extend(s.attacker_plaintext.iter().map(|b| (s.index, b.as_slice())));
+        }
+        out
     }
 
     /// Everything that crossed the wire in cleartext, in both directions.

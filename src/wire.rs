@@ -31,6 +31,8 @@ pub struct Segment {
     pub deliver: bool,
     /// What the middlebox did to it, for the trace.
     pub note: Option<String>,
+    /// Plaintext a TLS-terminating middlebox read out of (or put into) this segment.
+    pub attacker_view: Option<Vec<u8>>,
 }
 
 impl Segment {
@@ -44,6 +46,7 @@ impl Segment {
             tls: t.tls,
             deliver: true,
             note: None,
+            attacker_view: None,
         }
     }
 
@@ -58,6 +61,7 @@ impl Segment {
             sender_plaintext: None,
             deliver: true,
             note: Some(note.into()),
+            attacker_view: None,
         }
     }
 }
@@ -245,6 +249,7 @@ impl Link {
             sender_plaintext: seg.and_then(|s| s.sender_plaintext.clone()).map(Bytes),
             receiver_plaintext: receiver_plaintext.map(Bytes),
             middlebox: seg.and_then(|s| s.note.clone()),
+            attacker_plaintext: seg.and_then(|s| s.attacker_view.clone()).map(Bytes),
             events,
             client_state: self.client.state_name(),
             server_state: self.server.state_name(),

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use smtp_lab::attack::Attack;
 use smtp_lab::client::TlsPolicy;
 use smtp_lab::codec::{Mechanism, Secret};
 use smtp_lab::pki::{IdentityKind, Pki};
@@ -19,7 +20,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Commands {
     /// Run one SMTP session between the simulated client and server and print it.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
+    /// Run every attack against every client policy and print the outcomes.
+    Matrix {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// List the named lessons (use one with `run --preset ID`).
+    Presets,
+    /// List the attacks (use one with `run --attack ID`).
+    Attacks,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -40,9 +50,30 @@ enum ServerTls {
 
 #[derive(clap::Args)]
 struct RunArgs {
+    /// Start from a named lesson (see `presets`); other flags then change it.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Put an attacker on the wire (see `attacks`).
+    #[arg(long)]
+    attack: Option<String>,
+    /// Server bug CVE-2011-0411: keep bytes that followed STARTTLS.
+    #[arg(long)]
+    server_keeps_buffer: bool,
+    /// Server bug: keep HELO and AUTH state across STARTTLS.
+    #[arg(long)]
+    server_keeps_state: bool,
+    /// Server accepts these bare-CR/LF end-of-data variants (smuggling): lf-dot-crlf, lf-dot-lf, cr-dot-crlf, crlf-dot-lf, all.
+    #[arg(long, value_delimiter = ',')]
+    lenient_end_of_data: Vec<String>,
+    /// Client bug: keep bytes that followed the 220 to STARTTLS.
+    #[arg(long)]
+    client_keeps_buffer: bool,
+    /// Client bug: skip the second EHLO after STARTTLS.
+    #[arg(long)]
+    client_reuses_capabilities: bool,
     /// Port the client connects to; picks the usual setup (25 relay, 587/2525 submission, 465 implicit TLS).
-    #[arg(long, default_value_t = 587)]
-    port: u16,
+    #[arg(long)]
+    port: Option<u16>,
     /// Server role (default: from the port).
     #[arg(long, value_enum)]
     role: Option<RoleArg>,
@@ -133,7 +164,32 @@ fn split_user(s: &str) -> Result<(String, Secret), String> {
 
 /// Turns the flags into a scenario, starting from the port's usual setup.
 fn scenario(a: &RunArgs) -> Result<Scenario, String> {
-    let mut s = Scenario::for_port(a.port);
+    let mut s = match (&a.preset, a.port) {
+        (Some(id), _) => smtp_lab::preset::find(id).ok_or_else(|| format!("no preset {id:?}; see `smtp-lab presets`"))?.scenario,
+        (None, port) => Scenario::for_port(port.unwrap_or(587)),
+    };
+    if let (Some(_), Some(port)) = (&a.preset, a.port) {
+        s.port = port;
+    }
+    if let Some(id) = &a.attack {
+        let attack = Attack::from_id(id).ok_or_else(|| format!("no attack {id:?}; see `smtp-lab attacks`"))?;
+        s = s.with_attack(attack);
+    }
+    s.server_keeps_buffer_across_tls |= a.server_keeps_buffer;
+    s.server.reset_on_tls &= !a.server_keeps_state;
+    s.client_keeps_buffer_across_tls |= a.client_keeps_buffer;
+    s.client.reuse_pre_tls_capabilities |= a.client_reuses_capabilities;
+    for v in &a.lenient_end_of_data {
+        let e = &mut s.server.end_of_data;
+        match v.as_str() {
+            "lf-dot-crlf" => e.lf_dot_crlf = true,
+            "lf-dot-lf" => e.lf_dot_lf = true,
+            "cr-dot-crlf" => e.cr_dot_crlf = true,
+            "crlf-dot-lf" => e.crlf_dot_lf = true,
+            "all" => *e = smtp_lab::codec::EndOfData::LENIENT,
+            other => return Err(format!("unknown end-of-data variant {other:?}")),
+        }
+    }
     if let Some(role) = a.role {
         let role = match role {
             RoleArg::Relay => Role::Relay,
@@ -228,6 +284,13 @@ fn to_crlf(raw: &[u8]) -> Vec<u8> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let pki = match Pki::generate(smtp_lab::pki::SERVER_NAME) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("smtp-lab: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match cli.command {
         Commands::Run(args) => {
             let scenario = match scenario(&args) {
@@ -237,19 +300,41 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let pki = match Pki::generate(&scenario.client.server_name) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("smtp-lab: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
             let trace = scenario.run(&pki);
+            let findings = smtp_lab::outcome::analyse(&scenario, &trace);
             match args.format {
-                Format::Text => print!("{}", smtp_lab::transcript::render(&trace)),
-                Format::Json => println!("{}", serde_json::to_string_pretty(&trace).expect("a trace always serialises")),
+                Format::Text => {
+                    print!("{}", smtp_lab::transcript::render(&trace));
+                    println!();
+                    for f in &findings {
+                        let mark = if f.outcome.is_compromise() { "!!!" } else { "===" };
+                        println!("{mark} outcome (step {}): {}", f.step, f.outcome.describe());
+                    }
+                }
+                Format::Json => {
+                    let out = serde_json::json!({ "scenario": scenario, "outcomes": findings, "trace": trace });
+                    println!("{}", serde_json::to_string_pretty(&out).expect("serialisable"));
+                }
             }
-            ExitCode::SUCCESS
+        }
+        Commands::Matrix { format } => {
+            let m = smtp_lab::matrix::run(&pki);
+            match format {
+                Format::Text => print!("{}", m.to_text()),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&m).expect("serialisable")),
+            }
+        }
+        Commands::Presets => {
+            for p in smtp_lab::preset::all() {
+                println!("{:28} {}\n{:28} {}\n", p.id, p.title, "", p.description);
+            }
+        }
+        Commands::Attacks => {
+            for a in Attack::ALL {
+                let i = a.info();
+                println!("{:28} {}\n{:28} {}\n{:28} {}\n", i.id, i.title, "", i.explanation, "", i.references.join("; "));
+            }
         }
     }
+    ExitCode::SUCCESS
 }

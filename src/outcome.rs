@@ -1,0 +1,247 @@
+//! What a session amounted to, read from its trace: never declared by the
+//! scenario, always found in the bytes and events, each with the step where
+//! it happened.
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::ClientEvent;
+use crate::codec::{sasl, Command, Reply};
+use crate::scenario::Scenario;
+use crate::server::ServerEvent;
+use crate::session::SessionEvent;
+use crate::trace::{Event, Trace};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The username and password, decoded from bytes an attacker could read.
+    CredentialsExposed {
+        username: String,
+        password: String,
+    },
+    /// The message text crossed where an attacker could read it.
+    MessageRead,
+    /// The server executed a command the client never sent.
+    CommandInjected {
+        command: String,
+        under_tls: bool,
+    },
+    /// The client took, as coming through TLS, a reply the server never sent.
+    ForgedReplyAccepted {
+        reply: String,
+    },
+    /// The server accepted a message the client never sent.
+    SpoofedMessageAccepted {
+        from: String,
+    },
+    /// The server stored a different body from the one the client sent.
+    MessageAltered,
+    /// The client acted inside TLS on capabilities tampered with in cleartext.
+    TamperedStateUsed,
+    /// The client gave up (or never got through) without exposing anything.
+    AbortedSafely {
+        reason: String,
+    },
+    DeliveredSecurely,
+    DeliveredInCleartext,
+}
+
+impl Outcome {
+    /// A short label for tables.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::CredentialsExposed { .. } => "PASSWORD",
+            Outcome::SpoofedMessageAccepted { .. } => "SPOOFED",
+            Outcome::CommandInjected { .. } => "INJECTED",
+            Outcome::ForgedReplyAccepted { .. } => "FORGED",
+            Outcome::TamperedStateUsed => "TAMPERED",
+            Outcome::MessageRead => "READ",
+            Outcome::MessageAltered => "ALTERED",
+            Outcome::DeliveredInCleartext => "cleartext",
+            Outcome::AbortedSafely { .. } => "aborted",
+            Outcome::DeliveredSecurely => "secure",
+        }
+    }
+
+    /// Did the attacker gain something?
+    pub fn is_compromise(&self) -> bool {
+        !matches!(self, Outcome::AbortedSafely { .. } | Outcome::DeliveredSecurely | Outcome::DeliveredInCleartext)
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Outcome::CredentialsExposed { .. } => 0,
+            Outcome::SpoofedMessageAccepted { .. } => 1,
+            Outcome::CommandInjected { .. } => 2,
+            Outcome::MessageRead => 3,
+            Outcome::ForgedReplyAccepted { .. } => 4,
+            Outcome::TamperedStateUsed => 5,
+            Outcome::MessageAltered => 6,
+            Outcome::DeliveredInCleartext => 7,
+            Outcome::AbortedSafely { .. } => 8,
+            Outcome::DeliveredSecurely => 9,
+        }
+    }
+
+    /// One sentence for a banner.
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::CredentialsExposed { username, password } => format!("password exposed: {username} / {password} readable on the wire"),
+            Outcome::MessageRead => "the message crossed the wire readable".into(),
+            Outcome::CommandInjected { command, under_tls: true } => {
+                format!("the server executed {command:?} inside TLS, though the client never sent it")
+            }
+            Outcome::CommandInjected { command, under_tls: false } => {
+                format!("the server executed {command:?}, though the client never sent it")
+            }
+            Outcome::ForgedReplyAccepted { reply } => format!("the client took a forged reply as protected by TLS: {reply:?}"),
+            Outcome::SpoofedMessageAccepted { from } => format!("the server accepted a second, spoofed message from <{from}>"),
+            Outcome::MessageAltered => "the server stored a body different from what the client sent".into(),
+            Outcome::TamperedStateUsed => "the client acted inside TLS on capabilities an attacker rewrote in cleartext".into(),
+            Outcome::AbortedSafely { reason } => format!("aborted safely: {reason}"),
+            Outcome::DeliveredSecurely => "delivered, with everything sensitive inside TLS".into(),
+            Outcome::DeliveredInCleartext => "delivered, in cleartext".into(),
+        }
+    }
+}
+
+/// An outcome and the trace step that shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub step: usize,
+}
+
+/// Reads the outcomes of `trace`, most serious first. `scenario` supplies
+/// only what the client meant to do (its message and password), to compare
+/// against what happened.
+pub fn analyse(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
+    let mut out = Vec::new();
+    credentials(trace, &mut out);
+    message_read(scenario, trace, &mut out);
+    let tampered_before_tls = commands_and_replies(trace, &mut out);
+    messages(scenario, trace, &mut out);
+    let client = |f: fn(&ClientEvent) -> bool| trace.client_events().find(|(_, e)| f(e)).map(|(s, _)| s.index);
+    if let Some(step) = client(|e| matches!(e, ClientEvent::ReusedPreTlsCapabilities)).filter(|_| tampered_before_tls) {
+        out.push(Finding { outcome: Outcome::TamperedStateUsed, step });
+    }
+    let delivered = trace.server_events().find_map(|(s, e)| match e {
+        ServerEvent::MessageAccepted { under_tls, .. } => Some((s.index, *under_tls)),
+        _ => None,
+    });
+    let compromised = out.iter().any(|f| f.outcome.is_compromise());
+    match delivered {
+        Some((step, true)) if !compromised => out.push(Finding { outcome: Outcome::DeliveredSecurely, step }),
+        Some((step, false)) => out.push(Finding { outcome: Outcome::DeliveredInCleartext, step }),
+        Some(_) => {}
+        None if !compromised => {
+            let reason = trace.events().find_map(|(s, e)| match e {
+                Event::Client(SessionEvent::Smtp(ClientEvent::Aborted { reason })) => Some((s.index, reason.clone())),
+                Event::Client(SessionEvent::TlsFailed { error }) => Some((s.index, format!("TLS failed: {error}"))),
+                _ => None,
+            });
+            let (step, reason) = reason.unwrap_or((trace.steps.len().saturating_sub(1), "the message was not delivered".into()));
+            out.push(Finding { outcome: Outcome::AbortedSafely { reason }, step });
+        }
+        None => {}
+    }
+    out.sort_by_key(|f| (f.outcome.rank(), f.step));
+    out
+}
+
+/// Credentials, decoded from what an attacker could read: AUTH PLAIN carries
+/// both in one base64 token; AUTH LOGIN sends them as two lines.
+fn credentials(trace: &Trace, out: &mut Vec<Finding>) {
+    let mut decoded: Vec<(usize, String)> = Vec::new();
+    for (step, bytes) in trace.attacker_view() {
+        for line in bytes.split(|&b| b == b'\n') {
+            let text = String::from_utf8_lossy(line);
+            for token in text.trim_end().split(' ').filter(|t| t.len() >= 4) {
+                if let Ok((username, password)) = sasl::parse_plain(token) {
+                    out.push(Finding { outcome: Outcome::CredentialsExposed { username, password: password.expose().to_owned() }, step });
+                    return;
+                }
+                if let Ok(s) = sasl::decode_text(token) {
+                    decoded.push((step, s));
+                }
+            }
+        }
+    }
+    // LOGIN: after the "Username:" prompt come the username and then the password.
+    let prompt = |s: &str| s == "Username:";
+    if let Some(i) = decoded.iter().position(|(_, s)| prompt(s)) {
+        let rest: Vec<&(usize, String)> = decoded[i + 1..].iter().filter(|(_, s)| s != "Password:" && !prompt(s)).collect();
+        if let [user, pass, ..] = rest.as_slice() {
+            out.push(Finding { outcome: Outcome::CredentialsExposed { username: user.1.clone(), password: pass.1.clone() }, step: pass.0 });
+        }
+    }
+}
+
+/// The first line of the message body, found in what an attacker could read.
+fn message_read(scenario: &Scenario, trace: &Trace, out: &mut Vec<Finding>) {
+    let m = &scenario.client.message;
+    let body = m.windows(4).position(|w| w == b"\r\n\r\n").map_or(&m[..], |i| &m[i + 4..]);
+    let Some(needle) = body.split(|&b| b == b'\r' || b == b'\n').find(|l| l.len() >= 6) else { return };
+    if let Some((step, _)) = trace.attacker_view().into_iter().find(|(_, b)| b.windows(needle.len()).any(|w| w == needle)) {
+        out.push(Finding { outcome: Outcome::MessageRead, step });
+    }
+}
+
+/// Commands the server ran that the client never sent, and replies the
+/// client took as protected that the server never sent. Returns whether a
+/// cleartext reply was tampered with.
+fn commands_and_replies(trace: &Trace, out: &mut Vec<Finding>) -> bool {
+    let sent: Vec<String> = trace
+        .client_events()
+        .filter_map(|(_, e)| match e {
+            ClientEvent::CommandSent { command, .. } => Some(command.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut j = 0;
+    for (step, e) in trace.server_events() {
+        let ServerEvent::CommandReceived { command, under_tls } = e else { continue };
+        let text = command.to_string();
+        match sent[j.min(sent.len())..].iter().position(|c| *c == text) {
+            Some(k) => j += k + 1,
+            None if !matches!(command, Command::Quit) => {
+                out.push(Finding { outcome: Outcome::CommandInjected { command: text, under_tls: *under_tls }, step: step.index })
+            }
+            None => {}
+        }
+    }
+    let replies: Vec<&Reply> = trace
+        .server_events()
+        .filter_map(|(_, e)| match e {
+            ServerEvent::ReplySent { reply } => Some(reply),
+            _ => None,
+        })
+        .collect();
+    let (mut j, mut tampered) = (0, false);
+    for (step, e) in trace.client_events() {
+        let ClientEvent::ReplyReceived { reply, under_tls } = e else { continue };
+        match replies[j.min(replies.len())..].iter().position(|r| *r == reply) {
+            Some(k) => j += k + 1,
+            None if *under_tls => {
+                out.push(Finding { outcome: Outcome::ForgedReplyAccepted { reply: reply.to_string() }, step: step.index })
+            }
+            None => tampered = true,
+        }
+    }
+    tampered
+}
+
+/// More messages accepted than the client sent, or a different body.
+fn messages(scenario: &Scenario, trace: &Trace, out: &mut Vec<Finding>) {
+    let accepted: Vec<(usize, &ServerEvent)> =
+        trace.server_events().filter(|(_, e)| matches!(e, ServerEvent::MessageAccepted { .. })).map(|(s, e)| (s.index, e)).collect();
+    for (i, (step, e)) in accepted.iter().enumerate() {
+        let ServerEvent::MessageAccepted { envelope, body, .. } = e else { continue };
+        if i > 0 {
+            out.push(Finding { outcome: Outcome::SpoofedMessageAccepted { from: envelope.from.clone() }, step: *step });
+        } else if scenario.client.stuff_dots && body.as_slice() != scenario.client.message.as_slice() {
+            out.push(Finding { outcome: Outcome::MessageAltered, step: *step });
+        }
+    }
+}
