@@ -44,6 +44,14 @@ fn render_step(out: &mut String, step: &Step) {
     }
     if let Some(note) = &step.middlebox {
         let _ = writeln!(out, "!!! {note}");
+        if let (Some(sent), Some(wire)) = (&step.sent, &step.wire) {
+            if sent != wire && !step.encrypted {
+                let _ = writeln!(out, "!!! what the sender had written:");
+                for line in String::from_utf8_lossy(&sent.0).lines().take(MAX_BODY_LINES) {
+                    let _ = writeln!(out, "!!!   {}", line.escape_debug());
+                }
+            }
+        }
     }
     for event in &step.events {
         if let Some(line) = describe(event) {
@@ -62,7 +70,7 @@ fn render_segment(out: &mut String, step: &Step) {
     };
     if step.kind == StepKind::Dropped {
         let n = step.sent.as_ref().map_or(0, |b| b.0.len());
-        let _ = writeln!(out, "!!! {n} bytes from the {} never arrived", if c2s { "client" } else { "server" });
+        let _ = writeln!(out, "!!! {n} bytes from the {} stopped at the middlebox", if c2s { "client" } else { "server" });
         return;
     }
     let text = match (&step.receiver_plaintext, &step.sender_plaintext, step.encrypted) {
