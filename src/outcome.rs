@@ -234,13 +234,18 @@ fn commands_and_replies(trace: &Trace, out: &mut Vec<Finding>) -> bool {
 
 /// More messages accepted than the client sent, or a different body.
 fn messages(scenario: &Scenario, trace: &Trace, out: &mut Vec<Finding>) {
+    // What an honest sender's body looks like after DATA: with a final CRLF.
+    let mut expected = scenario.client.message.clone();
+    if !expected.is_empty() && !expected.ends_with(b"\r\n") {
+        expected.extend_from_slice(b"\r\n");
+    }
     let accepted: Vec<(usize, &ServerEvent)> =
         trace.server_events().filter(|(_, e)| matches!(e, ServerEvent::MessageAccepted { .. })).map(|(s, e)| (s.index, e)).collect();
     for (i, (step, e)) in accepted.iter().enumerate() {
         let ServerEvent::MessageAccepted { envelope, body, .. } = e else { continue };
         if i > 0 {
             out.push(Finding { outcome: Outcome::SpoofedMessageAccepted { from: envelope.from.clone() }, step: *step });
-        } else if scenario.client.stuff_dots && body.as_slice() != scenario.client.message.as_slice() {
+        } else if scenario.client.stuff_dots && body.as_slice() != expected.as_slice() {
             out.push(Finding { outcome: Outcome::MessageAltered, step: *step });
         }
     }
