@@ -23,6 +23,8 @@ pub mod preset;
 pub mod scenario;
 pub mod server;
 pub mod session;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod socket;
 pub mod tls;
 pub mod trace;
 pub mod transcript;

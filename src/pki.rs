@@ -39,6 +39,9 @@ pub struct Identity {
     pub kind: IdentityKind,
     pub chain: Vec<CertificateDer<'static>>,
     key_der: Vec<u8>,
+    /// The chain and the key as PEM, for real servers (Postfix) and files.
+    pub chain_pem: String,
+    pub key_pem: String,
 }
 
 impl Identity {
@@ -88,10 +91,12 @@ impl Pki {
                     None => params.self_signed(&key)?,
                 };
                 let mut chain = vec![cert.der().clone()];
+                let mut chain_pem = cert.pem();
                 if kind == IdentityKind::Valid {
                     chain.push(ca_cert.der().clone());
+                    chain_pem.push_str(&ca_cert.pem());
                 }
-                Ok(Identity { kind, chain, key_der: key.serialize_der() })
+                Ok(Identity { kind, chain, key_der: key.serialize_der(), chain_pem, key_pem: key.serialize_pem() })
             })
             .collect::<Result<Vec<_>, rcgen::Error>>()?;
         Ok(Arc::new(Pki { server_name: server_name.to_owned(), ca_pem: ca_cert.pem(), ca_cert: ca_cert.der().clone(), identities }))

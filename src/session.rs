@@ -289,6 +289,7 @@ impl<M: Machine> Endpoint<M> {
                     self.start_tls(now);
                 }
                 Output::Close => {
+                    self.encrypt_pending();
                     match &mut self.tls {
                         Tls::On(stream) if !stream.is_handshaking() => stream.close(),
                         _ => {}
@@ -306,12 +307,19 @@ impl<M: Machine> Endpoint<M> {
         self.flush();
     }
 
-    fn flush(&mut self) {
-        let tls = matches!(self.tls, Tls::On(_));
+    /// Hands the SMTP bytes written so far to TLS, in one write.
+    fn encrypt_pending(&mut self) {
         if let Tls::On(stream) = &mut self.tls {
             if !self.to_encrypt.is_empty() {
                 stream.send(&std::mem::take(&mut self.to_encrypt));
             }
+        }
+    }
+
+    fn flush(&mut self) {
+        let tls = matches!(self.tls, Tls::On(_));
+        self.encrypt_pending();
+        if let Tls::On(stream) = &mut self.tls {
             let records = stream.take_outgoing();
             self.wire_out.extend_from_slice(&records);
         }

@@ -65,6 +65,18 @@ pub enum Event {
     Server(SessionEvent<ServerEvent>),
 }
 
+impl From<SessionEvent<ClientEvent>> for Event {
+    fn from(e: SessionEvent<ClientEvent>) -> Self {
+        Event::Client(e)
+    }
+}
+
+impl From<SessionEvent<ServerEvent>> for Event {
+    fn from(e: SessionEvent<ServerEvent>) -> Self {
+        Event::Server(e)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {

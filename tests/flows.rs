@@ -27,6 +27,12 @@ fn assert_delivered(s: &Scenario) -> smtp_lab::trace::Trace {
     assert!(!trace.truncated);
     assert_eq!(trace.delivered(), vec![s.client.message.as_slice()], "the server must receive exactly what the client sent");
     assert!(client_events(&trace).iter().any(|e| matches!(e, ClientEvent::MessageAccepted { .. })));
+    // The session ends properly: the client hears the 221 before the connection closes.
+    let mut last_reply = client_events(&trace).into_iter().filter_map(|e| match e {
+        ClientEvent::ReplyReceived { reply, .. } => Some(reply.code),
+        _ => None,
+    });
+    assert_eq!(last_reply.next_back(), Some(221));
     trace
 }
 

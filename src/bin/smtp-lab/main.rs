@@ -1,14 +1,17 @@
-//! The command-line driver: runs a session in memory and prints what happened.
+//! The command-line driver: runs sessions in memory and prints what happened,
+//! or puts the machines on real sockets.
+
+mod net;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use smtp_lab::attack::Attack;
 use smtp_lab::client::TlsPolicy;
-use smtp_lab::codec::{Mechanism, Secret};
+use smtp_lab::codec::Secret;
 use smtp_lab::pki::{IdentityKind, Pki};
 use smtp_lab::scenario::Scenario;
-use smtp_lab::server::{Account, AuthPolicy, Role};
+use smtp_lab::server::{Account, Role};
 
 #[derive(Parser)]
 #[command(name = "smtp-lab", version, about = "See how email is secured on the wire")]
@@ -30,6 +33,18 @@ enum Commands {
     Presets,
     /// List the attacks (use one with `run --attack ID`).
     Attacks,
+    /// Run the server machine on a real TCP socket.
+    Serve(Box<net::ServeArgs>),
+    /// Send one message to a real SMTP server with the client machine.
+    Send(Box<net::SendArgs>),
+    /// Write a test CA and a server certificate and key as PEM files (for real servers).
+    Cert {
+        /// Directory for ca.pem, server.pem (chain) and server.key.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long, default_value = smtp_lab::pki::SERVER_NAME)]
+        hostname: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -179,23 +194,11 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
     s.server.reset_on_tls &= !a.server_keeps_state;
     s.client_keeps_buffer_across_tls |= a.client_keeps_buffer;
     s.client.reuse_pre_tls_capabilities |= a.client_reuses_capabilities;
-    for v in &a.lenient_end_of_data {
-        let e = &mut s.server.end_of_data;
-        match v.as_str() {
-            "lf-dot-crlf" => e.lf_dot_crlf = true,
-            "lf-dot-lf" => e.lf_dot_lf = true,
-            "cr-dot-crlf" => e.cr_dot_crlf = true,
-            "crlf-dot-lf" => e.crlf_dot_lf = true,
-            "all" => *e = smtp_lab::codec::EndOfData::LENIENT,
-            other => return Err(format!("unknown end-of-data variant {other:?}")),
-        }
+    if !a.lenient_end_of_data.is_empty() {
+        s.server.end_of_data = net::end_of_data(&a.lenient_end_of_data)?;
     }
     if let Some(role) = a.role {
-        let role = match role {
-            RoleArg::Relay => Role::Relay,
-            RoleArg::Submission => Role::Submission,
-            RoleArg::Submissions => Role::Submissions,
-        };
+        let role: Role = role.into();
         let base = smtp_lab::server::ServerConfig::for_role(role);
         s.server_implicit_tls = role == Role::Submissions;
         s.server = base;
@@ -205,11 +208,7 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
         s.server_implicit_tls = matches!(tls, ServerTls::Implicit);
     }
     if let Some(auth) = a.auth {
-        s.server.auth = match auth {
-            AuthArg::Never => AuthPolicy::Never,
-            AuthArg::AfterTls => AuthPolicy::AfterTls,
-            AuthArg::Always => AuthPolicy::Always,
-        };
+        s.server.auth = auth.into();
     }
     s.server.require_tls |= a.require_tls;
     if let Some(p) = a.policy {
@@ -251,10 +250,7 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
         s.client.credentials = None;
     }
     if let Some(c) = &mut s.client.credentials {
-        c.mechanism = match a.mechanism {
-            MechArg::Plain => Mechanism::Plain,
-            MechArg::Login => Mechanism::Login,
-        };
+        c.mechanism = a.mechanism.into();
     }
     if let Some(from) = &a.from {
         s.client.from = from.clone();
@@ -284,6 +280,12 @@ fn to_crlf(raw: &[u8]) -> Vec<u8> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match &cli.command {
+        Commands::Serve(args) => return report(net::serve(args).map(|()| true)),
+        Commands::Send(args) => return report(net::send(args)),
+        Commands::Cert { out, hostname } => return report(net::write_cert(out, hostname).map(|()| true)),
+        _ => {}
+    }
     let pki = match Pki::generate(smtp_lab::pki::SERVER_NAME) {
         Ok(p) => p,
         Err(e) => {
@@ -329,6 +331,7 @@ fn main() -> ExitCode {
                 println!("{:28} {}\n{:28} {}\n", p.id, p.title, "", p.description);
             }
         }
+        Commands::Serve(_) | Commands::Send(_) | Commands::Cert { .. } => unreachable!("handled above"),
         Commands::Attacks => {
             for a in Attack::ALL {
                 let i = a.info();
@@ -337,4 +340,16 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Exit status for the socket commands: 0 on success, 1 when the session did not deliver, 2 on an error.
+fn report(result: Result<bool, String>) -> ExitCode {
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("smtp-lab: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
