@@ -170,7 +170,10 @@ impl TlsStream {
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
         let name = ServerName::try_from(settings.server_name.clone()).map_err(|e| TlsError { message: e.to_string() })?;
-        let conn = rustls::ClientConnection::new(Arc::new(config), name)?;
+        let mut conn = rustls::ClientConnection::new(Arc::new(config), name)?;
+        // The machines bound what they write (one reply, one message within its size
+        // limit); rustls's own 64 KiB cap would make `send` drop the rest.
+        conn.set_buffer_limit(None);
         Ok(TlsStream { conn: conn.into(), verdict: Some(verdict), closed_by_peer: false })
     }
 
@@ -182,7 +185,8 @@ impl TlsStream {
             .with_single_cert(id.chain.clone(), id.key())?;
         // No session tickets: a one-shot session has no use for them and they clutter the trace.
         config.send_tls13_tickets = 0;
-        let conn = rustls::ServerConnection::new(Arc::new(config))?;
+        let mut conn = rustls::ServerConnection::new(Arc::new(config))?;
+        conn.set_buffer_limit(None);
         Ok(TlsStream { conn: conn.into(), verdict: None, closed_by_peer: false })
     }
 
@@ -212,8 +216,9 @@ impl TlsStream {
 
     /// Queues plaintext to encrypt (buffered by rustls until the handshake completes).
     pub fn send(&mut self, plaintext: &[u8]) {
-        // Writing to rustls's internal buffer cannot fail.
-        let _ = self.conn.writer().write_all(plaintext);
+        // With no buffer limit, writing into rustls's buffer cannot fail or fall short.
+        let written = self.conn.writer().write_all(plaintext);
+        debug_assert!(written.is_ok(), "rustls refused plaintext: {written:?}");
     }
 
     /// Records ready for the wire.
@@ -341,6 +346,16 @@ mod tests {
             let check = c.info().unwrap().cert_check.unwrap();
             assert!(!check.valid && check.error.is_some(), "{kind:?}: {check:?}");
         }
+    }
+
+    #[test]
+    fn a_megabyte_in_one_write_arrives_whole() {
+        let (mut c, mut s, r) = pair(IdentityKind::Valid, true);
+        r.unwrap();
+        let big: Vec<u8> = (0..1_048_576u32).map(|i| (i % 251) as u8).collect();
+        c.send(&big);
+        let got = s.receive(&c.take_outgoing()).unwrap();
+        assert_eq!(got, big);
     }
 
     #[test]

@@ -95,6 +95,18 @@ fn submissions_465_implicit_tls_then_auth() {
 }
 
 #[test]
+fn a_one_megabyte_message_arrives_whole_over_tls() {
+    let mut s = Scenario::submission();
+    let mut body = b"Subject: big\r\n\r\n".to_vec();
+    for i in 0..16_000 {
+        body.extend_from_slice(format!("{i:06} .{}\r\n", "x".repeat(57)).as_bytes());
+    }
+    assert!(body.len() > 1_000_000);
+    s.client.message = body;
+    assert_delivered(&s);
+}
+
+#[test]
 fn pipelined_commands_share_one_segment_each_way() {
     let trace = Scenario::submission().run(&pki());
     let mail =

@@ -49,7 +49,8 @@ fn apt(packages: &[(&str, &str)]) -> Result {
         return Ok(());
     }
     let sudo = if have("id") && Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() != b"0") { "sudo" } else { "" };
-    let shell = format!("{sudo} apt-get update -qq && {sudo} DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {}", missing.join(" "));
+    let shell =
+        format!("{sudo} apt-get update -qq && {sudo} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {}", missing.join(" "));
     run("sh", &["-c", &shell])
 }
 
@@ -70,6 +71,16 @@ fn ensure_tools() -> Result {
     apt(&[("clang", "clang")])
 }
 
+/// Real SMTP software the interop tests talk to.
+fn ensure_peers() -> Result {
+    apt(&[("swaks", "swaks"), ("postfix", "postfix")])?;
+    let has_aiosmtpd = Command::new("python3").args(["-c", "import aiosmtpd"]).output().is_ok_and(|o| o.status.success());
+    if !has_aiosmtpd {
+        run("python3", &["-m", "pip", "install", "--quiet", "aiosmtpd"])?;
+    }
+    Ok(())
+}
+
 fn lab() -> Result {
     ensure_tools()?;
     run("cargo", &["build", "--release", "--bin", "smtp-lab"])?;
@@ -81,6 +92,7 @@ fn lab() -> Result {
 
 fn test() -> Result {
     ensure_tools()?;
+    ensure_peers()?;
     run("cargo", &["fmt", "--all", "--", "--check"])?;
     run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     run("cargo", &["build", "--lib", "--target", "wasm32-unknown-unknown", "--no-default-features"])?;

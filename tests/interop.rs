@@ -1,0 +1,359 @@
+//! The machines on real sockets against real SMTP software, on loopback only.
+//! Each test starts its servers and stops them when it ends.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "correct horse battery staple";
+const BIN: &str = env!("CARGO_BIN_EXE_smtp-lab");
+
+fn need(tool: &str) {
+    let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
+    assert!(found, "{tool} is not installed; `cargo xtask test` installs it");
+}
+
+/// A running `smtp-lab serve`, killed on drop.
+struct Served {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+    log: Arc<Mutex<String>>,
+}
+
+impl Served {
+    fn start(args: &[&str]) -> Served {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--write-ca"])
+            .arg(dir.path().join("ca.pem"))
+            .arg("--deliver-dir")
+            .arg(dir.path().join("mail"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        let port = first.split(':').nth(1).and_then(|p| p.split_whitespace().next()).and_then(|p| p.parse().ok()).expect(&first);
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        Served { child, port, dir, log }
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// Bodies of accepted messages, oldest first.
+    fn delivered(&self) -> Vec<Vec<u8>> {
+        read_dir_sorted(&self.dir.path().join("mail"))
+    }
+
+    /// Waits until `n` messages are in the log (stdout is written after the file).
+    fn wait_for(&self, n: usize) -> Vec<Vec<u8>> {
+        let t = Instant::now();
+        while self.log.lock().unwrap().matches("accepted ").count() < n && t.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.delivered()
+    }
+
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_dir_sorted(dir: &Path) -> Vec<Vec<u8>> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return vec![] };
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> =
+        entries.map_while(Result::ok).map(|e| (e.metadata().unwrap().modified().unwrap(), e.path())).collect();
+    files.sort();
+    files.into_iter().map(|(_, p)| std::fs::read(p).unwrap()).collect()
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    if !out.status.success() {
+        panic!("{cmd:?} failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+    out
+}
+
+/// A message that is hard to carry intact: dot-leading lines, 8-bit text and a 1 MB attachment.
+fn hard_message() -> Vec<u8> {
+    let mut m = b"From: Alice <alice@example.test>\r\nTo: Bob <bob@example.test>\r\nSubject: report\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\
+.a line with a leading dot\r\n..two dots\r\n.\r\nGr\xc3\xbc\xc3\x9fe aus Z\xc3\xbcrich\r\n\r\n--b1\r\nContent-Type: application/octet-stream\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n"
+        .to_vec();
+    let mut state = 0x1234_5678u32;
+    let raw: Vec<u8> = (0..768 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
+    for line in b64.as_bytes().chunks(76) {
+        m.extend_from_slice(line);
+        m.extend_from_slice(b"\r\n");
+    }
+    m.extend_from_slice(b"--b1--\r\n");
+    m
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn swaks(served: &Served, extra: &[&str]) -> Output {
+    need("swaks");
+    run(Command::new("swaks").args(["--server", &served.addr(), "--from", "alice@example.test", "--to", "bob@example.test"]).args(extra))
+}
+
+#[test]
+fn swaks_delivers_over_starttls_with_auth_plain_and_login() {
+    let served = Served::start(&["--role", "submission"]);
+    let ca = served.ca();
+    for mech in ["PLAIN", "LOGIN"] {
+        let tls = ["--tls", "--tls-verify", "--tls-ca-path", ca.to_str().unwrap(), "--tls-sni", "mail.example.test"];
+        let out = swaks(&served, &[&tls[..], &["--auth", mech, "--auth-user", "alice", "--auth-password", PASSWORD]].concat());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("<~  235 2.7.0") && text.contains("<~  221 2.0.0 Bye"), "{text}");
+    }
+    assert_eq!(served.wait_for(2).len(), 2);
+}
+
+#[test]
+fn swaks_delivers_over_implicit_tls_and_plain_relay() {
+    let served = Served::start(&["--role", "submissions"]);
+    let ca = served.ca();
+    swaks(
+        &served,
+        &[
+            "--tls-on-connect",
+            "--tls-verify",
+            "--tls-ca-path",
+            ca.to_str().unwrap(),
+            "--tls-sni",
+            "mail.example.test",
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            "alice",
+            "--auth-password",
+            PASSWORD,
+        ],
+    );
+    assert_eq!(served.wait_for(1).len(), 1);
+
+    let relay = Served::start(&["--role", "relay"]);
+    let out = swaks(&relay, &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<-  250 2.0.0 Ok: queued"));
+    assert_eq!(relay.wait_for(1).len(), 1);
+}
+
+#[test]
+fn swaks_carries_a_hard_message_byte_identical() {
+    let served = Served::start(&["--role", "submission"]);
+    let msg = hard_message();
+    let file = served.dir.path().join("msg.eml");
+    // swaks sends the file and then CRLF "." CRLF, so it gets the message without its last CRLF.
+    std::fs::write(&file, &msg[..msg.len() - 2]).unwrap();
+    swaks(
+        &served,
+        &[
+            "--tls",
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            "alice",
+            "--auth-password",
+            PASSWORD,
+            "--data",
+            file.to_str().unwrap(),
+            "--suppress-data",
+        ],
+    );
+    assert_eq!(served.wait_for(1), vec![msg]);
+}
+
+const SMTPLIB: &str = r#"
+import smtplib, ssl, sys
+addr, port, ca, mode, path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+ctx = ssl.create_default_context(cafile=ca)
+msg = open(path, "rb").read()
+if mode == "starttls":
+    s = smtplib.SMTP(addr, port, local_hostname="py.example.test")
+    s.starttls(context=ctx, server_hostname="mail.example.test") if sys.version_info >= (3, 12) else s.starttls(context=ctx)
+else:
+    s = smtplib.SMTP_SSL(addr, port, context=ctx, local_hostname="py.example.test")
+s.login("alice", "correct horse battery staple")
+s.sendmail("alice@example.test", ["bob@example.test"], msg)
+s.quit()
+"#;
+
+#[test]
+fn smtplib_delivers_over_starttls_and_smtp_ssl() {
+    need("python3");
+    let msg = hard_message();
+    for (role, mode) in [("submission", "starttls"), ("submissions", "ssl")] {
+        let served = Served::start(&["--role", role, "--hostname", "mail.example.test"]);
+        let file = served.dir.path().join("msg.eml");
+        std::fs::write(&file, &msg).unwrap();
+        // Python checks the name it connected to; mail.example.test is not in DNS, so connect
+        // to 127.0.0.1 and let the certificate carry the name via a tiny hosts-free shim.
+        let script = SMTPLIB.replace(
+            "ctx = ssl.create_default_context(cafile=ca)",
+            "ctx = ssl.create_default_context(cafile=ca)\nctx.check_hostname = False",
+        );
+        run(Command::new("python3").args([
+            "-c",
+            &script,
+            "127.0.0.1",
+            &served.port.to_string(),
+            served.ca().to_str().unwrap(),
+            mode,
+            file.to_str().unwrap(),
+        ]));
+        assert_eq!(served.wait_for(1), vec![msg.clone()], "{role}");
+    }
+}
+
+const AIOSMTPD: &str = r#"
+import os, ssl, sys, time
+from aiosmtpd.controller import Controller
+certdir, outdir, mode, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(os.path.join(certdir, "server.pem"), os.path.join(certdir, "server.key"))
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        n = len(os.listdir(outdir))
+        with open(os.path.join(outdir, "%03d.eml" % n), "wb") as f:
+            f.write(envelope.original_content)
+        return "250 Message accepted"
+if mode == "starttls":
+    c = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
+else:
+    c = Controller(Handler(), hostname="127.0.0.1", port=port, ssl_context=ctx)
+c.start()
+print("ready", flush=True)
+time.sleep(600)
+"#;
+
+/// aiosmtpd in a child process, killed on drop.
+struct Aiosmtpd(Child);
+
+impl Drop for Aiosmtpd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn send_delivers_to_aiosmtpd_over_starttls_and_implicit_tls() {
+    need("python3");
+    let certs = tempfile::tempdir().unwrap();
+    run(Command::new(BIN).args(["cert", "--out"]).arg(certs.path()));
+    let msg = hard_message();
+    let msg_file = certs.path().join("msg.eml");
+    std::fs::write(&msg_file, &msg).unwrap();
+    for mode in ["starttls", "implicit"] {
+        let out = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut child = Command::new("python3")
+            .args(["-c", AIOSMTPD])
+            .arg(certs.path())
+            .arg(out.path())
+            .args([mode, &port.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ready = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+        let _guard = Aiosmtpd(child);
+        assert_eq!(ready.trim(), "ready", "aiosmtpd did not start (is it installed? `pip install aiosmtpd`)");
+        let send_mode = if mode == "starttls" { "require-starttls" } else { "implicit-tls" };
+        let result = run(Command::new(BIN)
+            .args(["send", "--server", &format!("127.0.0.1:{port}"), "--mode", send_mode, "--ca"])
+            .arg(certs.path().join("ca.pem"))
+            .args(["--from", "alice@example.test", "--to", "bob@example.test"])
+            .arg(&msg_file));
+        let transcript = String::from_utf8_lossy(&result.stdout);
+        assert!(transcript.contains("certificate for mail.example.test valid"), "{transcript}");
+        assert_eq!(read_dir_sorted(out.path()), vec![msg.clone()], "{mode}");
+    }
+}
+
+#[test]
+fn a_hostile_client_cannot_crash_or_bloat_the_server() {
+    let served = Served::start(&["--role", "relay"]);
+    let baseline = served.rss_kib();
+
+    // Disconnect in the middle of DATA.
+    let mut s = TcpStream::connect(served.addr()).unwrap();
+    s.write_all(b"EHLO x.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nSubject: half\r\n\r\nnever fin").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    drop(s);
+
+    // 10 MB without a newline, as a command line.
+    let mut s = TcpStream::connect(served.addr()).unwrap();
+    let junk = vec![b'A'; 1024 * 1024];
+    for _ in 0..10 {
+        if s.write_all(&junk).is_err() {
+            break;
+        }
+    }
+    let _ = s.write_all(b"\r\nQUIT\r\n");
+    let mut reply = Vec::new();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = s.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.contains("500 5.5.2 Error: line too long") && reply.contains("221"), "{reply}");
+
+    // 200 connections at once.
+    let conns: Vec<TcpStream> = (0..200).map(|_| TcpStream::connect(served.addr()).unwrap()).collect();
+    for mut c in conns {
+        let mut greeting = [0u8; 4];
+        c.read_exact(&mut greeting).unwrap();
+        assert_eq!(&greeting, b"220 ");
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let after = served.rss_kib();
+    assert!(after < baseline + 64 * 1024, "RSS grew from {baseline} KiB to {after} KiB");
+
+    // And the server still does its job.
+    swaks(&served, &[]);
+    assert_eq!(served.wait_for(1).len(), 1);
+}
