@@ -80,7 +80,9 @@ impl From<rustls::Error> for TlsError {
 
 #[derive(Debug)]
 struct RecordingVerifier {
-    inner: Arc<WebPkiServerVerifier>,
+    /// `None` when no trust anchors were configured: nothing can validate.
+    inner: Option<Arc<WebPkiServerVerifier>>,
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
     enforce: bool,
     verdict: Arc<Mutex<Option<CertCheck>>>,
 }
@@ -94,7 +96,10 @@ impl ServerCertVerifier for RecordingVerifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let result = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        let result = match &self.inner {
+            Some(inner) => inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now),
+            None => Err(rustls::Error::General("no trust anchors configured".into())),
+        };
         let check = CertCheck { valid: result.is_ok(), error: result.as_ref().err().map(ToString::to_string), enforced: self.enforce };
         *self.verdict.lock().unwrap_or_else(|e| e.into_inner()) = Some(check);
         match result {
@@ -109,7 +114,7 @@ impl ServerCertVerifier for RecordingVerifier {
         c: &CertificateDer<'_>,
         d: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(m, c, d)
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -118,11 +123,11 @@ impl ServerCertVerifier for RecordingVerifier {
         c: &CertificateDer<'_>,
         d: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(m, c, d)
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.algorithms.supported_schemes()
     }
 }
 
@@ -159,11 +164,17 @@ impl TlsStream {
         for r in &settings.roots {
             roots.add(r.clone())?;
         }
-        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
-            .build()
-            .map_err(|e| TlsError { message: e.to_string() })?;
+        let inner = match roots.is_empty() {
+            true => None,
+            false => Some(
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+                    .build()
+                    .map_err(|e| TlsError { message: e.to_string() })?,
+            ),
+        };
         let verdict = Arc::new(Mutex::new(None));
-        let verifier = RecordingVerifier { inner, enforce: settings.enforce_validation, verdict: verdict.clone() };
+        let algorithms = provider().signature_verification_algorithms;
+        let verifier = RecordingVerifier { inner, algorithms, enforce: settings.enforce_validation, verdict: verdict.clone() };
         let config = rustls::ClientConfig::builder_with_details(provider(), Arc::new(clock.clone()))
             .with_safe_default_protocol_versions()?
             .dangerous()

@@ -2,6 +2,7 @@
 //! or puts the machines on real sockets.
 
 mod net;
+mod probe;
 
 use std::process::ExitCode;
 
@@ -37,6 +38,8 @@ enum Commands {
     Serve(Box<net::ServeArgs>),
     /// Send one message to a real SMTP server with the client machine.
     Send(Box<net::SendArgs>),
+    /// Check a real server for STARTTLS, AUTH-before-TLS, command injection and smuggling.
+    Probe(Box<probe::ProbeArgs>),
     /// Write a test CA and a server certificate and key as PEM files (for real servers).
     Cert {
         /// Directory for ca.pem, server.pem (chain) and server.key.
@@ -283,6 +286,7 @@ fn main() -> ExitCode {
     match &cli.command {
         Commands::Serve(args) => return report(net::serve(args).map(|()| true)),
         Commands::Send(args) => return report(net::send(args)),
+        Commands::Probe(args) => return report(probe::probe(args)),
         Commands::Cert { out, hostname } => return report(net::write_cert(out, hostname).map(|()| true)),
         _ => {}
     }
@@ -331,7 +335,7 @@ fn main() -> ExitCode {
                 println!("{:28} {}\n{:28} {}\n", p.id, p.title, "", p.description);
             }
         }
-        Commands::Serve(_) | Commands::Send(_) | Commands::Cert { .. } => unreachable!("handled above"),
+        Commands::Serve(_) | Commands::Send(_) | Commands::Probe(_) | Commands::Cert { .. } => unreachable!("handled above"),
         Commands::Attacks => {
             for a in Attack::ALL {
                 let i = a.info();
