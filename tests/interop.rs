@@ -11,7 +11,15 @@ use std::time::{Duration, Instant};
 const PASSWORD: &str = "correct horse battery staple";
 const BIN: &str = env!("CARGO_BIN_EXE_smtp-lab");
 
+/// Debian puts postfix in /usr/sbin, which a non-login PATH may lack.
+fn postfix() -> Command {
+    Command::new(if Path::new("/usr/sbin/postfix").exists() { "/usr/sbin/postfix" } else { "postfix" })
+}
+
 fn need(tool: &str) {
+    if tool == "postfix" && Path::new("/usr/sbin/postfix").exists() {
+        return;
+    }
     let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
     assert!(found, "{tool} is not installed; `cargo xtask test` installs it");
 }
@@ -108,7 +116,9 @@ fn run(cmd: &mut Command) -> Output {
 
 /// A message that is hard to carry intact: dot-leading lines, 8-bit text and a 1 MB attachment.
 fn hard_message() -> Vec<u8> {
-    let mut m = b"From: Alice <alice@example.test>\r\nTo: Bob <bob@example.test>\r\nSubject: report\r\nMIME-Version: 1.0\r\n\
+    // A complete header block, so no server needs to add Date or Message-ID in the middle of it.
+    let mut m = b"From: Alice <alice@example.test>\r\nTo: Bob <bob@example.test>\r\nSubject: report\r\n\
+Date: Mon, 01 Jun 2026 12:00:00 +0000\r\nMessage-ID: <report-1@example.test>\r\nMIME-Version: 1.0\r\n\
 Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\
 .a line with a leading dot\r\n..two dots\r\n.\r\nGr\xc3\xbc\xc3\x9fe aus Z\xc3\xbcrich\r\n\r\n--b1\r\nContent-Type: application/octet-stream\r\n\
 Content-Transfer-Encoding: base64\r\n\r\n"
@@ -356,4 +366,156 @@ fn a_hostile_client_cannot_crash_or_bloat_the_server() {
     // And the server still does its job.
     swaks(&served, &[]);
     assert_eq!(served.wait_for(1).len(), 1);
+}
+
+/// A Postfix instance configured and started by the test in a temporary
+/// directory, listening on loopback for STARTTLS and implicit TLS, delivering
+/// bob@example.test to a maildir. Stopped on drop.
+struct Postfix {
+    dir: tempfile::TempDir,
+    smtp: u16,
+    smtps: u16,
+}
+
+impl Postfix {
+    fn start(forbid_bare_newline: bool) -> Postfix {
+        need("postfix");
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        run(Command::new("chmod").arg("755").arg(d));
+        run(Command::new(BIN).args(["cert", "--out"]).arg(d));
+        for sub in ["etc", "spool", "data", "mail"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        run(Command::new("chown").arg("postfix").arg(d.join("data")));
+        run(Command::new("chown").arg("nobody").arg(d.join("mail")));
+        let (smtp, smtps) = (free_port(), free_port());
+        let p = d.display();
+        let main_cf = format!(
+            "compatibility_level = 3.6\nmyhostname = mail.example.test\nmydomain = example.test\nmydestination = localhost\n\
+inet_interfaces = 127.0.0.1\ninet_protocols = ipv4\nmynetworks = 127.0.0.0/8\nqueue_directory = {p}/spool\ndata_directory = {p}/data\n\
+smtpd_tls_cert_file = {p}/server.pem\nsmtpd_tls_key_file = {p}/server.key\nsmtpd_tls_security_level = may\n\
+smtpd_forbid_bare_newline = {}\nsmtpd_forbid_bare_newline_exclusions =\nvirtual_mailbox_domains = example.test\n\
+virtual_mailbox_base = {p}/mail\nvirtual_mailbox_maps = inline:{{ bob@example.test=bob/ }}\nvirtual_uid_maps = static:65534\n\
+virtual_gid_maps = static:65534\nmaillog_file = {p}/maillog\nmaillog_file_prefixes = {p}\nsmtputf8_enable = no\n",
+            if forbid_bare_newline { "yes" } else { "no" }
+        );
+        std::fs::write(d.join("etc/main.cf"), main_cf).unwrap();
+        // Debian's master.cf, without chroot, with smtpd on our two loopback ports.
+        let master: String = std::fs::read_to_string("/etc/postfix/master.cf")
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                if l.starts_with(|c: char| c.is_ascii_alphanumeric()) && f.len() >= 8 {
+                    if f[0] == "smtp" && f[1] == "inet" {
+                        return format!(
+                            "127.0.0.1:{smtp} inet n - n - - smtpd\n127.0.0.1:{smtps} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes\n"
+                        );
+                    }
+                    let mut f = f.clone();
+                    f[4] = "n";
+                    return f.join(" ") + "\n";
+                }
+                format!("{l}\n")
+            })
+            .collect();
+        std::fs::write(d.join("etc/master.cf"), master).unwrap();
+        run(postfix().arg("-c").arg(d.join("etc")).arg("start"));
+        let pf = Postfix { dir, smtp, smtps };
+        let t = Instant::now();
+        while TcpStream::connect(("127.0.0.1", smtp)).is_err() || TcpStream::connect(("127.0.0.1", smtps)).is_err() {
+            assert!(t.elapsed() < Duration::from_secs(20), "postfix did not start:\n{}", pf.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        pf
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("maillog")).unwrap_or_default()
+    }
+
+    /// Messages delivered to bob, oldest first, waiting up to 20 s for `n`.
+    fn delivered(&self, n: usize) -> Vec<Vec<u8>> {
+        let t = Instant::now();
+        loop {
+            let got = read_dir_sorted(&self.dir.path().join("mail/bob/new"));
+            if got.len() >= n || t.elapsed() > Duration::from_secs(20) {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = postfix().arg("-c").arg(self.dir.path().join("etc")).arg("abort").output();
+    }
+}
+
+fn probe(addr: &str) -> String {
+    let out = run(Command::new(BIN).args(["probe", addr, "--rcpt", "bob@example.test"]));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The verdict word of one check in probe's output.
+fn verdict<'a>(report: &'a str, check: &str) -> &'a str {
+    report.lines().find(|l| l.split_whitespace().nth(1) == Some(check)).and_then(|l| l.split_whitespace().next()).unwrap_or("missing")
+}
+
+#[test]
+fn send_delivers_to_postfix_and_probe_sees_its_bare_newline_setting() {
+    let pf = Postfix::start(true);
+    let msg = hard_message();
+    let file = pf.dir.path().join("msg.eml");
+    std::fs::write(&file, &msg).unwrap();
+    for (port, mode) in [(pf.smtp, "require-starttls"), (pf.smtps, "implicit-tls")] {
+        let out = run(Command::new(BIN)
+            .args(["send", "--server", &format!("127.0.0.1:{port}"), "--mode", mode, "--ca"])
+            .arg(pf.dir.path().join("ca.pem"))
+            .args(["--from", "alice@sender.test", "--to", "bob@example.test"])
+            .arg(&file));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("certificate for mail.example.test valid"), "{mode}");
+    }
+    // Postfix stores mail with LF line endings after its own trace headers.
+    let stored: Vec<u8> = String::from_utf8_lossy(&msg).replace("\r\n", "\n").into_bytes();
+    let delivered = pf.delivered(2);
+    assert_eq!(delivered.len(), 2, "{}", pf.log());
+    for d in &delivered {
+        assert!(d.ends_with(&stored), "the body arrived changed");
+        assert!(contains_bytes(d, b"Received: from client.example.test"));
+    }
+
+    let strict = probe(&format!("127.0.0.1:{}", pf.smtp));
+    assert_eq!(verdict(&strict, "smuggling"), "ok", "{strict}");
+    assert_eq!(verdict(&strict, "cmd-inject"), "ok", "{strict}");
+    drop(pf);
+
+    let lenient = Postfix::start(false);
+    let report = probe(&format!("127.0.0.1:{}", lenient.smtp));
+    assert_eq!(verdict(&report, "smuggling"), "VULN", "{report}");
+}
+
+#[test]
+fn probe_tells_a_patched_smtp_lab_server_from_an_unpatched_one() {
+    let unpatched = Served::start(&["--role", "relay", "--keeps-buffer", "--lenient-end-of-data", "all"]);
+    let report = probe(&unpatched.addr());
+    assert_eq!(verdict(&report, "cmd-inject"), "VULN", "{report}");
+    assert_eq!(verdict(&report, "smuggling"), "VULN", "{report}");
+    assert!(report.contains("S~ 250 2.0.0 Ok"), "the evidence shows the answer inside TLS:\n{report}");
+
+    let patched = Served::start(&["--role", "relay"]);
+    let report = probe(&patched.addr());
+    assert_eq!(verdict(&report, "cmd-inject"), "ok", "{report}");
+    assert_eq!(verdict(&report, "smuggling"), "ok", "{report}");
+    assert_eq!(verdict(&report, "starttls"), "ok", "{report}");
+
+    let submission = Served::start(&["--role", "submission", "--require-tls"]);
+    let report = probe(&submission.addr());
+    assert_eq!(verdict(&report, "tls-before-mail"), "ok", "{report}");
+}
+
+fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }

@@ -39,7 +39,8 @@ fn run(program: &str, args: &[&str]) -> Result {
 }
 
 fn have(program: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
+    let on_path = Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success());
+    on_path || std::path::Path::new("/usr/sbin").join(program).exists()
 }
 
 /// Installs Debian packages that provide the missing programs.
