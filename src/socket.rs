@@ -123,5 +123,20 @@ where
             }
         }
     }
+    linger(&mut stream, &mut buf);
     Trace { server_port: port, steps, truncated: false }
+}
+
+/// After our FIN, reads (and ignores) what the peer still sends, such as its
+/// TLS close_notify, until it closes too: closing a socket with unread data
+/// makes the kernel send a reset, which can destroy the peer's last reply.
+fn linger(stream: &mut TcpStream, buf: &mut [u8]) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
+        let _ = stream.set_read_timeout(Some(left));
+        match stream.read(buf) {
+            Ok(n) if n > 0 => continue,
+            _ => return,
+        }
+    }
 }
