@@ -51,8 +51,8 @@ fn ours_commands(bytes: &[u8]) -> usize {
     let mut lines = LineReader::new(smtp_lab::codec::limits::AUTH_LINE);
     lines.push(bytes);
     let mut n = 0;
-    while let Some(line) = lines.next_line() {
-        if Command::parse(&line.expect("corpus is well-formed")).is_ok() {
+    while let Some(line) = lines.next_line_ref() {
+        if Command::parse(line.expect("corpus is well-formed")).is_ok() {
             n += 1;
         }
     }

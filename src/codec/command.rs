@@ -108,15 +108,24 @@ impl Command {
             Some(i) => (&line[..i], Some(&line[i + 1..])),
             None => (line, None),
         };
-        let verb_upper = verb.to_ascii_uppercase();
+        // Every verb fits in 8 bytes; uppercase it on the stack. Longer ones are unknown.
+        let mut buf = [0u8; 8];
+        let verb_upper = match buf.get_mut(..verb.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(verb.as_bytes());
+                dst.make_ascii_uppercase();
+                std::str::from_utf8(dst).unwrap_or("")
+            }
+            None => "",
+        };
         let syntax = |verb, reason| CommandError::Syntax { verb, reason };
-        match (verb_upper.as_str(), args) {
+        match (verb_upper, args) {
             ("DATA", None) => Ok(Command::Data),
             ("RSET", None) => Ok(Command::Rset),
             ("QUIT", None) => Ok(Command::Quit),
             ("STARTTLS", None) => Ok(Command::StartTls),
             ("DATA" | "RSET" | "QUIT" | "STARTTLS", Some(_)) => {
-                let v = static_verb(&verb_upper);
+                let v = static_verb(verb_upper);
                 Err(syntax(v, "takes no arguments"))
             }
             ("NOOP", arg) => Ok(Command::Noop { arg: arg.map(str::to_owned) }),
@@ -124,12 +133,12 @@ impl Command {
             ("VRFY", Some(arg)) if !arg.trim().is_empty() => Ok(Command::Vrfy { arg: arg.to_owned() }),
             ("VRFY", _) => Err(syntax("VRFY", "needs an argument")),
             ("HELO" | "EHLO", Some(arg)) => {
-                let v = static_verb(&verb_upper);
+                let v = static_verb(verb_upper);
                 let (_, domain) = all_consuming(domain).parse(arg).map_err(|_| syntax(v, "expected a domain or address literal"))?;
                 let domain = domain.to_owned();
                 Ok(if v == "HELO" { Command::Helo { domain } } else { Command::Ehlo { domain } })
             }
-            ("HELO" | "EHLO", None) => Err(syntax(static_verb(&verb_upper), "needs a hostname")),
+            ("HELO" | "EHLO", None) => Err(syntax(static_verb(verb_upper), "needs a hostname")),
             ("MAIL", Some(arg)) => {
                 let (from, params) = path_and_params("FROM:", arg).map_err(|_| syntax("MAIL", "expected FROM:<address>"))?;
                 if !from.is_empty() && !is_mailbox(&from) {

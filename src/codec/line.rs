@@ -61,16 +61,20 @@ impl LineReader {
 
     /// The next complete line without its CRLF, or `None` if more input is needed.
     pub fn next_line(&mut self) -> Option<Result<Vec<u8>, LineError>> {
+        self.next_line_ref().map(|r| r.map(<[u8]>::to_vec))
+    }
+
+    /// As [`Self::next_line`], borrowing the line from the buffer instead of copying it.
+    pub fn next_line_ref(&mut self) -> Option<Result<&[u8], LineError>> {
         if self.overflow_at == Some(self.start) {
             self.overflow_at = None;
             return Some(Err(LineError::TooLong { limit: self.limit }));
         }
-        let rest = &self.buf[self.start..];
-        let Some(i) = rest.iter().position(|&b| b == b'\n') else {
+        let Some(i) = self.buf[self.start..].iter().position(|&b| b == b'\n') else {
             self.compact();
             return None;
         };
-        let line = &rest[..=i];
+        let line = &self.buf[self.start..=self.start + i];
         self.start += i + 1;
         if line.len() > self.limit {
             return Some(Err(LineError::TooLong { limit: self.limit }));
@@ -78,7 +82,7 @@ impl LineReader {
         if line.len() < 2 || line[line.len() - 2] != b'\r' {
             return Some(Err(LineError::BareLf));
         }
-        Some(Ok(line[..line.len() - 2].to_vec()))
+        Some(Ok(&line[..line.len() - 2]))
     }
 
     /// Hands back every byte not yet returned as a line (h11's `trailing_data`).

@@ -150,11 +150,20 @@ pub fn reply_line(line: &str) -> IResult<&str, ReplyLine<'_>> {
     Ok((i, ReplyLine { code, last: sep != Some('-'), text }))
 }
 
+/// One line of a reply being assembled: its code, its text, and where the
+/// text starts after an enhanced code (parsed once, when the line arrives).
+#[derive(Debug, Clone)]
+struct PendingLine {
+    code: u16,
+    text: String,
+    enhanced: Option<(EnhancedCode, usize)>,
+}
+
 /// Assembles replies from a byte stream, one line at a time, within fixed bounds.
 #[derive(Debug, Clone)]
 pub struct ReplyReader {
     lines: LineReader,
-    pending: Vec<(u16, String)>,
+    pending: Vec<PendingLine>,
 }
 
 impl Default for ReplyReader {
@@ -171,14 +180,14 @@ impl ReplyReader {
     /// The next complete reply, or `None` until more bytes arrive.
     pub fn next_reply(&mut self) -> Option<Result<Reply, ReplyError>> {
         loop {
-            let line = match self.lines.next_line()? {
+            let line = match self.lines.next_line_ref()? {
                 Ok(l) => l,
                 Err(e) => {
                     self.pending.clear();
                     return Some(Err(e.into()));
                 }
             };
-            let text = String::from_utf8_lossy(&line);
+            let text = String::from_utf8_lossy(line);
             let parsed = match reply_line(&text) {
                 Ok((_, l)) => l,
                 Err(_) => {
@@ -186,8 +195,9 @@ impl ReplyReader {
                     return Some(Err(ReplyError::Malformed(text.chars().take(64).collect())));
                 }
             };
-            if let Some(&(first, _)) = self.pending.first() {
-                if first != parsed.code {
+            if let Some(first) = self.pending.first() {
+                if first.code != parsed.code {
+                    let first = first.code;
                     self.pending.clear();
                     return Some(Err(ReplyError::InconsistentCode(first, parsed.code)));
                 }
@@ -196,10 +206,11 @@ impl ReplyReader {
                 self.pending.clear();
                 return Some(Err(ReplyError::TooManyLines(limits::REPLY_MAX_LINES)));
             }
-            self.pending.push((parsed.code, parsed.text.to_owned()));
-            if parsed.last {
-                let lines = std::mem::take(&mut self.pending);
-                return Some(Ok(assemble(lines)));
+            let enhanced = EnhancedCode::parse_prefix(parsed.text).map(|(e, rest)| (e, parsed.text.len() - rest.len()));
+            let last = parsed.last;
+            self.pending.push(PendingLine { code: parsed.code, text: parsed.text.to_owned(), enhanced });
+            if last {
+                return Some(Ok(assemble(std::mem::take(&mut self.pending))));
             }
         }
     }
@@ -215,19 +226,21 @@ impl ReplyReader {
     }
 }
 
-fn assemble(lines: Vec<(u16, String)>) -> Reply {
-    let code = lines[0].0;
-    let class = (code / 100) as u8;
-    let first = EnhancedCode::parse_prefix(&lines[0].1).map(|(e, _)| e).filter(|e| e.class == class);
-    let all_share = first.is_some() && lines.iter().all(|(_, t)| EnhancedCode::parse_prefix(t).map(|(e, _)| e) == first);
-    let texts = lines
+/// The enhanced code counts only when every line carries the same one, of the reply's class.
+fn assemble(lines: Vec<PendingLine>) -> Reply {
+    let code = lines[0].code;
+    let first = lines[0].enhanced.map(|(e, _)| e).filter(|e| e.class == (code / 100) as u8);
+    let shared = first.filter(|f| lines.iter().all(|l| l.enhanced.map(|(e, _)| e) == Some(*f)));
+    let lines = lines
         .into_iter()
-        .map(|(_, t)| match (all_share, EnhancedCode::parse_prefix(&t)) {
-            (true, Some((_, rest))) => rest.to_owned(),
-            _ => t,
+        .map(|mut l| {
+            if let (Some(_), Some((_, offset))) = (shared, l.enhanced) {
+                l.text.drain(..offset);
+            }
+            l.text
         })
         .collect();
-    Reply { code, enhanced: if all_share { first } else { None }, lines: texts }
+    Reply { code, enhanced: shared, lines }
 }
 
 #[cfg(test)]
