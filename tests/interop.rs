@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "correct horse battery staple";
 const BIN: &str = env!("CARGO_BIN_EXE_smtp-lab");
+/// swaks arguments to log in as the default account.
+const SWAKS_ALICE: [&str; 4] = ["--auth-user", "alice", "--auth-password", PASSWORD];
 
 /// Debian puts postfix in /usr/sbin, which a non-login PATH may lack.
 fn postfix() -> Command {
@@ -157,7 +159,7 @@ fn swaks_delivers_over_starttls_with_auth_plain_and_login() {
     let ca = served.ca();
     for mech in ["PLAIN", "LOGIN"] {
         let tls = ["--tls", "--tls-verify", "--tls-ca-path", ca.to_str().unwrap(), "--tls-sni", "mail.example.test"];
-        let out = swaks(&served, &[&tls[..], &["--auth", mech, "--auth-user", "alice", "--auth-password", PASSWORD]].concat());
+        let out = swaks(&served, &[&tls[..], &["--auth", mech][..], &SWAKS_ALICE].concat());
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("<~  235 2.7.0") && text.contains("<~  221 2.0.0 Bye"), "{text}");
     }
@@ -168,23 +170,8 @@ fn swaks_delivers_over_starttls_with_auth_plain_and_login() {
 fn swaks_delivers_over_implicit_tls_and_plain_relay() {
     let served = Served::start(&["--role", "submissions"]);
     let ca = served.ca();
-    swaks(
-        &served,
-        &[
-            "--tls-on-connect",
-            "--tls-verify",
-            "--tls-ca-path",
-            ca.to_str().unwrap(),
-            "--tls-sni",
-            "mail.example.test",
-            "--auth",
-            "PLAIN",
-            "--auth-user",
-            "alice",
-            "--auth-password",
-            PASSWORD,
-        ],
-    );
+    let tls = ["--tls-on-connect", "--tls-verify", "--tls-ca-path", ca.to_str().unwrap(), "--tls-sni", "mail.example.test"];
+    swaks(&served, &[&tls[..], &["--auth", "PLAIN"], &SWAKS_ALICE].concat());
     assert_eq!(served.wait_for(1).len(), 1);
 
     let relay = Served::start(&["--role", "relay"]);
@@ -200,21 +187,8 @@ fn swaks_carries_a_hard_message_byte_identical() {
     let file = served.dir.path().join("msg.eml");
     // swaks sends the file and then CRLF "." CRLF, so it gets the message without its last CRLF.
     std::fs::write(&file, &msg[..msg.len() - 2]).unwrap();
-    swaks(
-        &served,
-        &[
-            "--tls",
-            "--auth",
-            "PLAIN",
-            "--auth-user",
-            "alice",
-            "--auth-password",
-            PASSWORD,
-            "--data",
-            file.to_str().unwrap(),
-            "--suppress-data",
-        ],
-    );
+    let data = ["--tls", "--auth", "PLAIN", "--data", file.to_str().unwrap(), "--suppress-data"];
+    swaks(&served, &[&data[..], &SWAKS_ALICE].concat());
     assert_eq!(served.wait_for(1), vec![msg]);
 }
 
