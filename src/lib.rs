@@ -7,7 +7,9 @@
 //! - [`machine`], [`client`], [`server`]: the SMTP state machines.
 //! - [`session`]: a machine plus TLS; owns the STARTTLS switch.
 //! - [`wire`], [`trace`]: runs two endpoints against each other and records everything.
-//! - [`scenario`]: named settings to a finished trace; [`transcript`] renders it.
+//! - [`scenario`], [`attack`]: settings (and an attacker) to a finished trace; [`outcome`] reads it;
+//!   [`matrix`], [`preset`] run many; [`transcript`] renders one.
+//! - Drivers: [`simulation`] (stepping, used by the browser through `wasm`), `socket` (real TCP).
 //!
 //! Nothing here reads a clock, touches a socket or keeps global state; time and
 //! bytes are arguments. No input from the peer can cause a panic: a panic is a bug.
@@ -23,9 +25,12 @@ pub mod preset;
 pub mod scenario;
 pub mod server;
 pub mod session;
+pub mod simulation;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod socket;
 pub mod tls;
 pub mod trace;
 pub mod transcript;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 pub mod wire;

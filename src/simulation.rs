@@ -1,0 +1,98 @@
+//! A session to step through: run once, then move a cursor over the recorded
+//! steps. Stepping back is exact because nothing is re-run (a re-run would
+//! differ in its TLS keys and signatures). This is what the browser lab drives.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::outcome::{self, Finding};
+use crate::pki::{Pki, PkiError};
+use crate::scenario::Scenario;
+use crate::trace::{Step, Trace};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Simulation {
+    pub scenario: Scenario,
+    pub trace: Trace,
+    pub outcomes: Vec<Finding>,
+    /// Steps shown so far: 0 before the first, `trace.steps.len()` at the end.
+    cursor: usize,
+}
+
+impl Simulation {
+    pub fn new(scenario: Scenario, pki: &Arc<Pki>) -> Simulation {
+        let trace = scenario.run(pki);
+        let outcomes = outcome::analyse(&scenario, &trace);
+        Simulation { scenario, trace, outcomes, cursor: 0 }
+    }
+
+    /// A named lesson, with its own certificates.
+    pub fn from_preset(id: &str) -> Result<Simulation, String> {
+        let preset = crate::preset::find(id).ok_or_else(|| format!("no preset {id:?}"))?;
+        let pki = Pki::generate(&preset.scenario.client.server_name).map_err(|e: PkiError| e.to_string())?;
+        Ok(Simulation::new(preset.scenario, &pki))
+    }
+
+    pub fn len(&self) -> usize {
+        self.trace.steps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.trace.steps.is_empty()
+    }
+
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// Reveals the next step; `None` at the end.
+    pub fn step_forward(&mut self) -> Option<&Step> {
+        let step = self.trace.steps.get(self.cursor)?;
+        self.cursor += 1;
+        Some(step)
+    }
+
+    /// Hides the last revealed step; `None` at the start.
+    pub fn step_back(&mut self) -> Option<&Step> {
+        self.cursor = self.cursor.checked_sub(1)?;
+        self.trace.steps.get(self.cursor)
+    }
+
+    /// Moves to just after step `n` (clamped), as a deep link does.
+    pub fn jump_to(&mut self, n: usize) {
+        self.cursor = n.min(self.len());
+    }
+
+    /// The steps revealed so far.
+    pub fn shown(&self) -> &[Step] {
+        &self.trace.steps[..self.cursor]
+    }
+
+    /// Outcomes whose step has been revealed.
+    pub fn outcomes_so_far(&self) -> impl Iterator<Item = &Finding> {
+        self.outcomes.iter().filter(|f| f.step < self.cursor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stepping_back_and_forth_is_exact() {
+        let mut sim = Simulation::from_preset("strip-587-opportunistic").unwrap();
+        let forward: Vec<Step> = std::iter::from_fn(|| sim.step_forward().cloned()).collect();
+        assert_eq!(forward.len(), sim.len());
+        assert!(sim.step_forward().is_none());
+        let mut backward: Vec<Step> = std::iter::from_fn(|| sim.step_back().cloned()).collect();
+        backward.reverse();
+        assert_eq!(forward, backward);
+        assert_eq!(sim.cursor(), 0);
+        assert_eq!(sim.outcomes_so_far().count(), 0);
+        sim.jump_to(usize::MAX);
+        assert_eq!(sim.cursor(), sim.len());
+        assert!(sim.outcomes_so_far().any(|f| f.outcome.label() == "PASSWORD"));
+        assert!(Simulation::from_preset("nope").is_err());
+    }
+}
