@@ -81,10 +81,8 @@ where
     endpoint.open(Duration::ZERO);
     record(&mut steps, &mut endpoint, StepKind::Connect, None, None, None, false);
     let mut buf = vec![0u8; 16 * 1024];
-    let mut incoming_tls = false;
     loop {
         while let Some(t) = endpoint.poll_transmit() {
-            incoming_tls |= t.tls;
             if t.fin {
                 let _ = stream.shutdown(Shutdown::Write);
                 record(&mut steps, &mut endpoint, StepKind::Fin, Some(side.outgoing()), None, None, false);
@@ -109,7 +107,8 @@ where
             }
             Ok(n) => {
                 let wire = buf[..n].to_vec();
-                let tls = incoming_tls && !tls::records(&wire).is_empty();
+                // Cleartext SMTP never starts with a TLS record header, so the bytes say which it is.
+                let tls = !tls::records(&wire).is_empty();
                 let plain = endpoint.handle_wire(&wire, start.elapsed());
                 record(&mut steps, &mut endpoint, StepKind::Segment, Some(side.outgoing().reverse()), Some(wire), Some(plain), tls);
             }

@@ -155,7 +155,8 @@ fn swaks(served: &Served, extra: &[&str]) -> Output {
 
 #[test]
 fn swaks_delivers_over_starttls_with_auth_plain_and_login() {
-    let served = Served::start(&["--role", "submission"]);
+    let traces = tempfile::tempdir().unwrap();
+    let served = Served::start(&["--role", "submission", "--trace-dir", traces.path().to_str().unwrap()]);
     let ca = served.ca();
     for mech in ["PLAIN", "LOGIN"] {
         let tls = ["--tls", "--tls-verify", "--tls-ca-path", ca.to_str().unwrap(), "--tls-sni", "mail.example.test"];
@@ -164,6 +165,18 @@ fn swaks_delivers_over_starttls_with_auth_plain_and_login() {
         assert!(text.contains("<~  235 2.7.0") && text.contains("<~  221 2.0.0 Bye"), "{text}");
     }
     assert_eq!(served.wait_for(2).len(), 2);
+    // The server wrote each session's trace; it says where AUTH happened.
+    let t = Instant::now();
+    while !traces.path().join("2.json").exists() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let trace: smtp_lab::trace::Trace = serde_json::from_slice(&std::fs::read(traces.path().join("1.json")).unwrap()).unwrap();
+    let auth = trace.server_events().find_map(|(_, e)| match e {
+        smtp_lab::server::ServerEvent::AuthSucceeded { username, under_tls, .. } => Some((username.clone(), *under_tls)),
+        _ => None,
+    });
+    assert_eq!(auth, Some(("alice".to_owned(), true)));
+    assert!(trace.steps.iter().any(|s| s.encrypted), "the trace records the TLS records");
 }
 
 #[test]

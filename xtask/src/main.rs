@@ -117,7 +117,7 @@ fn lab() -> Result {
     run("cargo", &["build", "--release", "--bin", "smtp-lab"])?;
     eprintln!("\nA 587 submission session: STARTTLS, then AUTH, then one message.\n");
     run("cargo", &["run", "--quiet", "--release", "--bin", "smtp-lab", "--", "run"])?;
-    eprintln!("\nTry `cargo run --release -- run --help` for ports, policies and certificates.");
+    eprintln!("\nNext: `cargo run --release -- presets` lists the lessons (run one with `-- run --preset ID`),\n`-- matrix` runs every attack against every client policy, `-- run --help` shows every setting.");
     Ok(())
 }
 

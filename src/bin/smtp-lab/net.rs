@@ -22,6 +22,7 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free one (printed on the first line).
     #[arg(long, default_value = "127.0.0.1:2525")]
     listen: String,
+    /// The server's job: relay (an MX on 25), submission (587, STARTTLS), submissions (465, implicit TLS).
     #[arg(long, value_enum, default_value_t = crate::RoleArg::Submission)]
     role: crate::RoleArg,
     /// Offer STARTTLS (default: yes unless --implicit-tls).
