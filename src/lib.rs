@@ -20,6 +20,7 @@ pub mod codec;
 pub mod machine;
 pub mod matrix;
 pub mod outcome;
+pub mod pcap;
 pub mod pki;
 pub mod preset;
 pub mod scenario;

@@ -221,6 +221,14 @@ impl<M: Machine> Endpoint<M> {
         self.fin_sent
     }
 
+    /// TLS secrets (NSS key log lines) logged since the last call.
+    pub fn take_key_log(&self) -> Vec<String> {
+        match &self.tls {
+            Tls::On(stream) => stream.take_key_log(),
+            Tls::Off => vec![],
+        }
+    }
+
     pub fn state_name(&self) -> String {
         self.machine.state_name()
     }

@@ -123,7 +123,7 @@ where
         }
     }
     linger(&mut stream, &mut buf);
-    Trace { server_port: port, steps, truncated: false }
+    Trace { server_port: port, steps, truncated: false, key_log: vec![] }
 }
 
 /// After our FIN, reads (and ignores) what the peer still sends, such as its

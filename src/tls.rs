@@ -135,6 +135,23 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
+/// Collects session secrets in the NSS key log format, so that Wireshark can
+/// decrypt a capture of the session. Simulation only: these are the keys.
+#[derive(Debug, Default)]
+pub struct KeyLogLines(Mutex<Vec<String>>);
+
+impl rustls::KeyLog for KeyLogLines {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let line = format!("{label} {} {}", hex(client_random), hex(secret));
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+    }
+
+    fn will_log(&self, _label: &str) -> bool {
+        true
+    }
+}
+
 /// Settings for the client side of a TLS session.
 #[derive(Debug, Clone)]
 pub struct ClientTls {
@@ -148,6 +165,7 @@ pub struct ClientTls {
 /// A TLS connection, client or server, fed and drained by the caller.
 pub struct TlsStream {
     conn: rustls::Connection,
+    key_log: Arc<KeyLogLines>,
     verdict: Option<Arc<Mutex<Option<CertCheck>>>>,
     closed_by_peer: bool,
 }
@@ -175,17 +193,19 @@ impl TlsStream {
         let verdict = Arc::new(Mutex::new(None));
         let algorithms = provider().signature_verification_algorithms;
         let verifier = RecordingVerifier { inner, algorithms, enforce: settings.enforce_validation, verdict: verdict.clone() };
-        let config = rustls::ClientConfig::builder_with_details(provider(), Arc::new(clock.clone()))
+        let mut config = rustls::ClientConfig::builder_with_details(provider(), Arc::new(clock.clone()))
             .with_safe_default_protocol_versions()?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
+        let key_log = Arc::new(KeyLogLines::default());
+        config.key_log = key_log.clone();
         let name = ServerName::try_from(settings.server_name.clone()).map_err(|e| TlsError { message: e.to_string() })?;
         let mut conn = rustls::ClientConnection::new(Arc::new(config), name)?;
         // The machines bound what they write (one reply, one message within its size
         // limit); rustls's own 64 KiB cap would make `send` drop the rest.
         conn.set_buffer_limit(None);
-        Ok(TlsStream { conn: conn.into(), verdict: Some(verdict), closed_by_peer: false })
+        Ok(TlsStream { conn: conn.into(), key_log, verdict: Some(verdict), closed_by_peer: false })
     }
 
     pub fn server(pki: &Pki, identity: IdentityKind, clock: &SimClock) -> Result<TlsStream, TlsError> {
@@ -196,9 +216,11 @@ impl TlsStream {
             .with_single_cert(id.chain.clone(), id.key())?;
         // No session tickets: a one-shot session has no use for them and they clutter the trace.
         config.send_tls13_tickets = 0;
+        let key_log = Arc::new(KeyLogLines::default());
+        config.key_log = key_log.clone();
         let mut conn = rustls::ServerConnection::new(Arc::new(config))?;
         conn.set_buffer_limit(None);
-        Ok(TlsStream { conn: conn.into(), verdict: None, closed_by_peer: false })
+        Ok(TlsStream { conn: conn.into(), key_log, verdict: None, closed_by_peer: false })
     }
 
     /// Feeds ciphertext from the peer; returns the plaintext it carried.
@@ -241,6 +263,11 @@ impl TlsStream {
             }
         }
         out
+    }
+
+    /// Key log lines written since the last call.
+    pub fn take_key_log(&self) -> Vec<String> {
+        std::mem::take(&mut *self.key_log.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn close(&mut self) {

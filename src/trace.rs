@@ -127,6 +127,9 @@ pub struct Trace {
     pub steps: Vec<Step>,
     /// The session ran into the step limit (a bug or a livelock, never normal).
     pub truncated: bool,
+    /// TLS secrets in the NSS key log format, so Wireshark can decrypt a capture.
+    #[serde(default)]
+    pub key_log: Vec<String>,
 }
 
 impl Trace {

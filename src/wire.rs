@@ -90,6 +90,7 @@ pub struct Link {
     steps: Vec<Step>,
     pending_events: Vec<Event>,
     truncated: bool,
+    key_log: Vec<String>,
 }
 
 impl Link {
@@ -105,6 +106,7 @@ impl Link {
             steps: Vec::new(),
             pending_events: Vec::new(),
             truncated: false,
+            key_log: Vec::new(),
         }
     }
 
@@ -193,7 +195,7 @@ impl Link {
     }
 
     pub fn into_trace(self) -> Trace {
-        Trace { server_port: self.server_port, steps: self.steps, truncated: self.truncated }
+        Trace { server_port: self.server_port, steps: self.steps, truncated: self.truncated, key_log: self.key_log }
     }
 
     fn next_timer(&self) -> Option<Duration> {
@@ -229,6 +231,11 @@ impl Link {
     }
 
     fn record(&mut self, kind: StepKind, direction: Option<Direction>, seg: Option<&Segment>, receiver_plaintext: Option<Vec<u8>>) {
+        for line in self.client.take_key_log().into_iter().chain(self.server.take_key_log()) {
+            if !self.key_log.contains(&line) {
+                self.key_log.push(line);
+            }
+        }
         let mut events = std::mem::take(&mut self.pending_events);
         while let Some(e) = self.client.poll_event() {
             events.push(Event::Client(e));

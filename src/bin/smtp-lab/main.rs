@@ -141,6 +141,12 @@ struct RunArgs {
     no_pipelining: bool,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also write the session as a packet capture (pcap) here.
+    #[arg(long)]
+    pcap: Option<std::path::PathBuf>,
+    /// Also write the TLS secrets here (NSS key log), for Wireshark to decrypt the capture.
+    #[arg(long)]
+    keylog: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -307,6 +313,15 @@ fn main() -> ExitCode {
                 }
             };
             let trace = scenario.run(&pki);
+            let writes = [(&args.pcap, smtp_lab::pcap::capture(&trace)), (&args.keylog, smtp_lab::pcap::key_log_file(&trace).into_bytes())];
+            for (path, bytes) in writes {
+                if let Some(path) = path {
+                    if let Err(e) = std::fs::write(path, bytes) {
+                        eprintln!("smtp-lab: {}: {e}", path.display());
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             let findings = smtp_lab::outcome::analyse(&scenario, &trace);
             match args.format {
                 Format::Text => {

@@ -1,0 +1,148 @@
+//! A session as a packet capture (classic pcap, raw IPv4) that Wireshark and
+//! tshark open: a real TCP connection with the three-way handshake, sequence
+//! and acknowledgement numbers, segments of at most one MSS, and the FIN
+//! exchange, timed by the simulation's clock. With the trace's key log,
+//! Wireshark decrypts the TLS part.
+//!
+//! The capture is taken at the receiver: a segment a middlebox dropped is not
+//! in it, one it injected or rewrote is, as delivered.
+
+use crate::tls::SIM_EPOCH_UNIX;
+use crate::trace::{Direction, StepKind, Trace};
+
+/// Synthetic addresses from the documentation ranges (RFC 5737).
+pub const CLIENT_ADDR: [u8; 4] = [192, 0, 2, 10];
+pub const SERVER_ADDR: [u8; 4] = [198, 51, 100, 25];
+pub const CLIENT_PORT: u16 = 49_152;
+const MSS: usize = 1460;
+const LINKTYPE_RAW: u32 = 101;
+
+const FIN: u8 = 0x01;
+const SYN: u8 = 0x02;
+const PSH: u8 = 0x08;
+const ACK: u8 = 0x10;
+
+/// One direction of the connection.
+struct Half {
+    addr: [u8; 4],
+    port: u16,
+    seq: u32,
+}
+
+struct Writer {
+    out: Vec<u8>,
+    client: Half,
+    server: Half,
+}
+
+fn checksum(chunks: &[&[u8]]) -> u16 {
+    let mut sum: u32 = 0;
+    let mut odd: Option<u8> = None;
+    for chunk in chunks {
+        for &b in *chunk {
+            match odd.take() {
+                Some(hi) => sum += u32::from(u16::from_be_bytes([hi, b])),
+                None => odd = Some(b),
+            }
+        }
+    }
+    if let Some(hi) = odd {
+        sum += u32::from(u16::from_be_bytes([hi, 0]));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+impl Writer {
+    fn packet(&mut self, ms: u64, from_client: bool, flags: u8, payload: &[u8]) {
+        let (src, dst) = if from_client { (&self.client, &self.server) } else { (&self.server, &self.client) };
+        let mut tcp = Vec::with_capacity(20 + payload.len());
+        tcp.extend_from_slice(&src.port.to_be_bytes());
+        tcp.extend_from_slice(&dst.port.to_be_bytes());
+        tcp.extend_from_slice(&src.seq.to_be_bytes());
+        let ack = if flags & ACK != 0 { dst.seq } else { 0 };
+        tcp.extend_from_slice(&ack.to_be_bytes());
+        tcp.extend_from_slice(&[5 << 4, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        tcp.extend_from_slice(payload);
+        let len = tcp.len() as u16;
+        let pseudo = [&src.addr[..], &dst.addr[..], &[0, 6], &len.to_be_bytes()[..]].concat();
+        let sum = checksum(&[&pseudo, &tcp]);
+        tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+
+        let total = (20 + tcp.len()) as u16;
+        let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0];
+        ip[2..4].copy_from_slice(&total.to_be_bytes());
+        ip.extend_from_slice(&src.addr);
+        ip.extend_from_slice(&dst.addr);
+        let sum = checksum(&[&ip]);
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+
+        let secs = SIM_EPOCH_UNIX + ms / 1000;
+        let micros = (ms % 1000) * 1000;
+        for field in [secs as u32, micros as u32, u32::from(total), u32::from(total)] {
+            self.out.extend_from_slice(&field.to_le_bytes());
+        }
+        self.out.extend_from_slice(&ip);
+        self.out.extend_from_slice(&tcp);
+
+        let advance = payload.len() as u32 + u32::from(flags & (SYN | FIN) != 0);
+        let src = if from_client { &mut self.client } else { &mut self.server };
+        src.seq = src.seq.wrapping_add(advance);
+    }
+}
+
+/// The capture of `trace`, as the bytes of a .pcap file.
+pub fn capture(trace: &Trace) -> Vec<u8> {
+    let mut w = Writer {
+        out: Vec::new(),
+        client: Half { addr: CLIENT_ADDR, port: CLIENT_PORT, seq: 0x1000_0000 },
+        server: Half { addr: SERVER_ADDR, port: trace.server_port, seq: 0x2000_0000 },
+    };
+    // Global header: magic, version 2.4, zone, sigfigs, snaplen, link type.
+    for field in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262_144, LINKTYPE_RAW] {
+        w.out.extend_from_slice(&field.to_le_bytes());
+    }
+    // The pcap version fields are two u16s: 2 then 4.
+    w.out[4..8].copy_from_slice(&[2, 0, 4, 0]);
+    for step in &trace.steps {
+        let from_client = step.direction == Some(Direction::ClientToServer);
+        match step.kind {
+            StepKind::Connect => {
+                w.packet(0, true, SYN, &[]);
+                w.packet(0, false, SYN | ACK, &[]);
+                w.packet(0, true, ACK, &[]);
+            }
+            StepKind::Segment => {
+                if let Some(wire) = &step.wire {
+                    for chunk in wire.0.chunks(MSS) {
+                        w.packet(step.at_ms, from_client, PSH | ACK, chunk);
+                    }
+                }
+            }
+            StepKind::Fin => {
+                w.packet(step.at_ms, from_client, FIN | ACK, &[]);
+                w.packet(step.at_ms, !from_client, ACK, &[]);
+            }
+            StepKind::Dropped | StepKind::Timeout => {}
+        }
+    }
+    w.out
+}
+
+/// The key log as a file Wireshark reads (`tls.keylog_file`).
+pub fn key_log_file(trace: &Trace) -> String {
+    trace.key_log.iter().map(|l| format!("{l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_matches_rfc_1071_example() {
+        // RFC 1071 §3: 0001 f203 f4f5 f6f7 sums to ddf2, complemented 220d.
+        assert_eq!(checksum(&[&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]]), 0x220d);
+    }
+}

@@ -1,0 +1,90 @@
+//! Captures and key logs that the tools people already use can open: tshark
+//! decodes the cleartext part, finds no malformed packets or TCP errors, and
+//! with the key log shows what was inside TLS.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::pki;
+use smtp_lab::client::TlsPolicy;
+use smtp_lab::pcap;
+use smtp_lab::preset;
+use smtp_lab::scenario::Scenario;
+
+struct Capture {
+    dir: tempfile::TempDir,
+}
+
+impl Capture {
+    fn of(scenario: &Scenario) -> Capture {
+        let trace = scenario.run(&pki());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.pcap"), pcap::capture(&trace)).unwrap();
+        std::fs::write(dir.path().join("s.keys"), pcap::key_log_file(&trace)).unwrap();
+        Capture { dir }
+    }
+
+    /// One field of every packet matching `filter`, optionally decrypting with the key log.
+    fn tshark(&self, keys: bool, filter: &str, field: &str) -> Vec<String> {
+        let tshark = if Path::new("/usr/bin/tshark").exists() { "/usr/bin/tshark" } else { "tshark" };
+        let mut cmd = Command::new(tshark);
+        cmd.arg("-r").arg(self.dir.path().join("s.pcap")).args(["-Y", filter, "-T", "fields", "-e", field]);
+        if keys {
+            cmd.arg("-o").arg(format!("tls.keylog_file:{}", self.dir.path().join("s.keys").display()));
+        }
+        let out = cmd.output().expect("tshark is not installed; `cargo xtask test` installs it");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    }
+
+    fn commands(&self, keys: bool) -> Vec<String> {
+        self.tshark(keys, "smtp.req", "smtp.req.command")
+    }
+
+    fn assert_clean(&self) {
+        let problems = self.tshark(true, "_ws.malformed || tcp.analysis.flags", "frame.number");
+        assert!(problems.is_empty(), "malformed or TCP analysis problems in frames {problems:?}");
+    }
+}
+
+#[test]
+fn plain_session_is_readable_by_anyone() {
+    let mut s = Scenario::relay();
+    s.client.policy = TlsPolicy::Plain;
+    let c = Capture::of(&s);
+    c.assert_clean();
+    assert_eq!(c.commands(false), ["EHLO", "MAIL,RCPT,DATA", "QUIT"]);
+    assert_eq!(c.tshark(false, "imf", "imf.subject"), ["Lunch on Friday?"]);
+}
+
+#[test]
+fn starttls_session_needs_the_key_log_for_what_follows_starttls() {
+    let c = Capture::of(&Scenario::submission());
+    c.assert_clean();
+    // Wireshark's SMTP dissector takes four characters as the command: STARTTLS is "STAR" + "TLS".
+    assert_eq!(c.commands(false), ["EHLO", "STAR"]);
+    assert_eq!(c.tshark(false, "smtp.req.command == \"STAR\"", "smtp.req.parameter"), ["TLS"]);
+    assert_eq!(c.commands(true), ["EHLO", "STAR", "EHLO", "AUTH", "MAIL,RCPT,DATA", "QUIT"]);
+    assert!(c.tshark(false, "imf", "imf.subject").is_empty());
+    assert_eq!(c.tshark(true, "imf", "imf.subject"), ["Lunch on Friday?"]);
+}
+
+#[test]
+fn implicit_tls_session_shows_nothing_without_the_key_log() {
+    let c = Capture::of(&Scenario::submissions());
+    c.assert_clean();
+    assert!(c.commands(false).is_empty());
+    assert_eq!(c.commands(true), ["EHLO", "AUTH", "MAIL,RCPT,DATA", "QUIT"]);
+    assert_eq!(c.tshark(false, "tls.handshake.type == 1", "tls.handshake.extensions_server_name"), ["mail.example.test"]);
+}
+
+#[test]
+fn stripping_shows_the_clients_auth_in_cleartext() {
+    let c = Capture::of(&preset::find("strip-587-opportunistic").unwrap().scenario);
+    c.assert_clean();
+    assert!(c.commands(false).contains(&"AUTH".to_owned()));
+    let auth = c.tshark(false, "smtp.req.command == \"AUTH\"", "smtp.req.parameter");
+    assert_eq!(auth, ["PLAIN AGFsaWNlAGNvcnJlY3QgaG9yc2UgYmF0dGVyeSBzdGFwbGU="]);
+}
