@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::attack::Attack;
-use crate::client::TlsPolicy;
+use crate::client::{ClientConfig, TlsPolicy};
 use crate::codec::EndOfData;
 use crate::outcome::{self, Finding};
 use crate::pki::Pki;
@@ -102,26 +102,23 @@ pub fn cell_scenario(row_id: &str, column: &str) -> Option<Scenario> {
     match row.id {
         "wrong-mode-implicit-to-587" if column != "implicit-tls" => return None,
         "wrong-mode-starttls-to-465" if column != "required-starttls" => return None,
-        "port-block/submission" if submission => return None,
-        "port-block" if !submission => {}
-        "port-block" => return None,
-        "port-block/submission" => s = Scenario { client: s.client, ..Scenario::submission() },
+        "port-block" | "port-block/submission" if submission => return None,
+        "port-block/submission" => {
+            // The blocked MTA's message goes through the provider's submission port instead.
+            let credentials = Scenario::submission().client.credentials;
+            s = Scenario { client: ClientConfig { credentials, ..s.client }, ..Scenario::submission() };
+        }
         "cmd-inject/unpatched" => s.server_keeps_buffer_across_tls = true,
         "resp-inject/unpatched" => s.client_keeps_buffer_across_tls = true,
         "state-carry/unpatched" => {
             s.client.reuse_pre_tls_capabilities = true;
             s.server.reset_on_tls = false;
         }
-        "auth-cleartext/offered" => s.server.auth = if submission { AuthPolicy::Always } else { s.server.auth },
-        "auth-cleartext/hidden" => {}
+        "auth-cleartext/offered" if submission => s.server.auth = AuthPolicy::Always,
         _ => {}
     }
     if let Some(seq) = row.attack.smuggle_sequence() {
         s.server.end_of_data = if row.id.ends_with("/strict") { EndOfData::STRICT } else { lenient_for(seq) };
-    }
-    if row.id == "port-block/submission" {
-        // The blocked MTA's message goes through the provider's submission port instead.
-        s.client.credentials = Scenario::submission().client.credentials;
     }
     Some(s.with_attack(row.attack))
 }
