@@ -8,9 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use smtp_lab::attack::Attack;
-use smtp_lab::client::TlsPolicy;
 use smtp_lab::codec::Secret;
-use smtp_lab::pki::{IdentityKind, Pki};
+use smtp_lab::pki::Pki;
 use smtp_lab::scenario::Scenario;
 use smtp_lab::server::{Account, Role};
 
@@ -113,9 +112,9 @@ struct RunArgs {
     /// Client does not enforce certificate validation.
     #[arg(long)]
     no_validate: bool,
-    /// Certificate the server presents.
-    #[arg(long, value_enum, default_value_t = CertArg::Valid)]
-    cert: CertArg,
+    /// Certificate the server presents (default: a valid one, or the preset's).
+    #[arg(long, value_enum)]
+    cert: Option<CertArg>,
     /// Client credentials, USER:PASSWORD (the server's account is set to match unless --server-user is given).
     #[arg(long)]
     user: Option<String>,
@@ -125,8 +124,9 @@ struct RunArgs {
     /// Client does not authenticate.
     #[arg(long)]
     no_auth: bool,
-    #[arg(long, value_enum, default_value_t = MechArg::Plain)]
-    mechanism: MechArg,
+    /// SASL mechanism (default: PLAIN, or the preset's).
+    #[arg(long, value_enum)]
+    mechanism: Option<MechArg>,
     /// Envelope sender.
     #[arg(long)]
     from: Option<String>,
@@ -195,6 +195,16 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
     if let (Some(_), Some(port)) = (&a.preset, a.port) {
         s.port = port;
     }
+    // The role replaces the whole server setup, so it comes before the switches that adjust it.
+    if let Some(role) = a.role {
+        let role: Role = role.into();
+        s.server = smtp_lab::server::ServerConfig::for_role(role);
+        s.server_implicit_tls = role == Role::Submissions;
+    }
+    if let Some(tls) = a.server_tls {
+        s.server.starttls = matches!(tls, ServerTls::Starttls);
+        s.server_implicit_tls = matches!(tls, ServerTls::Implicit);
+    }
     if let Some(id) = &a.attack {
         let attack = Attack::from_id(id).ok_or_else(|| format!("no attack {id:?}; see `smtp-lab attacks`"))?;
         s = s.with_attack(attack);
@@ -206,27 +216,12 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
     if !a.lenient_end_of_data.is_empty() {
         s.server.end_of_data = net::end_of_data(&a.lenient_end_of_data)?;
     }
-    if let Some(role) = a.role {
-        let role: Role = role.into();
-        let base = smtp_lab::server::ServerConfig::for_role(role);
-        s.server_implicit_tls = role == Role::Submissions;
-        s.server = base;
-    }
-    if let Some(tls) = a.server_tls {
-        s.server.starttls = matches!(tls, ServerTls::Starttls);
-        s.server_implicit_tls = matches!(tls, ServerTls::Implicit);
-    }
     if let Some(auth) = a.auth {
         s.server.auth = auth.into();
     }
     s.server.require_tls |= a.require_tls;
     if let Some(p) = a.policy {
-        s.client.policy = match p {
-            PolicyArg::Plain => TlsPolicy::Plain,
-            PolicyArg::Opportunistic => TlsPolicy::Opportunistic,
-            PolicyArg::RequireStarttls => TlsPolicy::RequireStartTls,
-            PolicyArg::Implicit => TlsPolicy::Implicit,
-        };
+        s.client.policy = p.into();
     }
     if a.validate {
         s.client.validate_certificate = true;
@@ -234,13 +229,9 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
     if a.no_validate {
         s.client.validate_certificate = false;
     }
-    s.server_identity = match a.cert {
-        CertArg::Valid => IdentityKind::Valid,
-        CertArg::SelfSigned => IdentityKind::SelfSigned,
-        CertArg::WrongName => IdentityKind::WrongName,
-        CertArg::UntrustedCa => IdentityKind::UntrustedCa,
-        CertArg::Expired => IdentityKind::Expired,
-    };
+    if let Some(cert) = a.cert {
+        s.server_identity = cert.into();
+    }
     if let Some(user) = &a.user {
         let (username, password) = split_user(user)?;
         let creds = s
@@ -258,8 +249,8 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
     if a.no_auth {
         s.client.credentials = None;
     }
-    if let Some(c) = &mut s.client.credentials {
-        c.mechanism = a.mechanism.into();
+    if let (Some(c), Some(m)) = (&mut s.client.credentials, a.mechanism) {
+        c.mechanism = m.into();
     }
     if let Some(from) = &a.from {
         s.client.from = from.clone();

@@ -309,6 +309,29 @@ impl From<crate::RoleArg> for Role {
     }
 }
 
+impl From<crate::PolicyArg> for TlsPolicy {
+    fn from(p: crate::PolicyArg) -> Self {
+        match p {
+            crate::PolicyArg::Plain => TlsPolicy::Plain,
+            crate::PolicyArg::Opportunistic => TlsPolicy::Opportunistic,
+            crate::PolicyArg::RequireStarttls => TlsPolicy::RequireStartTls,
+            crate::PolicyArg::Implicit => TlsPolicy::Implicit,
+        }
+    }
+}
+
+impl From<crate::CertArg> for IdentityKind {
+    fn from(c: crate::CertArg) -> Self {
+        match c {
+            crate::CertArg::Valid => IdentityKind::Valid,
+            crate::CertArg::SelfSigned => IdentityKind::SelfSigned,
+            crate::CertArg::WrongName => IdentityKind::WrongName,
+            crate::CertArg::UntrustedCa => IdentityKind::UntrustedCa,
+            crate::CertArg::Expired => IdentityKind::Expired,
+        }
+    }
+}
+
 impl From<crate::AuthArg> for AuthPolicy {
     fn from(a: crate::AuthArg) -> Self {
         match a {

@@ -1,0 +1,27 @@
+//! The `run` command turns flags into a scenario: later, narrower flags must
+//! adjust what broader ones (a preset, a role) set up, never be undone by them.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_smtp-lab")).arg("run").args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_role_does_not_undo_the_hardening_switches() {
+    let out = run(&["--port", "25", "--role", "relay", "--lenient-end-of-data", "lf-dot-crlf", "--attack", "smuggle-lf-dot-crlf"]);
+    assert!(out.contains("a second, spoofed message from <ceo@example.test>"), "{out}");
+}
+
+#[test]
+fn unset_flags_leave_the_preset_alone_and_set_ones_apply() {
+    // The preset's client sends AUTH PLAIN; no flag given, none changed.
+    let out = run(&["--preset", "strip-587-opportunistic"]);
+    assert!(out.contains(" -> AUTH PLAIN "), "{out}");
+    let out = run(&["--preset", "strip-587-opportunistic", "--mechanism", "login"]);
+    assert!(out.contains(" -> AUTH LOGIN "), "{out}");
+    let out = run(&["--preset", "submission-587", "--cert", "self-signed"]);
+    assert!(out.contains("TLS failed") && out.contains("aborted safely"), "{out}");
+}
