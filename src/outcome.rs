@@ -122,8 +122,8 @@ pub fn analyse(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
     message_read(scenario, trace, &mut out);
     let tampered_before_tls = commands_and_replies(trace, &mut out);
     messages(scenario, trace, &mut out);
-    let client = |f: fn(&ClientEvent) -> bool| trace.client_events().find(|(_, e)| f(e)).map(|(s, _)| s.index);
-    if let Some(step) = client(|e| matches!(e, ClientEvent::ReusedPreTlsCapabilities)).filter(|_| tampered_before_tls) {
+    let reused = trace.client_events().find(|(_, e)| matches!(e, ClientEvent::ReusedPreTlsCapabilities));
+    if let Some(step) = reused.map(|(s, _)| s.index).filter(|_| tampered_before_tls) {
         out.push(Finding { outcome: Outcome::TamperedStateUsed, step });
     }
     let delivered = trace.server_events().find_map(|(s, e)| match e {

@@ -92,16 +92,15 @@ impl Conv {
             if left.is_zero() {
                 return Ok(None);
             }
-            let bytes = self.read(left)?;
-            if bytes.is_none() {
+            if !self.read(left)? {
                 return Ok(None);
             }
         }
     }
 
     /// Reads once from the socket (through TLS if on) into the reply reader.
-    /// `Ok(None)` on timeout; an error when the server closed.
-    fn read(&mut self, within: Duration) -> Result<Option<()>, String> {
+    /// `Ok(false)` on timeout; an error when the server closed.
+    fn read(&mut self, within: Duration) -> Result<bool, String> {
         let mut buf = [0u8; 16 * 1024];
         self.stream.set_read_timeout(Some(within.max(Duration::from_millis(1)))).map_err(|e| e.to_string())?;
         match self.stream.read(&mut buf) {
@@ -122,9 +121,9 @@ impl Conv {
                     None => buf[..n].to_vec(),
                 };
                 self.replies.push(&plain);
-                Ok(Some(()))
+                Ok(true)
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(None),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(false),
             Err(e) => Err(e.to_string()),
         }
     }
