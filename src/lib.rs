@@ -17,6 +17,7 @@
 pub mod attack;
 pub mod client;
 pub mod codec;
+pub mod export;
 pub mod machine;
 pub mod matrix;
 pub mod outcome;
@@ -26,6 +27,7 @@ pub mod preset;
 pub mod scenario;
 pub mod server;
 pub mod session;
+pub mod settings;
 pub mod simulation;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod socket;

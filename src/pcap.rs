@@ -4,16 +4,22 @@
 //! exchange, timed by the simulation's clock. With the trace's key log,
 //! Wireshark decrypts the TLS part.
 //!
-//! The capture is taken at the receiver: a segment a middlebox dropped is not
-//! in it, one it injected or rewrote is, as delivered.
+//! Without an attacker (or with one that only listens) there is one TCP
+//! stream. When the attacker changed, dropped or made up bytes, the capture
+//! has two legs with distinct addresses, each carrying what really crossed it:
+//! the client's leg what the client wrote and read, the server's leg what the
+//! attacker passed on and what the server wrote.
 
 use crate::tls::SIM_EPOCH_UNIX;
-use crate::trace::{Direction, StepKind, Trace};
+use crate::trace::{Direction, Step, StepKind, Trace};
 
 /// Synthetic addresses from the documentation ranges (RFC 5737).
 pub const CLIENT_ADDR: [u8; 4] = [192, 0, 2, 10];
 pub const SERVER_ADDR: [u8; 4] = [198, 51, 100, 25];
 pub const CLIENT_PORT: u16 = 49_152;
+/// Mallory's own connection to the server, on the server's leg.
+pub const ATTACKER_ADDR: [u8; 4] = [203, 0, 113, 66];
+pub const ATTACKER_PORT: u16 = 49_153;
 const MSS: usize = 1460;
 const LINKTYPE_RAW: u32 = 101;
 
@@ -29,10 +35,15 @@ struct Half {
     seq: u32,
 }
 
-struct Writer {
-    out: Vec<u8>,
+/// One TCP connection: its initiator and its listener.
+struct Stream {
     client: Half,
     server: Half,
+}
+
+struct Writer {
+    out: Vec<u8>,
+    streams: Vec<Stream>,
 }
 
 fn checksum(chunks: &[&[u8]]) -> u16 {
@@ -56,8 +67,9 @@ fn checksum(chunks: &[&[u8]]) -> u16 {
 }
 
 impl Writer {
-    fn packet(&mut self, ms: u64, from_client: bool, flags: u8, payload: &[u8]) {
-        let (src, dst) = if from_client { (&self.client, &self.server) } else { (&self.server, &self.client) };
+    fn packet(&mut self, leg: usize, ms: u64, from_client: bool, flags: u8, payload: &[u8]) {
+        let stream = &mut self.streams[leg];
+        let (src, dst) = if from_client { (&stream.client, &stream.server) } else { (&stream.server, &stream.client) };
         let mut tcp = Vec::with_capacity(20 + payload.len());
         tcp.extend_from_slice(&src.port.to_be_bytes());
         tcp.extend_from_slice(&dst.port.to_be_bytes());
@@ -88,44 +100,51 @@ impl Writer {
         self.out.extend_from_slice(&tcp);
 
         let advance = payload.len() as u32 + u32::from(flags & (SYN | FIN) != 0);
-        let src = if from_client { &mut self.client } else { &mut self.server };
+        let src = if from_client { &mut stream.client } else { &mut stream.server };
         src.seq = src.seq.wrapping_add(advance);
     }
 }
 
 /// The capture of `trace`, as the bytes of a .pcap file.
 pub fn capture(trace: &Trace) -> Vec<u8> {
-    let mut w = Writer {
-        out: Vec::new(),
-        client: Half { addr: CLIENT_ADDR, port: CLIENT_PORT, seq: 0x1000_0000 },
-        server: Half { addr: SERVER_ADDR, port: trace.server_port, seq: 0x2000_0000 },
-    };
+    let server = |seq| Half { addr: SERVER_ADDR, port: trace.server_port, seq };
+    let mut streams = vec![Stream { client: Half { addr: CLIENT_ADDR, port: CLIENT_PORT, seq: 0x1000_0000 }, server: server(0x2000_0000) }];
+    let two_legs = trace.steps.iter().any(Step::altered_on_wire);
+    if two_legs {
+        streams.push(Stream { client: Half { addr: ATTACKER_ADDR, port: ATTACKER_PORT, seq: 0x3000_0000 }, server: server(0x4000_0000) });
+    }
+    let mut w = Writer { out: Vec::new(), streams };
     // Global header: magic, version 2.4, zone, sigfigs, snaplen, link type.
     for field in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262_144, LINKTYPE_RAW] {
         w.out.extend_from_slice(&field.to_le_bytes());
     }
     // The pcap version fields are two u16s: 2 then 4.
     w.out[4..8].copy_from_slice(&[2, 0, 4, 0]);
+    let legs = w.streams.len();
     for step in &trace.steps {
         let from_client = step.direction == Some(Direction::ClientToServer);
-        match step.kind {
-            StepKind::Connect => {
-                w.packet(0, true, SYN, &[]);
-                w.packet(0, false, SYN | ACK, &[]);
-                w.packet(0, true, ACK, &[]);
-            }
-            StepKind::Segment => {
-                if let Some(wire) = &step.wire {
-                    for chunk in wire.0.chunks(MSS) {
-                        w.packet(step.at_ms, from_client, PSH | ACK, chunk);
+        for leg in 0..legs {
+            match step.kind {
+                StepKind::Connect => {
+                    w.packet(leg, 0, true, SYN, &[]);
+                    w.packet(leg, 0, false, SYN | ACK, &[]);
+                    w.packet(leg, 0, true, ACK, &[]);
+                }
+                StepKind::Segment | StepKind::Dropped => {
+                    // On one leg, what arrived. On two: the sender's leg carries what
+                    // was written, the receiver's leg what the attacker delivered.
+                    let senders_leg = if from_client { 0 } else { 1 };
+                    let bytes = if two_legs && leg == senders_leg { &step.sent } else { &step.wire };
+                    for chunk in bytes.iter().flat_map(|b| b.0.chunks(MSS)) {
+                        w.packet(leg, step.at_ms, from_client, PSH | ACK, chunk);
                     }
                 }
+                StepKind::Fin => {
+                    w.packet(leg, step.at_ms, from_client, FIN | ACK, &[]);
+                    w.packet(leg, step.at_ms, !from_client, ACK, &[]);
+                }
+                StepKind::Timeout => {}
             }
-            StepKind::Fin => {
-                w.packet(step.at_ms, from_client, FIN | ACK, &[]);
-                w.packet(step.at_ms, !from_client, ACK, &[]);
-            }
-            StepKind::Dropped | StepKind::Timeout => {}
         }
     }
     w.out

@@ -80,11 +80,32 @@ fn implicit_tls_session_shows_nothing_without_the_key_log() {
     assert_eq!(c.tshark(false, "tls.handshake.type == 1", "tls.handshake.extensions_server_name"), ["mail.example.test"]);
 }
 
+/// The TCP connections in a capture, by the address that opened each.
+fn streams(c: &Capture) -> Vec<String> {
+    c.tshark(false, "tcp.flags.syn == 1 && tcp.flags.ack == 0", "ip.src")
+}
+
 #[test]
-fn stripping_shows_the_clients_auth_in_cleartext() {
+fn stripping_shows_the_clients_auth_in_cleartext_on_the_clients_leg() {
     let c = Capture::of(&preset::find("strip-587-opportunistic").unwrap().scenario);
     c.assert_clean();
-    assert!(c.commands(false).contains(&"AUTH".to_owned()));
-    let auth = c.tshark(false, "smtp.req.command == \"AUTH\"", "smtp.req.parameter");
+    // Two legs: the client's connection and Mallory's own to the server.
+    assert_eq!(streams(&c), ["192.0.2.10", "203.0.113.66"]);
+    let auth = c.tshark(false, "ip.src == 192.0.2.10 && smtp.req.command == \"AUTH\"", "smtp.req.parameter");
     assert_eq!(auth, ["PLAIN AGFsaWNlAGNvcnJlY3QgaG9yc2UgYmF0dGVyeSBzdGFwbGU="]);
+    // The client's leg lacks STARTTLS in the EHLO reply; the server's leg still has it.
+    let offered = |dst: &str| c.tshark(false, &format!("ip.dst == {dst} && smtp.rsp.parameter contains \"STARTTLS\""), "frame.number");
+    assert!(offered("192.0.2.10").is_empty());
+    assert_eq!(offered("203.0.113.66").len(), 1);
+}
+
+#[test]
+fn an_untouched_session_is_one_stream_and_a_terminating_attacker_makes_two() {
+    assert_eq!(streams(&Capture::of(&Scenario::submission())), ["192.0.2.10"]);
+    let c = Capture::of(&preset::find("mitm-no-validation").unwrap().scenario);
+    c.assert_clean();
+    assert_eq!(streams(&c), ["192.0.2.10", "203.0.113.66"]);
+    // The client's TLS is with Mallory; the server's leg carries what she relays.
+    let handshakes = c.tshark(false, "tls.handshake.type == 1", "ip.src");
+    assert!(handshakes.contains(&"192.0.2.10".to_owned()), "{handshakes:?}");
 }

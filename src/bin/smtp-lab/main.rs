@@ -11,7 +11,8 @@ use smtp_lab::attack::Attack;
 use smtp_lab::codec::Secret;
 use smtp_lab::pki::Pki;
 use smtp_lab::scenario::Scenario;
-use smtp_lab::server::{Account, Role};
+use smtp_lab::server::Account;
+use smtp_lab::settings::Settings;
 
 #[derive(Parser)]
 #[command(name = "smtp-lab", version, about = "See how email is secured on the wire")]
@@ -26,8 +27,8 @@ enum Commands {
     Run(Box<RunArgs>),
     /// Run every attack against every client policy and print the outcomes.
     Matrix {
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
     },
     /// List the named lessons (use one with `run --preset ID`).
     Presets,
@@ -51,6 +52,14 @@ enum Commands {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    Text,
+    Json,
+    /// A Mermaid sequenceDiagram.
+    Mermaid,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TableFormat {
     Text,
     Json,
 }
@@ -186,71 +195,47 @@ fn split_user(s: &str) -> Result<(String, Secret), String> {
     s.split_once(':').map(|(u, p)| (u.to_owned(), Secret::new(p))).ok_or_else(|| format!("expected USER:PASSWORD, got {s:?}"))
 }
 
-/// Turns the flags into a scenario, starting from the port's usual setup.
+/// Turns the flags into a scenario: the shared [`Settings`] (which the lab's
+/// deep links use too), then what only a command line sets.
 fn scenario(a: &RunArgs) -> Result<Scenario, String> {
-    let mut s = match (&a.preset, a.port) {
-        (Some(id), _) => smtp_lab::preset::find(id).ok_or_else(|| format!("no preset {id:?}; see `smtp-lab presets`"))?.scenario,
-        (None, port) => Scenario::for_port(port.unwrap_or(587)),
+    let settings = Settings {
+        preset: a.preset.clone(),
+        cell: None,
+        port: a.port,
+        role: a.role.map(Into::into),
+        policy: a.policy.map(Into::into),
+        server_tls: a.server_tls.map(|t| match t {
+            ServerTls::Starttls => smtp_lab::settings::ServerTls::Starttls,
+            ServerTls::Implicit => smtp_lab::settings::ServerTls::Implicit,
+            ServerTls::None => smtp_lab::settings::ServerTls::None,
+        }),
+        auth: a.auth.map(Into::into),
+        require_tls: a.require_tls,
+        validate: if a.no_validate { Some(false) } else { a.validate.then_some(true) },
+        cert: a.cert.map(Into::into),
+        attack: a.attack.clone(),
+        server_keeps_buffer: a.server_keeps_buffer,
+        server_keeps_state: a.server_keeps_state,
+        lenient_end_of_data: a.lenient_end_of_data.clone(),
+        client_keeps_buffer: a.client_keeps_buffer,
+        client_reuses_capabilities: a.client_reuses_capabilities,
+        no_auth: a.no_auth,
+        mechanism: a.mechanism.map(Into::into),
+        no_pipelining: a.no_pipelining,
     };
-    if let (Some(_), Some(port)) = (&a.preset, a.port) {
-        s.port = port;
-    }
-    // The role replaces the whole server setup, so it comes before the switches that adjust it.
-    if let Some(role) = a.role {
-        let role: Role = role.into();
-        s.server = smtp_lab::server::ServerConfig::for_role(role);
-        s.server_implicit_tls = role == Role::Submissions;
-    }
-    if let Some(tls) = a.server_tls {
-        s.server.starttls = matches!(tls, ServerTls::Starttls);
-        s.server_implicit_tls = matches!(tls, ServerTls::Implicit);
-    }
-    if let Some(id) = &a.attack {
-        let attack = Attack::from_id(id).ok_or_else(|| format!("no attack {id:?}; see `smtp-lab attacks`"))?;
-        s = s.with_attack(attack);
-    }
-    s.server_keeps_buffer_across_tls |= a.server_keeps_buffer;
-    s.server.reset_on_tls &= !a.server_keeps_state;
-    s.client_keeps_buffer_across_tls |= a.client_keeps_buffer;
-    s.client.reuse_pre_tls_capabilities |= a.client_reuses_capabilities;
-    if !a.lenient_end_of_data.is_empty() {
-        s.server.end_of_data = net::end_of_data(&a.lenient_end_of_data)?;
-    }
-    if let Some(auth) = a.auth {
-        s.server.auth = auth.into();
-    }
-    s.server.require_tls |= a.require_tls;
-    if let Some(p) = a.policy {
-        s.client.policy = p.into();
-    }
-    if a.validate {
-        s.client.validate_certificate = true;
-    }
-    if a.no_validate {
-        s.client.validate_certificate = false;
-    }
-    if let Some(cert) = a.cert {
-        s.server_identity = cert.into();
-    }
+    let mut s = settings.scenario().map_err(|e| format!("{e}; see `smtp-lab presets` and `smtp-lab attacks`"))?;
     if let Some(user) = &a.user {
         let (username, password) = split_user(user)?;
-        let creds = s
-            .client
-            .credentials
-            .get_or_insert_with(|| smtp_lab::scenario::Scenario::submission().client.credentials.expect("submission has credentials"));
-        creds.username = username.clone();
-        creds.password = password.clone();
+        if !a.no_auth {
+            let creds = s.client.credentials.get_or_insert_with(|| Scenario::submission().client.credentials.expect("submission has credentials"));
+            creds.username = username.clone();
+            creds.password = password.clone();
+        }
         s.server.accounts = vec![Account { username, password }];
     }
     if let Some(user) = &a.server_user {
         let (username, password) = split_user(user)?;
         s.server.accounts = vec![Account { username, password }];
-    }
-    if a.no_auth {
-        s.client.credentials = None;
-    }
-    if let (Some(c), Some(m)) = (&mut s.client.credentials, a.mechanism) {
-        c.mechanism = m.into();
     }
     if let Some(from) = &a.from {
         s.client.from = from.clone();
@@ -262,7 +247,6 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
         let raw = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         s.client.message = to_crlf(&raw);
     }
-    s.client.pipelining &= !a.no_pipelining;
     Ok(s)
 }
 
@@ -315,25 +299,16 @@ fn main() -> ExitCode {
             }
             let findings = smtp_lab::outcome::analyse(&scenario, &trace);
             match args.format {
-                Format::Text => {
-                    print!("{}", smtp_lab::transcript::render(&trace));
-                    println!();
-                    for f in &findings {
-                        let mark = if f.outcome.is_compromise() { "!!!" } else { "===" };
-                        println!("{mark} outcome (step {}): {}", f.step, f.outcome.describe());
-                    }
-                }
-                Format::Json => {
-                    let out = serde_json::json!({ "scenario": scenario, "outcomes": findings, "trace": trace });
-                    println!("{}", serde_json::to_string_pretty(&out).expect("serialisable"));
-                }
+                Format::Text => print!("{}", smtp_lab::export::text(&trace, &findings)),
+                Format::Json => print!("{}", smtp_lab::export::json(&scenario, &trace, &findings)),
+                Format::Mermaid => print!("{}", smtp_lab::export::mermaid(&trace, &findings)),
             }
         }
         Commands::Matrix { format } => {
             let m = smtp_lab::matrix::run(&pki);
             match format {
-                Format::Text => print!("{}", m.to_text()),
-                Format::Json => println!("{}", serde_json::to_string_pretty(&m).expect("serialisable")),
+                TableFormat::Text => print!("{}", m.to_text()),
+                TableFormat::Json => println!("{}", serde_json::to_string_pretty(&m).expect("serialisable")),
             }
         }
         Commands::Presets => {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use smtp_lab::client::{Client, ClientConfig, ClientEvent, Credentials, TlsPolicy};
-use smtp_lab::codec::{EndOfData, Mechanism};
+use smtp_lab::codec::Mechanism;
 use smtp_lab::pki::{IdentityKind, Pki};
 use smtp_lab::server::{Account, AuthPolicy, Role, Server, ServerConfig, ServerEvent};
 use smtp_lab::session::{Endpoint, SessionEvent, SessionOptions, TlsSide};
@@ -74,21 +74,6 @@ pub struct ServeArgs {
     lenient_end_of_data: Vec<String>,
 }
 
-pub fn end_of_data(variants: &[String]) -> Result<EndOfData, String> {
-    let mut e = EndOfData::STRICT;
-    for v in variants {
-        match v.as_str() {
-            "lf-dot-crlf" => e.lf_dot_crlf = true,
-            "lf-dot-lf" => e.lf_dot_lf = true,
-            "cr-dot-crlf" => e.cr_dot_crlf = true,
-            "crlf-dot-lf" => e.crlf_dot_lf = true,
-            "all" => e = EndOfData::LENIENT,
-            other => return Err(format!("unknown end-of-data variant {other:?}")),
-        }
-    }
-    Ok(e)
-}
-
 pub fn serve(a: &ServeArgs) -> Result<(), String> {
     let role = a.role.into();
     let mut config = ServerConfig::for_role(role);
@@ -111,7 +96,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
     }
     config.max_message_size = a.max_message_size;
     config.reset_on_tls = !a.keeps_state;
-    config.end_of_data = end_of_data(&a.lenient_end_of_data)?;
+    config.end_of_data = smtp_lab::settings::end_of_data(&a.lenient_end_of_data)?;
 
     let pki = Pki::generate(&a.hostname).map_err(|e| e.to_string())?;
     if let Some(path) = &a.write_ca {

@@ -1,0 +1,203 @@
+//! A finished session in the formats people take elsewhere: the swaks-style
+//! text, the JSON trace, and a Mermaid `sequenceDiagram` for documentation.
+//! (The packet capture and key log live in [`crate::pcap`].) The CLI and the
+//! browser both call these, so their exports are the same bytes.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::outcome::Finding;
+use crate::scenario::Scenario;
+use crate::session::SessionEvent;
+use crate::trace::{Direction, Event, Step, StepKind, Trace};
+
+/// The JSON document `smtp-lab run --format json` prints.
+pub fn json(scenario: &Scenario, trace: &Trace, findings: &[Finding]) -> String {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        scenario: &'a Scenario,
+        outcomes: &'a [Finding],
+        trace: &'a Trace,
+    }
+    let mut out = serde_json::to_string_pretty(&Doc { scenario, outcomes: findings, trace }).expect("a trace always serialises");
+    out.push('\n');
+    out
+}
+
+/// The transcript followed by one line per outcome, as `smtp-lab run` prints it.
+pub fn text(trace: &Trace, findings: &[Finding]) -> String {
+    let mut out = crate::transcript::render(trace);
+    out.push('\n');
+    for f in findings {
+        let mark = if f.outcome.is_compromise() { "!!!" } else { "===" };
+        let _ = writeln!(out, "{mark} outcome (step {}): {}", f.step, f.outcome.describe());
+    }
+    out
+}
+
+/// Longest arrow label in a diagram; the rest is cut with an ellipsis.
+const MAX_LABEL: usize = 60;
+/// Longest note: outcomes and the attacker's actions are worth reading whole.
+const MAX_NOTE: usize = 160;
+/// Lines of one segment drawn as separate arrows; more are summarised.
+const MAX_LINES: usize = 6;
+
+/// A Mermaid `sequenceDiagram`: Client, Mallory when an attacker acts on
+/// the wire, and Server; encrypted stretches in a shaded box (and each
+/// encrypted arrow marked with a lock, since with an attacker the two legs can
+/// differ); the outcomes as a closing note.
+pub fn mermaid(trace: &Trace, findings: &[Finding]) -> String {
+    let attacker = trace.steps.iter().any(Step::altered_on_wire);
+    let mut out = String::from("sequenceDiagram\n");
+    let _ = writeln!(out, "    participant C as Client");
+    if attacker {
+        let _ = writeln!(out, "    participant M as Mallory (on the wire)");
+    }
+    let _ = writeln!(out, "    participant S as Server :{}", trace.server_port);
+    let span = "C,S";
+    let mut in_tls = false;
+    for step in &trace.steps {
+        let encrypted = step.encrypted && step.kind == StepKind::Segment;
+        if encrypted != in_tls && step.kind != StepKind::Dropped {
+            if encrypted {
+                let _ = writeln!(out, "    rect rgba(46, 125, 50, 0.12)");
+                let _ = writeln!(out, "    Note over {span}: TLS: the wire carries only encrypted records");
+            } else {
+                let _ = writeln!(out, "    end");
+            }
+            in_tls = encrypted;
+        }
+        mermaid_step(&mut out, step, attacker);
+    }
+    if in_tls {
+        let _ = writeln!(out, "    end");
+    }
+    if findings.is_empty() {
+        let _ = writeln!(out, "    Note over {span}: no outcome recorded");
+    }
+    for f in findings {
+        let mark = if f.outcome.is_compromise() { "ATTACK WORKED" } else { "outcome" };
+        let _ = writeln!(out, "    Note over {span}: {mark} (step {}): {}", f.step, note_text(&f.outcome.describe()));
+    }
+    out
+}
+
+fn mermaid_step(out: &mut String, step: &Step, attacker: bool) {
+    let c2s = step.direction == Some(Direction::ClientToServer);
+    let (from, to) = if c2s { ("C", "S") } else { ("S", "C") };
+    match step.kind {
+        StepKind::Connect => {
+            let _ = writeln!(out, "    C->>S: TCP connect");
+        }
+        StepKind::Timeout => {
+            let _ = writeln!(out, "    Note over C,S: a timer fired ({} ms)", step.at_ms);
+        }
+        StepKind::Fin => {
+            let _ = writeln!(out, "    {from}-){to}: FIN (closes the connection)");
+        }
+        StepKind::Dropped => {
+            let sent = step.sent.as_ref().map(|b| summary(&b.0)).unwrap_or_default();
+            let _ = writeln!(out, "    {from}-xM: {}", label(&sent.join(" / ")));
+        }
+        StepKind::Segment => {
+            let changed = attacker && step.altered_on_wire();
+            let lock = if step.encrypted { "🔒 " } else { "" };
+            let wire = step.receiver_plaintext.as_ref().or(step.wire.as_ref()).map(|b| summary(&b.0)).unwrap_or_default();
+            if changed {
+                if let Some(sent) = &step.sent {
+                    let sent = summary(step.sender_plaintext.as_ref().unwrap_or(sent).as_slice());
+                    let _ = writeln!(out, "    {from}->>M: {lock}{}", label(&sent.join(" / ")));
+                }
+                if let Some(note) = &step.middlebox {
+                    let _ = writeln!(out, "    Note over M: {}", note_text(note));
+                }
+                for line in &wire {
+                    let _ = writeln!(out, "    M->>{to}: {lock}{}", label(line));
+                }
+            } else {
+                for line in &wire {
+                    let _ = writeln!(out, "    {from}->>{to}: {lock}{}", label(line));
+                }
+            }
+        }
+    }
+    for e in &step.events {
+        let (side, note) = match e {
+            Event::Client(SessionEvent::TlsFailed { error }) => ("C", format!("TLS failed: {error}")),
+            Event::Server(SessionEvent::TlsFailed { error }) => ("S", format!("TLS failed: {error}")),
+            Event::Client(SessionEvent::TlsEstablished { info }) => ("C", format!("TLS established: {} {}", info.version, info.cipher)),
+            _ => continue,
+        };
+        let _ = writeln!(out, "    Note over {side}: {}", note_text(&note));
+    }
+}
+
+/// What a segment says, one entry per line, summarised past [`MAX_LINES`]:
+/// TLS records by type and size when the bytes are not readable.
+fn summary(bytes: &[u8]) -> Vec<String> {
+    let readable = std::str::from_utf8(bytes).is_ok_and(|s| s.chars().all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t')));
+    if !readable {
+        let records = crate::tls::records(bytes);
+        if records.is_empty() {
+            return vec![format!("{} bytes of binary data", bytes.len())];
+        }
+        let records: Vec<String> = records.iter().map(|r| format!("{} {} B", r.content_type, r.length)).collect();
+        return vec![format!("TLS records: {}", records.join(", "))];
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.split_inclusive('\n').map(|l| l.trim_end_matches(['\r', '\n'])).collect();
+    let mut out: Vec<String> = lines.iter().take(MAX_LINES).map(|l| (*l).to_owned()).collect();
+    if lines.len() > MAX_LINES {
+        out.truncate(MAX_LINES - 1);
+        out.push(format!("... {} more lines", lines.len() - (MAX_LINES - 1)));
+    }
+    out
+}
+
+/// Text made safe for a Mermaid message: entity codes for the characters its
+/// grammar gives a meaning (`;` `#` `<` `>` and the like), and a length cap.
+fn label(s: &str) -> String {
+    escape(s, MAX_LABEL)
+}
+
+fn note_text(s: &str) -> String {
+    escape(s, MAX_NOTE)
+}
+
+fn escape(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push_str("...");
+            break;
+        }
+        match c {
+            ';' => out.push_str("#59;"),
+            '#' => out.push_str("#35;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '%' => out.push_str("#37;"),
+            '{' => out.push_str("#123;"),
+            '}' => out.push_str("#125;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    if out.trim().is_empty() {
+        out = "(empty line)".into();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_escape_what_mermaid_reads_as_syntax() {
+        assert_eq!(label("MAIL FROM:<a@b>; #1"), "MAIL FROM:#lt;a@b#gt;#59; #35;1");
+        assert_eq!(label(""), "(empty line)");
+        assert_eq!(label(&"x".repeat(100)).len(), MAX_LABEL + 3);
+    }
+}
