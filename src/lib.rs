@@ -17,6 +17,7 @@
 pub mod attack;
 pub mod client;
 pub mod codec;
+pub mod explain;
 pub mod export;
 pub mod machine;
 pub mod matrix;

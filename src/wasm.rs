@@ -4,8 +4,10 @@
 
 use wasm_bindgen::prelude::*;
 
+use serde::Serialize;
+
 use crate::pki::Pki;
-use crate::scenario::Scenario;
+use crate::settings::Settings;
 use crate::simulation::Simulation;
 
 fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
@@ -19,18 +21,17 @@ pub struct Lab {
 
 #[wasm_bindgen]
 impl Lab {
-    /// A lab for a preset id (a string) or full scenario settings (an object).
+    /// A lab for a preset id (a string) or [`Settings`] (an object with the
+    /// CLI's kebab-case names, as in a deep link).
     #[wasm_bindgen(constructor)]
     pub fn new(scenario: JsValue) -> Result<Lab, JsError> {
-        let sim = match scenario.as_string() {
-            Some(id) => Simulation::from_preset(&id).map_err(|e| JsError::new(&e))?,
-            None => {
-                let s: Scenario = serde_wasm_bindgen::from_value(scenario).map_err(|e| JsError::new(&e.to_string()))?;
-                let pki = Pki::generate(&s.client.server_name).map_err(|e| JsError::new(&e.to_string()))?;
-                Simulation::new(s, &pki)
-            }
+        let settings = match scenario.as_string() {
+            Some(preset) => Settings { preset: Some(preset), ..Settings::default() },
+            None => serde_wasm_bindgen::from_value(scenario).map_err(|e| JsError::new(&e.to_string()))?,
         };
-        Ok(Lab { sim })
+        let s = settings.scenario().map_err(|e| JsError::new(&e))?;
+        let pki = Pki::generate(&s.client.server_name).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Lab { sim: Simulation::new(s, &pki) })
     }
 
     pub fn len(&self) -> usize {
@@ -69,6 +70,56 @@ impl Lab {
 
     pub fn outcomes(&self) -> Result<JsValue, JsError> {
         to_js(&self.sim.outcomes)
+    }
+
+    /// The outcomes as the banner shows them: each finding plus one sentence
+    /// and whether the attack worked.
+    pub fn verdicts(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Verdict<'a> {
+            #[serde(flatten)]
+            finding: &'a crate::outcome::Finding,
+            text: String,
+            compromise: bool,
+        }
+        let v: Vec<Verdict> = self
+            .sim
+            .outcomes
+            .iter()
+            .map(|finding| Verdict { finding, text: finding.outcome.describe(), compromise: finding.outcome.is_compromise() })
+            .collect();
+        to_js(&v)
+    }
+
+    /// Plain-language notes with RFC references, one list per step.
+    pub fn notes(&self) -> Result<JsValue, JsError> {
+        let implicit = self.sim.scenario.client.policy == crate::client::TlsPolicy::Implicit;
+        to_js(&self.sim.trace.steps.iter().map(|s| crate::explain::notes(s, implicit)).collect::<Vec<_>>())
+    }
+
+    /// The session as a pcap file (two TCP legs when an attacker altered the wire).
+    pub fn pcap(&self) -> Vec<u8> {
+        crate::pcap::capture(&self.sim.trace)
+    }
+
+    /// The TLS secrets in the NSS key log format, for Wireshark.
+    pub fn keylog(&self) -> String {
+        crate::pcap::key_log_file(&self.sim.trace)
+    }
+
+    /// The swaks-style transcript with the outcomes, as `smtp-lab run` prints it.
+    pub fn text(&self) -> String {
+        crate::export::text(&self.sim.trace, &self.sim.outcomes)
+    }
+
+    /// The JSON document `smtp-lab run --format json` prints.
+    pub fn json(&self) -> String {
+        crate::export::json(&self.sim.scenario, &self.sim.trace, &self.sim.outcomes)
+    }
+
+    /// A Mermaid sequenceDiagram of the session.
+    pub fn mermaid(&self) -> String {
+        crate::export::mermaid(&self.sim.trace, &self.sim.outcomes)
     }
 }
 

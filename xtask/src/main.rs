@@ -109,7 +109,8 @@ fn wasm_smoke() -> Result {
     run("cargo", &["build", "--lib", "--target", "wasm32-unknown-unknown", "--no-default-features"])?;
     let wasm = "target/wasm32-unknown-unknown/debug/smtp_lab.wasm";
     run("wasm-bindgen", &["--target", "nodejs", "--out-dir", "target/wasm-node", wasm])?;
-    run("node", &["tests/wasm/smoke.mjs", "./target/wasm-node/smtp_lab.js"])
+    run("cargo", &["build", "--bin", "smtp-lab"])?;
+    run("node", &["tests/wasm/smoke.mjs", "./target/wasm-node/smtp_lab.js", "./target/debug/smtp-lab"])
 }
 
 fn lab() -> Result {

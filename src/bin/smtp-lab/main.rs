@@ -227,7 +227,8 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
     if let Some(user) = &a.user {
         let (username, password) = split_user(user)?;
         if !a.no_auth {
-            let creds = s.client.credentials.get_or_insert_with(|| Scenario::submission().client.credentials.expect("submission has credentials"));
+            let creds =
+                s.client.credentials.get_or_insert_with(|| Scenario::submission().client.credentials.expect("submission has credentials"));
             creds.username = username.clone();
             creds.password = password.clone();
         }

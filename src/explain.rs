@@ -1,0 +1,199 @@
+//! Plain-language notes for a step, each with the RFC that defines what
+//! happened. Read from the step's own bytes and events, like every other
+//! verdict, so a note can't describe something the machines did not do.
+
+use serde::Serialize;
+
+use crate::client::ClientEvent;
+use crate::session::SessionEvent;
+use crate::trace::{Direction, Event, Step, StepKind};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    pub text: String,
+    /// Where the rule is written, e.g. "RFC 3207 §4".
+    pub rfc: &'static str,
+    /// A warning rather than an explanation.
+    pub warning: bool,
+}
+
+fn note(text: impl Into<String>, rfc: &'static str) -> Note {
+    Note { text: text.into(), rfc, warning: false }
+}
+
+fn warn(text: impl Into<String>, rfc: &'static str) -> Note {
+    Note { text: text.into(), rfc, warning: true }
+}
+
+/// Notes for one step, most basic first.
+pub fn notes(step: &Step, implicit_tls: bool) -> Vec<Note> {
+    let mut out = Vec::new();
+    match step.kind {
+        StepKind::Connect if implicit_tls => out.push(note(
+            "TCP connection to the submissions port: the client starts the TLS handshake before any SMTP is spoken.",
+            "RFC 8314 §3.3",
+        )),
+        StepKind::Connect => {
+            out.push(note("TCP connection opened. In SMTP the server speaks first, with a 220 greeting.", "RFC 5321 §3.1"))
+        }
+        StepKind::Fin => out.push(note("One side closes its half of the TCP connection.", "RFC 5321 §4.1.1.10")),
+        StepKind::Timeout => out.push(note("Nothing arrived in time, so a timer fired.", "RFC 5321 §4.5.3.2")),
+        StepKind::Dropped => out.push(warn("The attacker swallowed these bytes: they never reached the other side.", "RFC 3207 §6")),
+        StepKind::Segment => {
+            let bytes = step.receiver_plaintext.as_ref().or(if step.encrypted { None } else { step.wire.as_ref() });
+            match bytes {
+                Some(b) if step.direction == Some(Direction::ClientToServer) => command_notes(&b.0, &mut out),
+                Some(b) => reply_notes(&b.0, &mut out),
+                None if step.encrypted => out.push(note(
+                    "TLS records: only the record type and length are visible on the wire; the contents are encrypted.",
+                    "RFC 8446 §5",
+                )),
+                None => {}
+            }
+            if step.encrypted && bytes.is_some() {
+                out.push(note("This crossed the wire inside TLS: an eavesdropper sees only encrypted records.", "RFC 8446 §5.2"));
+            }
+        }
+    }
+    if let Some(m) = &step.middlebox {
+        out.push(warn(m.clone(), "RFC 3207 §6"));
+    }
+    for n in step.events.iter().filter_map(event_note) {
+        // Both sides report TLS coming up; one note is enough.
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+fn command_notes(bytes: &[u8], out: &mut Vec<Note>) {
+    let text = String::from_utf8_lossy(bytes);
+    for line in text.lines().take(8) {
+        let verb = line.split([' ', ':']).next().unwrap_or("").to_ascii_uppercase();
+        let n = match verb.as_str() {
+            "EHLO" => note("EHLO: the client names itself and asks which extensions the server supports.", "RFC 5321 §4.1.1.1"),
+            "HELO" => note("HELO: the old greeting. The server answers without a list of extensions, so no STARTTLS.", "RFC 5321 §4.1.1.1"),
+            "STARTTLS" => note(
+                "STARTTLS: the client asks to turn this same connection into TLS. Everything said so far was cleartext and must be forgotten.",
+                "RFC 3207 §4",
+            ),
+            "AUTH" => note(
+                "AUTH: the client logs in. PLAIN and LOGIN carry the password base64-encoded, which anyone who sees the bytes can decode; only TLS protects it.",
+                "RFC 4954 §4, RFC 4616",
+            ),
+            "MAIL" => note("MAIL FROM: the envelope sender, which may differ from the From: header.", "RFC 5321 §4.1.1.2"),
+            "RCPT" => note("RCPT TO: one envelope recipient.", "RFC 5321 §4.1.1.3"),
+            "DATA" => note(
+                "DATA: the message follows, ended by a line holding a single dot (CRLF . CRLF).",
+                "RFC 5321 §4.1.1.4",
+            ),
+            "QUIT" => note("QUIT: the client says goodbye.", "RFC 5321 §4.1.1.10"),
+            "RSET" => note("RSET: forget the mail transaction so far.", "RFC 5321 §4.1.1.5"),
+            _ => continue,
+        };
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+}
+
+fn reply_notes(bytes: &[u8], out: &mut Vec<Note>) {
+    let text = String::from_utf8_lossy(bytes);
+    let code = text.get(..3).unwrap_or("");
+    let n = match code {
+        "220" if text.contains("TLS") => note("220 to STARTTLS: the TLS handshake starts with the next bytes.", "RFC 3207 §4"),
+        "220" => note("220: the server's greeting.", "RFC 5321 §4.3.1"),
+        "250" if text.lines().count() > 1 => {
+            let starttls = text.lines().any(|l| l.get(4..).is_some_and(|k| k.eq_ignore_ascii_case("STARTTLS")));
+            let auth = text.lines().any(|l| l.get(4..).is_some_and(|k| k.to_ascii_uppercase().starts_with("AUTH")));
+            let what = match (starttls, auth) {
+                (true, true) => "It offers STARTTLS and AUTH.",
+                (true, false) => "It offers STARTTLS; AUTH is not offered yet.",
+                (false, true) => "It offers AUTH but no STARTTLS.",
+                (false, false) => "It offers neither STARTTLS nor AUTH.",
+            };
+            note(format!("The EHLO reply lists the server's extensions, one per line. {what}"), "RFC 5321 §4.1.1.1, RFC 3207 §4")
+        }
+        "235" => note("235: authentication succeeded.", "RFC 4954 §6"),
+        "354" => note("354: go ahead with the message.", "RFC 5321 §4.1.1.4"),
+        "221" => note("221: the server closes the session.", "RFC 5321 §4.1.1.10"),
+        "454" => warn("454: TLS not available. A client that continues in cleartext is downgraded.", "RFC 3207 §4"),
+        "530" => warn("530: the server wants STARTTLS first.", "RFC 3207 §4"),
+        "538" => warn("538: this mechanism needs an encrypted connection.", "RFC 4954 §6"),
+        "535" => note("535: the credentials were not accepted.", "RFC 4954 §6"),
+        "250" => note("250: done.", "RFC 5321 §4.2.2"),
+        c if c.starts_with('5') => note(format!("{c}: a permanent failure."), "RFC 5321 §4.2.1"),
+        c if c.starts_with('4') => note(format!("{c}: a temporary failure."), "RFC 5321 §4.2.1"),
+        _ => return,
+    };
+    out.push(n);
+}
+
+fn event_note(e: &Event) -> Option<Note> {
+    match e {
+        Event::Client(SessionEvent::Smtp(c)) => client_note(c),
+        Event::Server(SessionEvent::Smtp(_)) => None,
+        Event::Client(s) => s.tls_note(),
+        Event::Server(s) => s.tls_note(),
+    }
+}
+
+fn client_note(e: &ClientEvent) -> Option<Note> {
+    Some(match e {
+        ClientEvent::AuthSentBeforeTls { .. } => {
+            warn("The client sent its credentials before TLS: they are readable on the wire.", "RFC 8314 §3")
+        }
+        ClientEvent::ContinuedWithoutTls(_) => {
+            warn("The client went on without TLS. An opportunistic client can't tell a missing STARTTLS from a deleted one.", "RFC 3207 §6")
+        }
+        ClientEvent::CertificateNotValidated { .. } => {
+            warn("The client accepted a certificate it did not validate: anyone on the path can pose as the server.", "RFC 8314 §4.1")
+        }
+        ClientEvent::ReusedPreTlsCapabilities => {
+            warn("The client kept the capabilities it learned in cleartext instead of asking again over TLS.", "RFC 3207 §4.2")
+        }
+        _ => return None,
+    })
+}
+
+impl<E> SessionEvent<E> {
+    /// The note for a TLS-level event, whichever side it happened on.
+    fn tls_note(&self) -> Option<Note> {
+        match self {
+            SessionEvent::TlsHandshakeStarted { .. } => None,
+            SessionEvent::TlsEstablished { info } => Some(note(
+                format!("TLS is up: {} with {}. From here on the wire carries only encrypted records.", info.version, info.cipher),
+                "RFC 8446",
+            )),
+            SessionEvent::TlsFailed { error } => Some(warn(format!("The TLS handshake failed: {error}."), "RFC 8446 §6")),
+            SessionEvent::DiscardedAtUpgrade { .. } => Some(note(
+                "Bytes that arrived in cleartext before TLS were thrown away, as they must be: an attacker could have put them there.",
+                "RFC 3207 §6",
+            )),
+            SessionEvent::KeptAcrossUpgrade { .. } => Some(warn(
+                "Bytes that arrived in cleartext before TLS were kept and will be read as if TLS protected them (the CVE-2011-0411 bug).",
+                "RFC 3207 §6",
+            )),
+            SessionEvent::Smtp(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::Pki;
+    use crate::scenario::Scenario;
+
+    #[test]
+    fn a_587_session_explains_starttls_and_auth_with_their_rfcs() {
+        let s = Scenario::submission();
+        let trace = s.run(&Pki::generate(crate::pki::SERVER_NAME).unwrap());
+        let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false)).collect();
+        assert!(all.iter().any(|n| n.rfc == "RFC 3207 §4" && n.text.starts_with("STARTTLS")));
+        assert!(all.iter().any(|n| n.text.starts_with("AUTH") && n.rfc.contains("4954")));
+        assert!(all.iter().any(|n| n.text.starts_with("TLS is up")));
+        assert!(!all.iter().any(|n| n.warning), "a clean session has no warnings: {all:?}");
+    }
+}
