@@ -131,8 +131,46 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 }
 
+/// Natively, ring's full provider: `send` and `probe` meet real servers with
+/// RSA certificates and every common suite.
+#[cfg(not(target_arch = "wasm32"))]
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
+}
+
+/// In the browser both ends are ours (ECDSA P-256 certificates, TLS 1.3), so
+/// the page carries only what that needs. Built without ring's default
+/// provider, whose tables would pull every suite, group and RSA into the
+/// wasm file and push the lab over its download budget.
+#[cfg(target_arch = "wasm32")]
+fn provider() -> Arc<CryptoProvider> {
+    use rustls::crypto::{GetRandomFailed, KeyProvider, SecureRandom, WebPkiSupportedAlgorithms};
+    use rustls::pki_types::PrivateKeyDer;
+
+    #[derive(Debug)]
+    struct Browser;
+    impl SecureRandom for Browser {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
+            use ::ring::rand::SecureRandom as _;
+            ::ring::rand::SystemRandom::new().fill(buf).map_err(|_| GetRandomFailed)
+        }
+    }
+    impl KeyProvider for Browser {
+        fn load_private_key(&self, der: PrivateKeyDer<'static>) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+            ring::sign::any_ecdsa_type(&der)
+        }
+    }
+    static ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+        all: &[webpki::ring::ECDSA_P256_SHA256],
+        mapping: &[(SignatureScheme::ECDSA_NISTP256_SHA256, &[webpki::ring::ECDSA_P256_SHA256])],
+    };
+    Arc::new(CryptoProvider {
+        cipher_suites: vec![ring::cipher_suite::TLS13_AES_256_GCM_SHA384],
+        kx_groups: vec![ring::kx_group::X25519],
+        signature_verification_algorithms: ALGORITHMS,
+        secure_random: &Browser,
+        key_provider: &Browser,
+    })
 }
 
 /// Collects session secrets in the NSS key log format, so that Wireshark can

@@ -25,20 +25,22 @@ pub fn render(trace: &Trace) -> String {
 }
 
 fn render_step(out: &mut String, step: &Step) {
-    let t = step.at_ms as f64 / 1000.0;
+    // Seconds with three decimals, in integers: float formatting would add
+    // kilobytes to the browser build for this one line.
+    let t = format!("{:3}.{:03}", step.at_ms / 1000, step.at_ms % 1000);
     match step.kind {
         StepKind::Connect => {
-            let _ = writeln!(out, "=== [{t:7.3}s] connected");
+            let _ = writeln!(out, "=== [{t}s] connected");
         }
         StepKind::Timeout => {
-            let _ = writeln!(out, "=== [{t:7.3}s] a timer fired");
+            let _ = writeln!(out, "=== [{t}s] a timer fired");
         }
         StepKind::Fin => {
             let who = match step.direction {
                 Some(Direction::ClientToServer) => "client",
                 _ => "server",
             };
-            let _ = writeln!(out, "=== [{t:7.3}s] {who} closed the connection");
+            let _ = writeln!(out, "=== [{t}s] {who} closed the connection");
         }
         StepKind::Dropped | StepKind::Segment => render_segment(out, step),
     }

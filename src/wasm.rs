@@ -10,8 +10,11 @@ use crate::pki::Pki;
 use crate::settings::Settings;
 use crate::simulation::Simulation;
 
+/// Results cross as JSON text parsed by the browser: serde_json is already in
+/// the build for the exports, and a second serialiser would cost download size.
 fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| JsError::new("the engine produced invalid JSON"))
 }
 
 #[wasm_bindgen]

@@ -1,19 +1,28 @@
 //! Project chores: `cargo xtask lab` and `cargo xtask test`.
 //!
 //! Both install what a fresh machine lacks (the wasm target, clang for ring's
-//! wasm build) before doing their work, so the README's two commands are all a
-//! newcomer needs.
+//! wasm build, wasm-bindgen-cli, binaryen, Chromium, the npm test tools)
+//! before doing their work, so the README's two commands are all a newcomer
+//! needs.
 
+mod serve;
+mod www;
+
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("lab") => lab(),
+        Some("lab") => lab(args.get(1).map(String::as_str)),
         Some("test") => test(),
+        Some("browser") => browser_tests(),
+        Some("budget") => www::build().and_then(|()| budget()),
         Some("bench") => run("cargo", &["bench", "--workspace"]),
         _ => {
-            eprintln!("usage: cargo xtask <lab|test|bench>\n  lab    build and run the lab\n  test   run every check and test\n  bench  run the benchmarks");
+            eprintln!(
+                "usage: cargo xtask <lab|test|browser|budget|bench>\n  lab [PORT]  build the browser lab and serve it on 127.0.0.1 (default port 8080)\n  test        run every check and test\n  browser     build the lab and run only the browser tests\n  budget      print the lab's download size and time to first render\n  bench       run the benchmarks"
+            );
             return ExitCode::from(2);
         }
     };
@@ -113,13 +122,90 @@ fn wasm_smoke() -> Result {
     run("node", &["tests/wasm/smoke.mjs", "./target/wasm-node/smtp_lab.js", "./target/debug/smtp-lab"])
 }
 
-fn lab() -> Result {
-    ensure_tools()?;
-    run("cargo", &["build", "--release", "--bin", "smtp-lab"])?;
-    eprintln!("\nA 587 submission session: STARTTLS, then AUTH, then one message.\n");
-    run("cargo", &["run", "--quiet", "--release", "--bin", "smtp-lab", "--", "run"])?;
-    eprintln!("\nNext: `cargo run --release -- presets` lists the lessons (run one with `-- run --preset ID`),\n`-- matrix` runs every attack against every client policy, `-- run --help` shows every setting.");
+/// Installs an npm package under target/tools (once) and returns the path of one of its programs.
+fn npm_tool(package: &str, program: &str) -> std::result::Result<PathBuf, String> {
+    let bin = PathBuf::from("target/tools/node_modules/.bin").join(program);
+    let version = package.rsplit_once('@').map_or("", |(_, v)| v);
+    let installed =
+        std::fs::read_to_string(format!("target/tools/node_modules/{}/package.json", package.rsplit_once('@').map_or(package, |(n, _)| n)))
+            .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}")));
+    if !bin.exists() || !installed {
+        std::fs::create_dir_all("target/tools").map_err(|e| e.to_string())?;
+        run("npm", &["install", "--prefix", "target/tools", "--no-audit", "--no-fund", "--silent", package])?;
+    }
+    std::fs::canonicalize(&bin).map_err(|e| format!("{}: {e}", bin.display()))
+}
+
+/// Debian's Chromium and ChromeDriver, for every browser test.
+fn ensure_browser() -> Result {
+    apt(&[("chromium", "chromium"), ("chromedriver", "chromium-driver")])
+}
+
+fn lab(port: Option<&str>) -> Result {
+    let port: u16 = port.unwrap_or("8080").parse().map_err(|_| "the port must be a number".to_owned())?;
+    www::build()?;
+    let url = serve::start(std::path::Path::new(www::DIST), port)?;
+    eprintln!(
+        "\nThe lab is ready: {url}\n  explainer: {url}ports.html  matrix: {url}matrix.html  embed: {url}embed.html\n(Ctrl-C stops it.)"
+    );
+    loop {
+        std::thread::park();
+    }
+}
+
+/// wasm-bindgen-test in headless Chromium: the wasm API as the page calls it.
+fn wasm_browser_tests() -> Result {
+    ensure_browser()?;
+    let status = Command::new("cargo")
+        .args(["test", "--target", "wasm32-unknown-unknown", "--no-default-features", "--test", "browser_api"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .status()
+        .map_err(|e| format!("cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("wasm-bindgen-test in Chromium failed".into())
+    }
+}
+
+/// The npm packages the page tests use (playwright-core, axe-core, mermaid).
+fn ensure_browser_test_tools() -> Result {
+    if !std::path::Path::new("tests/browser/node_modules/playwright-core").exists()
+        || !std::path::Path::new("tests/browser/node_modules/mermaid").exists()
+    {
+        run("npm", &["install", "--prefix", "tests/browser", "--no-audit", "--no-fund", "--silent"])?;
+    }
     Ok(())
+}
+
+/// Node scripts against the built lab, served on 127.0.0.1 by this process.
+fn node_against_lab(args: &[&str]) -> Result {
+    let url = serve::start(std::path::Path::new(www::DIST), 0)?;
+    eprintln!("+ LAB_URL={url} node {}", args.join(" "));
+    let status = Command::new("node").args(args).env("LAB_URL", &url).status().map_err(|e| format!("node: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`node {}` failed", args.join(" ")))
+    }
+}
+
+/// The page end to end in Chromium (playwright-core), axe-core, Mermaid's parser, and the budget.
+fn browser_tests() -> Result {
+    ensure_browser()?;
+    ensure_browser_test_tools()?;
+    www::build()?;
+    wasm_browser_tests()?;
+    node_against_lab(&["--test", "--test-concurrency=1", "tests/browser/"])?;
+    budget()
+}
+
+fn budget() -> Result {
+    ensure_browser()?;
+    ensure_browser_test_tools()?;
+    node_against_lab(&["tests/browser/budget.mjs"])
 }
 
 fn test() -> Result {
@@ -128,6 +214,11 @@ fn test() -> Result {
     run("cargo", &["fmt", "--all", "--", "--check"])?;
     run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     run("cargo", &["clippy", "--lib", "--target", "wasm32-unknown-unknown", "--no-default-features", "--", "-D", "warnings"])?;
+    run(
+        "cargo",
+        &["clippy", "--target", "wasm32-unknown-unknown", "--no-default-features", "--test", "browser_api", "--", "-D", "warnings"],
+    )?;
     wasm_smoke()?;
-    run("cargo", &["test", "--workspace"])
+    run("cargo", &["test", "--workspace"])?;
+    browser_tests()
 }

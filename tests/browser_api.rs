@@ -1,0 +1,111 @@
+//! The wasm API as the page calls it, inside headless Chromium
+//! (wasm-bindgen-test; `cargo xtask test` runs it with Debian's Chromium).
+//! Real TLS handshakes by ring and rustls, in the browser.
+#![cfg(target_arch = "wasm32")]
+
+use smtp_lab::wasm::{attacks, matrix, presets, Lab};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+
+fn array(v: JsValue) -> js_sys::Array {
+    v.dyn_into::<js_sys::Array>().unwrap()
+}
+
+use wasm_bindgen::JsCast;
+
+fn settings(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn every_preset_runs_and_reports_an_outcome() {
+    let all = array(presets().unwrap());
+    assert!(all.length() >= 20);
+    for p in all.iter() {
+        let id = get(&p, "id").as_string().unwrap();
+        let lab = Lab::new(JsValue::from_str(&id)).unwrap();
+        assert!(lab.len() > 0, "{id}");
+        assert!(array(lab.verdicts().unwrap()).length() > 0, "{id} has no outcome");
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_587_session_does_a_real_tls_handshake_in_the_browser() {
+    let lab = Lab::new(JsValue::from_str("submission-587")).unwrap();
+    let session = lab.session().unwrap();
+    let steps = array(get(&get(&session, "trace"), "steps"));
+    let encrypted = steps.iter().filter(|s| get(s, "encrypted").as_bool() == Some(true)).count();
+    assert!(encrypted > 3, "only {encrypted} encrypted steps");
+    let verdict = array(lab.verdicts().unwrap()).get(0);
+    assert_eq!(get(&verdict, "kind").as_string().unwrap(), "delivered_securely");
+    // The key log has the TLS 1.3 secrets Wireshark needs.
+    assert!(lab.keylog().contains("CLIENT_TRAFFIC_SECRET_0"));
+}
+
+#[wasm_bindgen_test]
+fn stepping_forward_back_and_jumping_is_exact() {
+    let mut lab = Lab::new(JsValue::from_str("strip-587-opportunistic")).unwrap();
+    let n = lab.len();
+    let mut forward = Vec::new();
+    while let Some(step) = Some(lab.step_forward().unwrap()).filter(|s| !s.is_undefined()) {
+        forward.push(js_sys::JSON::stringify(&step).unwrap().as_string().unwrap());
+    }
+    assert_eq!(forward.len(), n);
+    assert!(lab.step_forward().unwrap().is_undefined(), "nothing past the end");
+    for i in (0..n).rev() {
+        let back = lab.step_back().unwrap();
+        assert_eq!(js_sys::JSON::stringify(&back).unwrap().as_string().unwrap(), forward[i]);
+    }
+    assert!(lab.step_back().unwrap().is_undefined(), "nothing before the start");
+    lab.jump_to(4);
+    assert_eq!(lab.cursor(), 4);
+    lab.jump_to(10_000);
+    assert_eq!(lab.cursor(), n);
+}
+
+#[wasm_bindgen_test]
+fn stripping_exposes_the_password_found_in_the_cleartext() {
+    let lab = Lab::new(settings(r#"{"port":587,"policy":"opportunistic","attack":"strip"}"#)).unwrap();
+    let v = array(lab.verdicts().unwrap()).get(0);
+    assert_eq!(get(&v, "kind").as_string().unwrap(), "credentials_exposed");
+    assert_eq!(get(&v, "compromise").as_bool(), Some(true));
+    // The password is in the exported capture's bytes, in cleartext.
+    let pcap = lab.pcap();
+    let auth = b"AUTH PLAIN AGFsaWNlAGNvcnJlY3QgaG9yc2UgYmF0dGVyeSBzdGFwbGU=";
+    assert!(pcap.windows(auth.len()).any(|w| w == auth));
+}
+
+#[wasm_bindgen_test]
+fn bad_settings_are_errors() {
+    assert!(Lab::new(JsValue::from_str("no-such-lesson")).is_err());
+    assert!(Lab::new(settings(r#"{"attack":"nope"}"#)).is_err());
+    assert!(Lab::new(settings(r#"{"cell":"strip"}"#)).is_err());
+}
+
+#[wasm_bindgen_test]
+fn exports_and_catalogues_are_there() {
+    let lab = Lab::new(JsValue::from_str("mitm-no-validation")).unwrap();
+    assert!(lab.mermaid().starts_with("sequenceDiagram\n"));
+    assert!(lab.mermaid().contains("participant M as Mallory"));
+    assert!(lab.text().contains("outcome (step"));
+    assert!(lab.json().contains("\"trace\""));
+    assert!(array(attacks().unwrap()).length() >= 18);
+    let m = matrix().unwrap();
+    assert!(array(get(&m, "rows")).length() >= 20);
+}
+
+#[wasm_bindgen_test]
+fn every_step_has_notes() {
+    let lab = Lab::new(JsValue::from_str("cve-2011-0411-unpatched")).unwrap();
+    let notes = array(lab.notes().unwrap());
+    assert_eq!(notes.length() as usize, lab.len());
+    let warnings =
+        notes.iter().flat_map(|n| array(n).iter().collect::<Vec<_>>()).filter(|n| get(n, "warning").as_bool() == Some(true)).count();
+    assert!(warnings > 0, "the injection preset warns somewhere");
+}

@@ -1,0 +1,350 @@
+// <smtp-lab scenario="strip-587-opportunistic" step="4" compact>: one SMTP
+// session, both sides run by the wasm engine in this page, stepped through
+// byte by byte. The lab page, the embed demo and any documentation site use
+// this same element with one script tag.
+import { engine, parseLink, formatLink, commandLine } from "./engine.js";
+import { bytes, textView, hexView, summary, isText, describeEvent } from "./format.js";
+
+const STYLESHEET = new URL("../css/lab.css", import.meta.url).href;
+const SPEEDS = [["0.5×", 1600], ["1×", 800], ["2×", 400], ["4×", 150]];
+
+/** A tiny element builder: h("p", { class: "x" }, "text", child). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+const SIDE = { client_to_server: ["Client", "Server"], server_to_client: ["Server", "Client"] };
+
+function download(name, data, type) {
+  const url = URL.createObjectURL(new Blob([data], { type }));
+  const a = h("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export class SmtpLab extends HTMLElement {
+  static observedAttributes = ["scenario", "step", "compact"];
+
+  #lab = null;
+  #session = null;
+  #notes = [];
+  #verdicts = [];
+  #settings = {};
+  #cursor = 0;
+  #timer = null;
+  #speed = 800;
+  #view = "text";
+  #loading = null;
+  #ui = null;
+
+  constructor() {
+    super();
+    this.attachShadow({ mode: "open" });
+  }
+
+  connectedCallback() {
+    if (!this.#ui) this.#build();
+    this.#load();
+  }
+
+  disconnectedCallback() {
+    this.pause();
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (!this.isConnected || old === value) return;
+    if (name === "scenario") this.#load();
+    else if (name === "step" && this.#lab) this.jumpTo(Number.parseInt(value, 10) || 0, false);
+  }
+
+  /** Steps revealed so far (0 = none). */
+  get cursor() { return this.#cursor; }
+  get length() { return this.#session ? this.#session.trace.steps.length : 0; }
+  /** The outcomes the engine found, as shown in the banner. */
+  get verdicts() { return this.#verdicts; }
+  /** The deep-link text for what is shown now. */
+  get link() { return formatLink(this.#settings, this.#cursor); }
+  /** Resolves once the current scenario has been run. */
+  get ready() { return this.#loading ?? Promise.resolve(); }
+
+  async #load() {
+    const text = this.getAttribute("scenario") || "submission-587";
+    this.pause();
+    this.#loading = (async () => {
+      let parsed;
+      try {
+        parsed = parseLink(text);
+        const wasm = await engine();
+        this.#lab?.free();
+        this.#lab = new wasm.Lab(parsed.settings);
+      } catch (e) {
+        this.#showError(e);
+        return;
+      }
+      this.#settings = parsed.settings;
+      this.#session = this.#lab.session();
+      this.#notes = this.#lab.notes();
+      this.#verdicts = this.#lab.verdicts();
+      const presets = (await engine()).presets();
+      this.#renderSession(presets.find((p) => p.id === parsed.settings.preset));
+      const attr = this.getAttribute("step");
+      const step = parsed.step ?? (attr === null ? this.length : Number.parseInt(attr, 10) || 0);
+      this.jumpTo(step, false);
+      this.dispatchEvent(new CustomEvent("smtp-lab-ready", { bubbles: true, composed: true }));
+    })();
+    return this.#loading;
+  }
+
+  #showError(e) {
+    this.#ui.error.textContent = `This scenario can't run: ${e.message ?? e}`;
+    this.#ui.error.hidden = false;
+    this.#ui.root.classList.add("failed");
+  }
+
+  // ---- controls -------------------------------------------------------------
+
+  stepForward() { this.jumpTo(this.#cursor + 1); }
+  stepBack() { this.jumpTo(this.#cursor - 1); }
+  toStart() { this.jumpTo(0); }
+  toEnd() { this.jumpTo(this.length); }
+
+  /** Shows the first `n` steps (clamped) and selects the last of them. */
+  jumpTo(n, announce = true) {
+    if (!this.#lab) return;
+    const to = Math.max(0, Math.min(this.length, n));
+    this.#lab.jumpTo(to);
+    this.#cursor = this.#lab.cursor();
+    this.#update(announce);
+    this.dispatchEvent(new CustomEvent("smtp-lab-change", { bubbles: true, composed: true, detail: { link: this.link } }));
+  }
+
+  play() {
+    if (this.#timer || !this.#lab) return;
+    if (this.#cursor >= this.length) this.jumpTo(0);
+    this.#timer = setInterval(() => {
+      if (this.#cursor >= this.length) this.pause();
+      else this.stepForward();
+    }, this.#speed);
+    this.#syncPlay();
+  }
+
+  pause() {
+    clearInterval(this.#timer);
+    this.#timer = null;
+    this.#syncPlay();
+  }
+
+  toggle() { if (this.#timer) this.pause(); else this.play(); }
+
+  /** Keys: → / j forward, ← / k back, Home, End, p (or Space off a button) play. */
+  handleKey(e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) return false;
+    const onControl = ["BUTTON", "SELECT", "INPUT", "TEXTAREA", "SUMMARY", "A"].includes(e.composedPath()[0]?.tagName);
+    const actions = {
+      ArrowRight: () => this.stepForward(), j: () => this.stepForward(),
+      ArrowLeft: () => this.stepBack(), k: () => this.stepBack(),
+      Home: () => this.toStart(), End: () => this.toEnd(), p: () => this.toggle(),
+      " ": onControl ? null : () => this.toggle(),
+    };
+    const act = actions[e.key];
+    if (!act) return false;
+    e.preventDefault();
+    act();
+    return true;
+  }
+
+  #syncPlay() {
+    if (!this.#ui) return;
+    const playing = Boolean(this.#timer);
+    this.#ui.play.textContent = playing ? "❚❚ Pause" : "▶ Play";
+    this.#ui.play.setAttribute("aria-pressed", String(playing));
+  }
+
+  // ---- building ---------------------------------------------------------------
+
+  #build() {
+    const ui = {};
+    const btn = (label, title, keys, onclick, cls = "") =>
+      h("button", { type: "button", class: cls, title, "aria-keyshortcuts": keys, onclick }, label);
+    ui.title = h("h2", { class: "title" }, "Loading the SMTP lab…");
+    ui.desc = h("p", { class: "desc" });
+    ui.banner = h("div", { class: "banner", role: "status", "aria-live": "polite" });
+    ui.error = h("p", { class: "error", role: "alert", hidden: true });
+    ui.play = btn("▶ Play", "Play / pause (P)", "P", () => this.toggle(), "primary");
+    ui.play.setAttribute("aria-pressed", "false");
+    ui.counter = h("span", { class: "counter", "aria-live": "off" }, "");
+    ui.speed = h("select", { "aria-label": "Playback speed", onchange: (e) => {
+      this.#speed = Number(e.target.value);
+      if (this.#timer) { this.pause(); this.play(); }
+    } }, SPEEDS.map(([label, ms]) => h("option", { value: ms, selected: ms === this.#speed }, label)));
+    ui.exportStatus = h("p", { class: "export-status", role: "status" });
+    ui.mermaidBox = h("textarea", { class: "mermaid-text", readonly: true, rows: 8, "aria-label": "Mermaid diagram text", hidden: true });
+    const exp = (label, fn) => h("button", { type: "button", onclick: fn }, label);
+    ui.exportMenu = h("details", { class: "export" },
+      h("summary", {}, "Export"),
+      h("div", { class: "export-items" },
+        exp("Capture (.pcap)", () => this.#export("pcap")),
+        exp("TLS key log", () => this.#export("keylog")),
+        exp("JSON trace", () => this.#export("json")),
+        exp("Transcript (.txt)", () => this.#export("text")),
+        exp("Copy Mermaid", () => this.#export("mermaid"))),
+      ui.exportStatus, ui.mermaidBox);
+    ui.controls = h("div", { class: "controls", role: "toolbar", "aria-label": "Session controls" },
+      btn("⏮", "Back to the start (Home)", "Home", () => this.toStart()),
+      btn("◀ Back", "One step back (← or K)", "ArrowLeft K", () => this.stepBack()),
+      ui.play,
+      btn("Next ▶", "One step forward (→ or J)", "ArrowRight J", () => this.stepForward()),
+      btn("⏭", "Jump to the end (End)", "End", () => this.toEnd()),
+      h("label", { class: "speed" }, "Speed ", ui.speed),
+      ui.counter);
+    ui.lanes = h("div", { class: "lanes", "aria-hidden": "true" },
+      h("span", {}, "Client"), h("span", {}, "Wire · attacker"), h("span", {}, "Server"));
+    ui.seq = h("ol", { class: "seq", "aria-label": "Steps of the session" });
+    ui.detail = h("section", { class: "detail", "aria-label": "Selected step" });
+    ui.cli = h("p", { class: "cli" });
+    ui.announce = h("p", { class: "sr-only", "aria-live": "polite" });
+    ui.root = h("section", { class: "lab", "aria-label": "SMTP session" },
+      h("header", { class: "lab-head" }, ui.title, ui.desc, ui.banner, ui.error),
+      h("div", { class: "toolbar-row" }, ui.controls, ui.exportMenu),
+      h("div", { class: "stage" }, h("div", { class: "seq-wrap" }, ui.lanes, ui.seq), ui.detail),
+      ui.cli, ui.announce);
+    this.shadowRoot.append(h("link", { rel: "stylesheet", href: STYLESHEET }), ui.root);
+    this.shadowRoot.addEventListener("keydown", (e) => this.handleKey(e));
+    this.#ui = ui;
+  }
+
+  #renderSession(preset) {
+    const ui = this.#ui;
+    const s = this.#session;
+    ui.error.hidden = true;
+    ui.root.classList.remove("failed");
+    ui.title.textContent = preset ? preset.title : `Port ${s.scenario.port}: ${s.scenario.client.policy} client${s.scenario.attack ? `, attack: ${s.scenario.attack}` : ""}`;
+    ui.desc.textContent = preset ? preset.description : "";
+    ui.cli.replaceChildren("Same session on the command line: ", h("code", {}, commandLine(this.#settings)));
+    ui.banner.replaceChildren(...this.#verdicts.map((v) =>
+      h("p", { class: `verdict ${v.compromise ? "bad" : "good"}`, "data-kind": v.kind, "data-step": v.step },
+        h("strong", {}, v.compromise ? "⚠ Attack worked: " : "✓ "),
+        `${v.text} `,
+        h("button", { type: "button", class: "link", onclick: () => this.jumpTo(v.step + 1) }, `see step ${v.step}`))));
+    ui.seq.replaceChildren(...s.trace.steps.map((st, i) => this.#row(st, i)));
+  }
+
+  #row(step, i) {
+    const dir = step.direction ?? "none";
+    const altered = step.kind === "dropped" || (step.kind === "segment" && step.sent !== step.wire);
+    const shown = bytes(step.receiver_plaintext ?? (step.encrypted ? step.sender_plaintext : step.wire) ?? step.sent);
+    let label;
+    switch (step.kind) {
+      case "connect": label = "TCP connect"; break;
+      case "fin": label = "FIN: closes the connection"; break;
+      case "timeout": label = `timer fired at ${(step.at_ms / 1000).toFixed(1)} s`; break;
+      case "dropped": label = `dropped by Mallory: ${summary(bytes(step.sent)) || "(nothing)"}`; break;
+      default: label = isText(shown) && shown.length ? summary(shown) : step.records.length ? "TLS records" : summary(shown);
+    }
+    const records = step.encrypted
+      ? h("span", { class: "records" }, step.records.map((r) => h("span", { class: `rec ${r.content_type}` }, `🔒 ${r.content_type.replace("_", " ")} ${r.length} B`)))
+      : null;
+    const [from, to] = SIDE[dir] ?? ["", ""];
+    const aria = `Step ${i}: ${from ? `${from} to ${to}` : step.kind}${step.encrypted ? ", encrypted" : ""}${altered ? ", changed by the attacker" : ""}: ${label}`;
+    const classes = ["step", `dir-${dir}`, `kind-${step.kind}`, step.encrypted ? "enc" : "clear", altered ? "altered" : ""].join(" ");
+    return h("li", { class: classes, "data-index": i },
+      h("button", { type: "button", class: "row", "aria-label": aria, onclick: () => this.jumpTo(i + 1) },
+        h("span", { class: "num" }, String(i)),
+        h("span", { class: "arrow" },
+          h("span", { class: "label" }, step.encrypted && isText(shown) && shown.length ? `🔒 ${label}` : label),
+          records,
+          altered || step.middlebox ? h("span", { class: "mallory" }, "Mallory") : null)));
+  }
+
+  #update(announce) {
+    const ui = this.#ui;
+    const rows = ui.seq.children;
+    for (let i = 0; i < rows.length; i += 1) {
+      rows[i].hidden = i >= this.#cursor;
+      const current = i === this.#cursor - 1;
+      rows[i].classList.toggle("current", current);
+      if (current) rows[i].firstChild.setAttribute("aria-current", "step");
+      else rows[i].firstChild.removeAttribute("aria-current");
+    }
+    ui.counter.textContent = `step ${Math.max(0, this.#cursor - 1)} · ${this.#cursor} of ${this.length} shown`;
+    for (const v of ui.banner.children) {
+      v.classList.toggle("reached", Number(v.dataset.step) < this.#cursor);
+    }
+    const current = rows[this.#cursor - 1];
+    if (current) current.scrollIntoView?.({ block: "nearest" });
+    this.#renderDetail(this.#cursor - 1);
+    if (announce && current) ui.announce.textContent = current.firstChild.getAttribute("aria-label");
+  }
+
+  #renderDetail(i) {
+    const ui = this.#ui;
+    const step = this.#session?.trace.steps[i];
+    if (!step) {
+      ui.detail.replaceChildren(h("h3", {}, "Before the first step"), h("p", {}, "Press Next ▶ (or →) to watch the session unfold, one delivery at a time."));
+      return;
+    }
+    const [from, to] = SIDE[step.direction] ?? ["", ""];
+    const head = h("h3", {}, `Step ${i}`, h("span", { class: "sub" }, ` · ${from ? `${from} → ${to}` : step.kind} · ${(step.at_ms / 1000).toFixed(3)} s`));
+    const notes = h("ul", { class: "notes" }, (this.#notes[i] ?? []).map((n) =>
+      h("li", { class: n.warning ? "warn" : "" }, n.text, " ", h("cite", {}, n.rfc))));
+    const viewToggle = h("fieldset", { class: "view" }, h("legend", {}, "Show bytes as"),
+      ["text", "hex"].map((v) => h("label", {}, h("input", { type: "radio", name: "view", value: v, checked: this.#view === v,
+        onchange: () => { this.#view = v; this.#renderDetail(i); } }), v === "text" ? "Text" : "Hex")));
+    const block = (title, b64, note) => {
+      const b = bytes(b64);
+      if (!b64) return null;
+      const body = this.#view === "hex" || !isText(b) ? hexView(b) : textView(b);
+      return h("div", { class: "bytes" }, h("h4", {}, title, h("span", { class: "sub" }, ` ${b.length} bytes${note ? ` · ${note}` : ""}`)), h("pre", { tabindex: "0" }, body));
+    };
+    const enc = step.encrypted ? "encrypted" : "cleartext";
+    const blocks = h("div", { class: "byte-views" },
+      block(`${from || "Sender"} wrote`, step.sender_plaintext ?? step.sent, step.sender_plaintext && step.encrypted ? "before encryption" : ""),
+      step.sender_plaintext && step.encrypted ? block(`${from} sent on the wire`, step.sent, enc) : null,
+      block("The wire carried", step.wire, step.kind === "dropped" ? "" : enc),
+      step.attacker_plaintext ? block("Mallory read", step.attacker_plaintext, "after decrypting") : null,
+      block(`${to || "Receiver"} read`, step.receiver_plaintext, step.encrypted ? "after decryption" : ""));
+    const mallory = step.middlebox ? h("p", { class: "mallory-note" }, h("strong", {}, "Mallory: "), step.middlebox) : null;
+    const events = (side) => h("ul", {}, step.events.filter((e) => e.side === side).map((e) => h("li", {}, describeEvent(e))));
+    const machines = h("div", { class: "machines" },
+      h("div", {}, h("h4", {}, "Client machine"), h("p", { class: "state" }, step.client_state), events("client")),
+      h("div", {}, h("h4", {}, "Server machine"), h("p", { class: "state" }, step.server_state), events("server")));
+    ui.detail.replaceChildren(head, mallory, notes, viewToggle, blocks, machines);
+  }
+
+  async #export(kind) {
+    const base = (this.#settings.preset ?? this.#settings.cell ?? `port-${this.#session.scenario.port}`).replace(/[^a-z0-9-]+/gi, "-");
+    const lab = this.#lab;
+    const status = this.#ui.exportStatus;
+    switch (kind) {
+      case "pcap": download(`${base}.pcap`, lab.pcap(), "application/vnd.tcpdump.pcap"); status.textContent = "Capture saved: open it in Wireshark with the key log."; break;
+      case "keylog": download(`${base}.keys`, lab.keylog(), "text/plain"); status.textContent = "Key log saved (Wireshark: TLS → (Pre)-Master-Secret log filename)."; break;
+      case "json": download(`${base}.json`, lab.json(), "application/json"); status.textContent = "JSON trace saved."; break;
+      case "text": download(`${base}.txt`, lab.text(), "text/plain"); status.textContent = "Transcript saved."; break;
+      case "mermaid": {
+        const text = lab.mermaid();
+        this.#ui.mermaidBox.value = text;
+        this.#ui.mermaidBox.hidden = false;
+        try {
+          await navigator.clipboard.writeText(text);
+          status.textContent = "Mermaid diagram copied.";
+        } catch {
+          this.#ui.mermaidBox.select();
+          status.textContent = "Copy the selected Mermaid text below.";
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+if (!customElements.get("smtp-lab")) customElements.define("smtp-lab", SmtpLab);

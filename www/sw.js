@@ -1,0 +1,39 @@
+// Offline support: after the first visit every file of the lab comes from
+// this cache, so the lab (engine included) keeps working without a network.
+// `cargo xtask lab` writes the real list and version into the next line, so
+// every build changes this file and browsers pick up the new lab.
+const BUILD = { version: "dev", files: [] };
+const manifest = Promise.resolve(BUILD);
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(manifest.then(async ({ version, files }) => {
+    const cache = await caches.open(`smtp-lab-${version}`);
+    await cache.addAll(files.map((f) => new URL(f, self.location)));
+    await self.skipWaiting();
+  }));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(manifest.then(async ({ version }) => {
+    for (const key of await caches.keys()) if (key !== `smtp-lab-${version}`) await caches.delete(key);
+    await self.clients.claim();
+  }));
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  event.respondWith((async () => {
+    const cached = await caches.match(event.request, { ignoreSearch: true });
+    if (cached) return cached;
+    try {
+      return await fetch(event.request);
+    } catch (e) {
+      if (event.request.mode === "navigate") {
+        const index = await caches.match(new URL("index.html", self.location));
+        if (index) return index;
+      }
+      throw e;
+    }
+  })());
+});
