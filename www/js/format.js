@@ -17,9 +17,9 @@ export function isText(b) {
   return true;
 }
 
-/** Text with CR and LF shown as ␍ and ␊, so bare line endings are visible. */
+/** Text with CR and LF written out as \r and \n, so a bare LF stands out. */
 export function textView(b) {
-  return DECODER.decode(b).replace(/\r/g, "␍").replace(/\n/g, "␊\n");
+  return DECODER.decode(b).replace(/\r/g, "\\r").replace(/\n/g, "\\n\n");
 }
 
 /** Classic hex dump: offset, 16 bytes, ASCII. */

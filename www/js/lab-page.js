@@ -70,7 +70,10 @@ document.addEventListener("keydown", (e) => {
   lab.handleKey(e);
 });
 
+// The session starts loading now; the picker fills in once the engine is there.
+fromHash();
 const wasm = await engine();
 presetSelect.replaceChildren(new Option("Choose a lesson…", ""), ...wasm.presets().map((p) => new Option(p.title, p.id)));
 document.getElementById("attack").append(...wasm.attacks().map((a) => new Option(`${a.title} (${a.id})`, a.id)));
+shownLink = null;
 fromHash();

@@ -53,7 +53,8 @@ export class SmtpLab extends HTMLElement {
 
   connectedCallback() {
     if (!this.#ui) this.#build();
-    this.#load();
+    // Without a scenario the element waits for one (the lab page sets it from the URL).
+    if (this.hasAttribute("scenario")) this.#load();
   }
 
   disconnectedCallback() {
@@ -77,7 +78,7 @@ export class SmtpLab extends HTMLElement {
   get ready() { return this.#loading ?? Promise.resolve(); }
 
   async #load() {
-    const text = this.getAttribute("scenario") || "submission-587";
+    const text = this.getAttribute("scenario") ?? "";
     this.pause();
     this.#loading = (async () => {
       let parsed;
@@ -99,6 +100,8 @@ export class SmtpLab extends HTMLElement {
       const attr = this.getAttribute("step");
       const step = parsed.step ?? (attr === null ? this.length : Number.parseInt(attr, 10) || 0);
       this.jumpTo(step, false);
+      // The budget check reads this: navigation to the first session on screen.
+      if (!performance.getEntriesByName("smtp-lab-first-session").length) performance.mark("smtp-lab-first-session");
       this.dispatchEvent(new CustomEvent("smtp-lab-ready", { bubbles: true, composed: true }));
     })();
     return this.#loading;
@@ -182,7 +185,7 @@ export class SmtpLab extends HTMLElement {
     ui.play = btn("▶ Play", "Play / pause (P)", "P", () => this.toggle(), "primary");
     ui.play.setAttribute("aria-pressed", "false");
     ui.counter = h("span", { class: "counter", "aria-live": "off" }, "");
-    ui.speed = h("select", { "aria-label": "Playback speed", onchange: (e) => {
+    ui.speed = h("select", { onchange: (e) => {
       this.#speed = Number(e.target.value);
       if (this.#timer) { this.pause(); this.play(); }
     } }, SPEEDS.map(([label, ms]) => h("option", { value: ms, selected: ms === this.#speed }, label)));
@@ -199,11 +202,11 @@ export class SmtpLab extends HTMLElement {
         exp("Copy Mermaid", () => this.#export("mermaid"))),
       ui.exportStatus, ui.mermaidBox);
     ui.controls = h("div", { class: "controls", role: "toolbar", "aria-label": "Session controls" },
-      btn("⏮", "Back to the start (Home)", "Home", () => this.toStart()),
+      btn("|◀ Start", "Back to the start (Home)", "Home", () => this.toStart()),
       btn("◀ Back", "One step back (← or K)", "ArrowLeft K", () => this.stepBack()),
       ui.play,
       btn("Next ▶", "One step forward (→ or J)", "ArrowRight J", () => this.stepForward()),
-      btn("⏭", "Jump to the end (End)", "End", () => this.toEnd()),
+      btn("End ▶|", "Jump to the end (End)", "End", () => this.toEnd()),
       h("label", { class: "speed" }, "Speed ", ui.speed),
       ui.counter);
     ui.lanes = h("div", { class: "lanes", "aria-hidden": "true" },
@@ -254,12 +257,15 @@ export class SmtpLab extends HTMLElement {
       ? h("span", { class: "records" }, step.records.map((r) => h("span", { class: `rec ${r.content_type}` }, `🔒 ${r.content_type.replace("_", " ")} ${r.length} B`)))
       : null;
     const [from, to] = SIDE[dir] ?? ["", ""];
-    const aria = `Step ${i}: ${from ? `${from} to ${to}` : step.kind}${step.encrypted ? ", encrypted" : ""}${altered ? ", changed by the attacker" : ""}: ${label}`;
+    // Read aloud: "3, server to client, changed by the attacker: 250-mail…". The
+    // visible text stays part of the name, so voice control can click it too.
+    const spoken = `${from ? `${from} to ${to}` : step.kind}${step.encrypted ? ", encrypted" : ""}${altered ? ", changed by the attacker" : ""}: `;
     const classes = ["step", `dir-${dir}`, `kind-${step.kind}`, step.encrypted ? "enc" : "clear", altered ? "altered" : ""].join(" ");
     return h("li", { class: classes, "data-index": i },
-      h("button", { type: "button", class: "row", "aria-label": aria, onclick: () => this.jumpTo(i + 1) },
+      h("button", { type: "button", class: "row", onclick: () => this.jumpTo(i + 1) },
         h("span", { class: "num" }, String(i)),
         h("span", { class: "arrow" },
+          h("span", { class: "sr-only" }, spoken),
           h("span", { class: "label" }, step.encrypted && isText(shown) && shown.length ? `🔒 ${label}` : label),
           records,
           altered || step.middlebox ? h("span", { class: "mallory" }, "Mallory") : null)));
@@ -282,7 +288,7 @@ export class SmtpLab extends HTMLElement {
     const current = rows[this.#cursor - 1];
     if (current) current.scrollIntoView?.({ block: "nearest" });
     this.#renderDetail(this.#cursor - 1);
-    if (announce && current) ui.announce.textContent = current.firstChild.getAttribute("aria-label");
+    if (announce && current) ui.announce.textContent = `Step ${this.#cursor - 1}: ${current.querySelector(".arrow").textContent}`;
   }
 
   #renderDetail(i) {
@@ -317,7 +323,7 @@ export class SmtpLab extends HTMLElement {
     const machines = h("div", { class: "machines" },
       h("div", {}, h("h4", {}, "Client machine"), h("p", { class: "state" }, step.client_state), events("client")),
       h("div", {}, h("h4", {}, "Server machine"), h("p", { class: "state" }, step.server_state), events("server")));
-    ui.detail.replaceChildren(head, mallory, notes, viewToggle, blocks, machines);
+    ui.detail.replaceChildren(...[head, mallory, notes, viewToggle, blocks, machines].filter(Boolean));
   }
 
   async #export(kind) {

@@ -1,0 +1,47 @@
+// Accessibility (axe-core: no serious or critical violations) and layout at
+// phone and desktop widths, with screenshots in target/screenshots.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { launch, open, labReady } from "./harness.mjs";
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const SHOTS = "target/screenshots";
+const PAGES = [
+  ["lab", "index.html#preset=strip-587-opportunistic&step=5"],
+  ["explainer", "ports.html"],
+  ["matrix", "matrix.html"],
+  ["embed", "embed.html"],
+];
+const SIZES = [["phone", { width: 390, height: 844 }], ["desktop", { width: 1280, height: 900 }]];
+
+let context;
+before(async () => { context = await launch(); mkdirSync(SHOTS, { recursive: true }); });
+after(async () => { await context.close(); });
+
+async function settle(page, path) {
+  if (path.startsWith("index") || path.startsWith("embed")) await labReady(page);
+  if (path.startsWith("matrix")) await page.waitForSelector("#matrix table");
+}
+
+for (const [name, path] of PAGES) {
+  for (const [size, viewport] of SIZES) {
+    test(`${name} at ${size} width: no serious accessibility problems, no sideways scrolling`, async () => {
+      const { page, problems } = await open(context, path, viewport);
+      await settle(page, path);
+      assert.deepEqual(problems, [], "the page itself logged no errors");
+      // Evaluated over the DevTools protocol, so the page's CSP stays as it is.
+      // axe.run then adds style tags inside shadow roots, which that CSP blocks;
+      // those console lines are axe's, so only problems from before it count.
+      await page.evaluate(AXE);
+      const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+      const bad = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
+      assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join("; ")})`), []);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${overflow}px of sideways scrolling`);
+      // caret: "initial", or Playwright injects a style tag that the CSP (rightly) refuses.
+      await page.screenshot({ path: `${SHOTS}/${name}-${size}.png`, caret: "initial" });
+    });
+  }
+}

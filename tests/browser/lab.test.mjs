@@ -1,0 +1,213 @@
+// The lab page end to end in Debian's Chromium: every lesson's outcome as the
+// engine computes it, keyboard stepping, deep links, exports, offline use.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { launch, open, labReady } from "./harness.mjs";
+
+const CLI = process.env.SMTP_LAB_CLI ?? "target/debug/smtp-lab";
+let context;
+before(async () => { context = await launch(); });
+after(async () => { await context.close(); });
+
+/** The element's visible state. */
+const state = (page, sel = "smtp-lab") => page.evaluate((s) => {
+  const el = document.querySelector(s);
+  const root = el.shadowRoot;
+  return {
+    cursor: el.cursor,
+    length: el.length,
+    verdicts: [...root.querySelectorAll(".verdict")].map((v) => ({ kind: v.dataset.kind, step: Number(v.dataset.step) })),
+    detail: root.querySelector(".detail h3")?.textContent ?? "",
+    visibleRows: [...root.querySelectorAll(".seq li")].filter((li) => !li.hidden).length,
+    hash: location.hash,
+  };
+}, sel);
+
+/** The outcomes the CLI (the same engine, natively) finds for a lesson. */
+function engineOutcomes(preset) {
+  const doc = JSON.parse(execFileSync(CLI, ["run", "--preset", preset, "--format", "json"]));
+  return doc.outcomes.map((o) => ({ kind: o.kind, step: o.step }));
+}
+
+test("every lesson shows the outcome the engine computes, and its step link works", async () => {
+  const { page, problems } = await open(context, "index.html#preset=submission-587");
+  await labReady(page);
+  const ids = await page.$$eval("#preset option", (os) => os.map((o) => o.value).filter(Boolean));
+  assert.ok(ids.length >= 20, `only ${ids.length} lessons in the picker`);
+  for (const id of ids) {
+    await page.selectOption("#preset", id);
+    await page.waitForFunction((want) => document.querySelector("smtp-lab").getAttribute("scenario") === `preset=${want}`, id);
+    await labReady(page);
+    await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict"));
+    const shown = await state(page);
+    assert.deepEqual(shown.verdicts, engineOutcomes(id), `lesson ${id}`);
+    // "see step N" selects that step.
+    const first = shown.verdicts[0];
+    await page.locator("smtp-lab .verdict button").first().click();
+    const after = await state(page);
+    assert.equal(after.cursor, first.step + 1, id);
+    assert.match(after.detail, new RegExp(`^Step ${first.step}\\b`), id);
+    assert.match(after.hash, new RegExp(`preset=${id}&step=${first.step + 1}$`));
+  }
+  assert.deepEqual(problems, []);
+});
+
+test("the keyboard steps forward and back, to the start and the end", async () => {
+  const { page, problems } = await open(context, "index.html#preset=strip-587-opportunistic&step=0");
+  await labReady(page);
+  assert.equal((await state(page)).cursor, 0);
+  for (const key of ["ArrowRight", "ArrowRight", "j"]) await page.keyboard.press(key);
+  let s = await state(page);
+  assert.equal(s.cursor, 3);
+  assert.equal(s.visibleRows, 3);
+  assert.match(s.detail, /^Step 2/);
+  assert.match(s.hash, /step=3$/);
+  await page.keyboard.press("ArrowLeft");
+  await page.keyboard.press("k");
+  assert.equal((await state(page)).cursor, 1);
+  await page.keyboard.press("End");
+  s = await state(page);
+  assert.equal(s.cursor, s.length);
+  await page.keyboard.press("Home");
+  assert.equal((await state(page)).cursor, 0);
+  // The controls are reachable with Tab and work with Enter.
+  const next = page.locator("smtp-lab").getByRole("button", { name: "Next ▶" });
+  await next.focus();
+  await page.keyboard.press("Enter");
+  assert.equal((await state(page)).cursor, 1);
+  // Play runs to the end by itself.
+  await page.keyboard.press("p");
+  await page.waitForFunction(() => { const el = document.querySelector("smtp-lab"); return el.cursor === el.length; }, null, { timeout: 20_000 });
+  assert.deepEqual(problems, []);
+});
+
+test("a deep link opens exactly that scenario and step, and survives a reload", async () => {
+  const link = "index.html#port=587&policy=opportunistic&attack=strip&step=4";
+  const { page, problems } = await open(context, link);
+  await labReady(page);
+  let s = await state(page);
+  assert.equal(s.cursor, 4);
+  assert.match(s.detail, /^Step 3/);
+  assert.equal(s.verdicts[0].kind, "credentials_exposed");
+  assert.equal(await page.locator("#custom").getAttribute("open"), "");
+  assert.equal(await page.locator("select[name=policy]").inputValue(), "opportunistic");
+  assert.equal(await page.locator("select[name=attack]").inputValue(), "strip");
+  const cli = await page.locator("smtp-lab .cli code").textContent();
+  assert.equal(cli, "smtp-lab run --port 587 --policy opportunistic --attack strip");
+  await page.reload();
+  await labReady(page);
+  s = await state(page);
+  assert.equal(s.cursor, 4);
+  // A matrix cell link.
+  await page.goto(new URL("index.html#cell=cmd-inject%2Funpatched%40required-starttls&step=2", page.url()).href);
+  await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict[data-kind=command_injected]"));
+  assert.equal((await state(page)).cursor, 2);
+  // A bad link is explained, not a blank page.
+  await page.goto(new URL("index.html#colour=red", page.url()).href);
+  await page.waitForSelector("#picker-error:not([hidden])");
+  assert.match(await page.locator("#picker-error").textContent(), /unknown setting "colour"/);
+  assert.deepEqual(problems, []);
+});
+
+test("the custom setup form runs what it says", async () => {
+  const { page, problems } = await open(context, "index.html");
+  await labReady(page);
+  await page.locator("#custom summary").click();
+  await page.selectOption("select[name=port]", "25");
+  await page.selectOption("select[name=policy]", "plain");
+  await page.getByRole("button", { name: "Run this setup" }).click();
+  await page.waitForFunction(() => location.hash.includes("port=25"));
+  await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict[data-kind=delivered_in_cleartext]"));
+  assert.deepEqual(problems, []);
+});
+
+test("exports download from the page: pcap, key log, JSON, text, and Mermaid text", async () => {
+  const { page, problems } = await open(context, "index.html#preset=submission-587");
+  await labReady(page);
+  const lab = page.locator("smtp-lab");
+  await lab.getByText("Export", { exact: true }).click();
+  const grab = async (name) => {
+    const [download] = await Promise.all([page.waitForEvent("download"), lab.getByRole("button", { name }).click()]);
+    const stream = await download.createReadStream();
+    const chunks = [];
+    for await (const c of stream) chunks.push(c);
+    return { name: download.suggestedFilename(), bytes: Buffer.concat(chunks) };
+  };
+  const pcap = await grab("Capture (.pcap)");
+  assert.equal(pcap.name, "submission-587.pcap");
+  assert.equal(pcap.bytes.readUInt32LE(0), 0xa1b2c3d4);
+  const keys = await grab("TLS key log");
+  assert.match(keys.bytes.toString(), /^CLIENT_HANDSHAKE_TRAFFIC_SECRET [0-9a-f]{64} /m);
+  const json = JSON.parse((await grab("JSON trace")).bytes.toString());
+  assert.equal(json.outcomes[0].kind, "delivered_securely");
+  const text = (await grab("Transcript (.txt)")).bytes.toString();
+  assert.match(text, /=== outcome \(step \d+\): delivered/);
+  await lab.getByRole("button", { name: "Copy Mermaid" }).click();
+  const mermaid = await lab.locator("textarea.mermaid-text").inputValue();
+  assert.match(mermaid, /^sequenceDiagram\n/);
+  assert.deepEqual(problems, []);
+});
+
+test("the embed page: compact and full elements, each steppable on its own", async () => {
+  const { page, problems } = await open(context, "embed.html");
+  await labReady(page, "#embed-compact");
+  await labReady(page, "#embed-full");
+  assert.equal((await state(page, "#embed-full")).cursor, 3);
+  const compact = page.locator("#embed-compact");
+  assert.equal(await compact.locator(".detail").isVisible(), false, "compact mode hides the detail panel");
+  assert.equal((await state(page, "#embed-compact")).cursor, 0);
+  await compact.getByRole("button", { name: "Next ▶" }).click();
+  await page.keyboard.press("ArrowRight");
+  assert.equal((await state(page, "#embed-compact")).cursor, 2);
+  assert.equal((await state(page, "#embed-full")).cursor, 3, "the other element did not move");
+  assert.equal((await state(page, "#embed-compact")).verdicts[0].kind, "credentials_exposed");
+  assert.deepEqual(problems, []);
+});
+
+test("explainer and matrix: every 'run it' link opens a working session", async () => {
+  const { page, problems } = await open(context, "ports.html");
+  const links = await page.$$eval("main a[href^='index.html#']", (as) => [...new Set(as.map((a) => a.getAttribute("href")))]);
+  assert.ok(links.length >= 12, `only ${links.length} distinct links`);
+  const claims = await page.locator(".claim").count();
+  assert.equal(claims, 22);
+  await page.fill("#claim-search", "465");
+  assert.match(await page.locator("#claim-count").textContent(), /^\d+ of 22 claims$/);
+  for (const href of links) {
+    await page.goto(new URL(href, page.url()).href, { waitUntil: "domcontentloaded" });
+    await labReady(page);
+    await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict"));
+  }
+  await page.goto(new URL("matrix.html", page.url()).href);
+  await page.waitForSelector("#matrix table");
+  const cell = page.locator("td a", { hasText: "PASSWORD" }).first();
+  await cell.click();
+  await labReady(page);
+  await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict[data-kind=credentials_exposed]"));
+  assert.deepEqual(problems, []);
+});
+
+test("the page keeps working offline once loaded, under a strict CSP", async () => {
+  const { page, problems } = await open(context, "index.html#preset=relay-25");
+  await labReady(page);
+  const response = await page.request.get(page.url());
+  const csp = response.headers()["content-security-policy"];
+  for (const policy of [csp, await page.locator("meta[http-equiv=Content-Security-Policy]").getAttribute("content")]) {
+    assert.ok(policy.includes("script-src 'self' 'wasm-unsafe-eval'"), policy);
+    assert.ok(!policy.includes("unsafe-inline") && !policy.includes("'unsafe-eval'"), policy);
+  }
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 }).catch(() => page.reload());
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await context.setOffline(true);
+  try {
+    for (const path of ["index.html#preset=strip-465", "ports.html", "embed.html"]) {
+      await page.goto(new URL(path, page.url()).href);
+      if (path !== "ports.html") await labReady(page);
+      else await page.waitForSelector(".claim");
+    }
+  } finally {
+    await context.setOffline(false);
+  }
+  assert.deepEqual(problems, []);
+});
