@@ -23,6 +23,8 @@ pub enum TlsPolicy {
     /// STARTTLS if offered, otherwise carry on in cleartext.
     Opportunistic,
     /// STARTTLS or nothing: QUIT unless the upgrade succeeds (RFC 8314 §5).
+    // Spelled as the CLI flag value and deep links spell it.
+    #[serde(rename = "require-starttls")]
     RequireStartTls,
     /// TLS from the first byte (port 465).
     Implicit,

@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use smtp_lab::wasm::{attacks, matrix, presets, Lab};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -17,8 +17,6 @@ fn array(v: JsValue) -> js_sys::Array {
     v.dyn_into::<js_sys::Array>().unwrap()
 }
 
-use wasm_bindgen::JsCast;
-
 fn settings(json: &str) -> JsValue {
     js_sys::JSON::parse(json).unwrap()
 }
@@ -30,7 +28,7 @@ fn every_preset_runs_and_reports_an_outcome() {
     for p in all.iter() {
         let id = get(&p, "id").as_string().unwrap();
         let lab = Lab::new(JsValue::from_str(&id)).unwrap();
-        assert!(lab.len() > 0, "{id}");
+        assert!(!lab.is_empty(), "{id}");
         assert!(array(lab.verdicts().unwrap()).length() > 0, "{id} has no outcome");
     }
 }

@@ -119,6 +119,25 @@ test("the custom setup form runs what it says", async () => {
   await page.getByRole("button", { name: "Run this setup" }).click();
   await page.waitForFunction(() => location.hash.includes("port=25"));
   await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict[data-kind=delivered_in_cleartext]"));
+  // Every value each menu offers is one the engine accepts.
+  for (const name of ["policy", "server-tls", "auth", "cert", "attack"]) {
+    const values = await page.$$eval(`select[name=${name}] option`, (os) => os.map((o) => o.value).filter(Boolean));
+    for (const value of values) {
+      await page.selectOption(`select[name=${name}]`, value);
+      await page.getByRole("button", { name: "Run this setup" }).click();
+      await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict"));
+      assert.equal(await page.locator("smtp-lab .error").isVisible(), false, `${name}=${value}`);
+    }
+    await page.selectOption(`select[name=${name}]`, "");
+  }
+  // A validating client against an untrusted certificate aborts.
+  await page.selectOption("select[name=port]", "587");
+  await page.selectOption("select[name=policy]", "require-starttls");
+  await page.selectOption("select[name=cert]", "untrusted-ca");
+  await page.check("input[name=validate]");
+  await page.getByRole("button", { name: "Run this setup" }).click();
+  await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict[data-kind=aborted_safely]"));
+  assert.match(page.url(), /policy=require-starttls&cert=untrusted-ca&validate=true/);
   assert.deepEqual(problems, []);
 });
 
