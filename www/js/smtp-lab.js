@@ -212,13 +212,14 @@ export class SmtpLab extends HTMLElement {
     ui.lanes = h("div", { class: "lanes", "aria-hidden": "true" },
       h("span", {}, "Client"), h("span", {}, "Wire · attacker"), h("span", {}, "Server"));
     ui.seq = h("ol", { class: "seq", "aria-label": "Steps of the session" });
+    ui.hint = h("p", { class: "hint" }, "Nothing has crossed the wire yet. Press Next ▶ (or →) to start.");
     ui.detail = h("section", { class: "detail", "aria-label": "Selected step" });
     ui.cli = h("p", { class: "cli" });
     ui.announce = h("p", { class: "sr-only", "aria-live": "polite" });
     ui.root = h("section", { class: "lab", "aria-label": "SMTP session" },
       h("header", { class: "lab-head" }, ui.title, ui.desc, ui.banner, ui.error),
       h("div", { class: "toolbar-row" }, ui.controls, ui.exportMenu),
-      h("div", { class: "stage" }, h("div", { class: "seq-wrap" }, ui.lanes, ui.seq), ui.detail),
+      h("div", { class: "stage" }, h("div", { class: "seq-wrap" }, ui.lanes, ui.hint, ui.seq), ui.detail),
       ui.cli, ui.announce);
     this.shadowRoot.append(h("link", { rel: "stylesheet", href: STYLESHEET }), ui.root);
     this.shadowRoot.addEventListener("keydown", (e) => this.handleKey(e));
@@ -254,7 +255,7 @@ export class SmtpLab extends HTMLElement {
       default: label = isText(shown) && shown.length ? summary(shown) : step.records.length ? "TLS records" : summary(shown);
     }
     const records = step.encrypted
-      ? h("span", { class: "records" }, step.records.map((r) => h("span", { class: `rec ${r.content_type}` }, `🔒 ${r.content_type.replace("_", " ")} ${r.length} B`)))
+      ? h("span", { class: "records" }, step.records.map((r) => h("span", { class: `rec ${r.content_type}` }, `${r.content_type.replace(/_/g, " ")} ${r.length} B`)))
       : null;
     const [from, to] = SIDE[dir] ?? ["", ""];
     // Read aloud: "3, server to client, changed by the attacker: 250-mail…". The
@@ -266,7 +267,8 @@ export class SmtpLab extends HTMLElement {
         h("span", { class: "num" }, String(i)),
         h("span", { class: "arrow" },
           h("span", { class: "sr-only" }, spoken),
-          h("span", { class: "label" }, step.encrypted && isText(shown) && shown.length ? `🔒 ${label}` : label),
+          step.encrypted && isText(shown) && shown.length ? h("span", { class: "tls-badge" }, "TLS") : null,
+          h("span", { class: "label" }, label),
           records,
           altered || step.middlebox ? h("span", { class: "mallory" }, "Mallory") : null)));
   }
@@ -281,7 +283,8 @@ export class SmtpLab extends HTMLElement {
       if (current) rows[i].firstChild.setAttribute("aria-current", "step");
       else rows[i].firstChild.removeAttribute("aria-current");
     }
-    ui.counter.textContent = `step ${Math.max(0, this.#cursor - 1)} · ${this.#cursor} of ${this.length} shown`;
+    ui.counter.textContent = this.#cursor === 0 ? `0 of ${this.length} steps shown` : `step ${this.#cursor - 1} · ${this.#cursor} of ${this.length} shown`;
+    ui.hint.hidden = this.#cursor > 0;
     for (const v of ui.banner.children) {
       v.classList.toggle("reached", Number(v.dataset.step) < this.#cursor);
     }
