@@ -61,9 +61,16 @@ impl Lab {
         self.sim.step_back().map_or(Ok(JsValue::UNDEFINED), to_js)
     }
 
+    /// Shows the first `n` steps (clamped to the session), as a deep link does.
     #[wasm_bindgen(js_name = jumpTo)]
     pub fn jump_to(&mut self, n: usize) {
         self.sim.jump_to(n);
+    }
+
+    /// Shows every step.
+    #[wasm_bindgen(js_name = runToEnd)]
+    pub fn run_to_end(&mut self) {
+        self.sim.jump_to(self.sim.len());
     }
 
     /// The whole session: scenario, trace and outcomes.

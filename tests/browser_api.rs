@@ -65,6 +65,9 @@ fn stepping_forward_back_and_jumping_is_exact() {
     assert_eq!(lab.cursor(), 4);
     lab.jump_to(10_000);
     assert_eq!(lab.cursor(), n);
+    lab.jump_to(0);
+    lab.run_to_end();
+    assert_eq!(lab.cursor(), n);
 }
 
 #[wasm_bindgen_test]
