@@ -5,7 +5,6 @@
 //! before doing their work, so the README's two commands are all a newcomer
 //! needs.
 
-mod serve;
 mod www;
 
 use std::path::PathBuf;
@@ -144,13 +143,12 @@ fn ensure_browser() -> Result {
 fn lab(port: Option<&str>) -> Result {
     let port: u16 = port.unwrap_or("8080").parse().map_err(|_| "the port must be a number".to_owned())?;
     www::build()?;
-    let url = serve::start(std::path::Path::new(www::DIST), port)?;
+    let (mut server, url) = start_server(port)?;
     eprintln!(
         "\nThe lab is ready: {url}\n  explainer: {url}ports.html  matrix: {url}matrix.html  embed: {url}embed.html\n(Ctrl-C stops it.)"
     );
-    loop {
-        std::thread::park();
-    }
+    server.wait().map_err(|e| e.to_string())?;
+    Err("the lab server stopped".into())
 }
 
 /// wasm-bindgen-test in headless Chromium: the wasm API as the page calls it.
@@ -161,6 +159,7 @@ fn wasm_browser_tests() -> Result {
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .env_remove("LD_LIBRARY_PATH")
         .status()
         .map_err(|e| format!("cargo: {e}"))?;
     if status.success() {
@@ -180,12 +179,49 @@ fn ensure_browser_test_tools() -> Result {
     Ok(())
 }
 
-/// Node scripts against the built lab, served on 127.0.0.1 by this process.
+/// A clean environment for anything that starts Chromium. `cargo xtask` runs
+/// under cargo, which puts the Rust toolchain into LD_LIBRARY_PATH and PATH;
+/// none of that belongs in a browser's environment (while chasing stalled
+/// navigations, Chromium's helpers were seen dying under it).
+fn browser_env(cmd: &mut Command) -> &mut Command {
+    cmd.env_clear().env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    for keep in ["HOME", "TMPDIR", "LANG", "USER", "TERM"] {
+        if let Some(v) = std::env::var_os(keep) {
+            cmd.env(keep, v);
+        }
+    }
+    cmd
+}
+
+/// The static server for the built lab (`xtask/serve.mjs`, Node's http
+/// module), on 127.0.0.1; returns the process and the URL it printed.
+fn start_server(port: u16) -> std::result::Result<(std::process::Child, String), String> {
+    use std::io::BufRead;
+    if !have("node") {
+        apt(&[("node", "nodejs"), ("npm", "npm")])?;
+    }
+    let mut server = Command::new("node")
+        .args(["xtask/serve.mjs", www::DIST, &port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("node: {e}"))?;
+    let mut url = String::new();
+    std::io::BufReader::new(server.stdout.take().expect("piped")).read_line(&mut url).map_err(|e| e.to_string())?;
+    if url.trim().is_empty() {
+        let _ = server.wait();
+        return Err(format!("the lab server did not start (is port {port} free?)"));
+    }
+    Ok((server, url.trim().to_owned()))
+}
+
+/// Node scripts against the built lab, served by a server of their own.
 fn node_against_lab(args: &[&str]) -> Result {
-    let url = serve::start(std::path::Path::new(www::DIST), 0)?;
+    let (mut server, url) = start_server(0)?;
     eprintln!("+ LAB_URL={url} node {}", args.join(" "));
-    let status = Command::new("node").args(args).env("LAB_URL", &url).status().map_err(|e| format!("node: {e}"))?;
-    if status.success() {
+    let status = browser_env(&mut Command::new("node")).args(args).env("LAB_URL", &url).status();
+    let _ = server.kill();
+    let _ = server.wait();
+    if status.map_err(|e| format!("node: {e}"))?.success() {
         Ok(())
     } else {
         Err(format!("`node {}` failed", args.join(" ")))

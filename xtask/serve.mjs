@@ -1,0 +1,36 @@
+// Serves the built lab (target/www) on 127.0.0.1 with the page's
+// Content-Security-Policy as a header and the wasm MIME type. Node's own
+// http module: the tests need Node anyway. Usage: node serve.mjs DIR [PORT];
+// prints the URL on its first line of output.
+import { createServer } from "node:http";
+import { readFile, stat } from "node:fs/promises";
+import { extname, join, normalize, resolve, sep } from "node:path";
+
+const root = resolve(process.argv[2] ?? "target/www");
+const port = Number(process.argv[3] ?? 0);
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
+  + "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+  ".wasm": "application/wasm", ".json": "application/json", ".png": "image/png", ".svg": "image/svg+xml",
+};
+
+const server = createServer(async (req, res) => {
+  const headers = {
+    "Content-Security-Policy": CSP, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff",
+    // The embed script may be loaded by documentation sites on other origins.
+    "Access-Control-Allow-Origin": "*",
+  };
+  try {
+    let path = normalize(join(root, decodeURIComponent(new URL(req.url, "http://x").pathname)));
+    if (path !== root && !path.startsWith(root + sep)) throw new Error("outside the root");
+    if ((await stat(path)).isDirectory()) path = join(path, "index.html");
+    const body = await readFile(path);
+    res.writeHead(200, { ...headers, "Content-Type": TYPES[extname(path)] ?? "application/octet-stream", "Content-Length": body.length });
+    res.end(req.method === "HEAD" ? undefined : body);
+  } catch {
+    res.writeHead(404, { ...headers, "Content-Type": "text/plain" });
+    res.end("not found\n");
+  }
+});
+server.listen(port, "127.0.0.1", () => console.log(`http://127.0.0.1:${server.address().port}/`));
