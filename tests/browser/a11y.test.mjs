@@ -1,5 +1,6 @@
 // Accessibility (axe-core: no serious or critical violations) and layout at
-// phone and desktop widths, with screenshots in target/screenshots.
+// phone and desktop widths, and in the dark colour scheme, with screenshots
+// in target/screenshots.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -14,7 +15,11 @@ const PAGES = [
   ["matrix", "matrix.html"],
   ["embed", "embed.html"],
 ];
-const SIZES = [["phone", { width: 390, height: 844 }], ["desktop", { width: 1280, height: 900 }]];
+const SIZES = [
+  ["phone", { width: 390, height: 844 }, "light"],
+  ["desktop", { width: 1280, height: 900 }, "light"],
+  ["desktop-dark", { width: 1280, height: 900 }, "dark"],
+];
 
 let context;
 before(async () => { context = await launch(); mkdirSync(SHOTS, { recursive: true }); });
@@ -26,9 +31,11 @@ async function settle(page, path) {
 }
 
 for (const [name, path] of PAGES) {
-  for (const [size, viewport] of SIZES) {
-    test(`${name} at ${size} width: no serious accessibility problems, no sideways scrolling`, async () => {
+  for (const [size, viewport, scheme] of SIZES) {
+    test(`${name}, ${size}: no serious accessibility problems, no sideways scrolling`, async () => {
       const { page, problems } = await open(context, path, viewport);
+      // The dark palette needs the same contrast as the light one.
+      await page.emulateMedia({ colorScheme: scheme });
       await settle(page, path);
       assert.deepEqual(problems, [], "the page itself logged no errors");
       // Evaluated over the DevTools protocol, so the page's CSP stays as it is.

@@ -107,6 +107,8 @@ test("a deep link opens exactly that scenario and step, and survives a reload", 
   await page.goto(new URL("index.html#colour=red", page.url()).href);
   await page.waitForSelector("#picker-error:not([hidden])");
   assert.match(await page.locator("#picker-error").textContent(), /unknown setting "colour"/);
+  await page.goto(new URL("index.html#port=abc", page.url()).href);
+  await page.waitForFunction(() => /port number/.test(document.querySelector("#picker-error").textContent));
   assert.deepEqual(problems, []);
 });
 

@@ -35,7 +35,10 @@ export function parseLink(text) {
   for (const [key, value] of params) {
     if (!KNOWN.has(key)) throw new Error(`unknown setting "${key}" in the link`);
     if (key === "step") step = Math.max(0, Number.parseInt(value, 10) || 0);
-    else if (NUMBERS.has(key)) settings[key] = Number.parseInt(value, 10);
+    else if (NUMBERS.has(key)) {
+      settings[key] = Number.parseInt(value, 10);
+      if (!Number.isInteger(settings[key]) || settings[key] < 1 || settings[key] > 65535) throw new Error(`"${key}" must be a port number, not "${value}"`);
+    }
     else if (FLAGS.has(key)) settings[key] = value !== "0" && value !== "false";
     else if (BOOLS.has(key)) settings[key] = value !== "0" && value !== "false";
     else if (LISTS.has(key)) settings[key] = value.split(",").filter(Boolean);
