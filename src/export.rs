@@ -48,42 +48,42 @@ const MAX_LINES: usize = 6;
 /// encrypted arrow marked with a lock, since with an attacker the two legs can
 /// differ); the outcomes as a closing note.
 pub fn mermaid(trace: &Trace, findings: &[Finding]) -> String {
-    let attacker = trace.steps.iter().any(Step::altered_on_wire);
     let mut out = String::from("sequenceDiagram\n");
     let _ = writeln!(out, "    participant C as Client");
-    if attacker {
+    if trace.steps.iter().any(Step::altered_on_wire) {
         let _ = writeln!(out, "    participant M as Mallory (on the wire)");
     }
     let _ = writeln!(out, "    participant S as Server :{}", trace.server_port);
-    let span = "C,S";
     let mut in_tls = false;
     for step in &trace.steps {
         let encrypted = step.encrypted && step.kind == StepKind::Segment;
         if encrypted != in_tls && step.kind != StepKind::Dropped {
             if encrypted {
                 let _ = writeln!(out, "    rect rgba(46, 125, 50, 0.12)");
-                let _ = writeln!(out, "    Note over {span}: TLS: the wire carries only encrypted records");
+                let _ = writeln!(out, "    Note over C,S: TLS: the wire carries only encrypted records");
             } else {
                 let _ = writeln!(out, "    end");
             }
             in_tls = encrypted;
         }
-        mermaid_step(&mut out, step, attacker);
+        mermaid_step(&mut out, step);
     }
     if in_tls {
         let _ = writeln!(out, "    end");
     }
     if findings.is_empty() {
-        let _ = writeln!(out, "    Note over {span}: no outcome recorded");
+        let _ = writeln!(out, "    Note over C,S: no outcome recorded");
     }
     for f in findings {
         let mark = if f.outcome.is_compromise() { "ATTACK WORKED" } else { "outcome" };
-        let _ = writeln!(out, "    Note over {span}: {mark} (step {}): {}", f.step, note_text(&f.outcome.describe()));
+        let _ = writeln!(out, "    Note over C,S: {mark} (step {}): {}", f.step, note_text(&f.outcome.describe()));
     }
     out
 }
 
-fn mermaid_step(out: &mut String, step: &Step, attacker: bool) {
+/// One step's arrows. A step the attacker altered goes through Mallory, who
+/// is a participant whenever such a step exists.
+fn mermaid_step(out: &mut String, step: &Step) {
     let c2s = step.direction == Some(Direction::ClientToServer);
     let (from, to) = if c2s { ("C", "S") } else { ("S", "C") };
     match step.kind {
@@ -101,10 +101,9 @@ fn mermaid_step(out: &mut String, step: &Step, attacker: bool) {
             let _ = writeln!(out, "    {from}-xM: {}", label(&sent.join(" / ")));
         }
         StepKind::Segment => {
-            let changed = attacker && step.altered_on_wire();
             let lock = if step.encrypted { "🔒 " } else { "" };
             let wire = step.receiver_plaintext.as_ref().or(step.wire.as_ref()).map(|b| summary(&b.0)).unwrap_or_default();
-            if changed {
+            if step.altered_on_wire() {
                 if let Some(sent) = &step.sent {
                     let sent = summary(step.sender_plaintext.as_ref().unwrap_or(sent).as_slice());
                     let _ = writeln!(out, "    {from}->>M: {lock}{}", label(&sent.join(" / ")));
@@ -136,8 +135,7 @@ fn mermaid_step(out: &mut String, step: &Step, attacker: bool) {
 /// What a segment says, one entry per line, summarised past [`MAX_LINES`]:
 /// TLS records by type and size when the bytes are not readable.
 fn summary(bytes: &[u8]) -> Vec<String> {
-    let readable = std::str::from_utf8(bytes).is_ok_and(|s| s.chars().all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t')));
-    if !readable {
+    if !crate::transcript::is_text(bytes) {
         let records = crate::tls::records(bytes);
         if records.is_empty() {
             return vec![format!("{} bytes of binary data", bytes.len())];

@@ -104,7 +104,7 @@ fn render_segment(out: &mut String, step: &Step) {
 }
 
 /// Printable ASCII, line endings, tabs, or UTF-8 text.
-fn is_text(bytes: &[u8]) -> bool {
+pub(crate) fn is_text(bytes: &[u8]) -> bool {
     std::str::from_utf8(bytes).is_ok_and(|s| s.chars().all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t')))
 }
 
