@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::outcome::{self, Finding};
 use crate::pki::{Pki, PkiError};
 use crate::scenario::Scenario;
+use crate::settings::Settings;
 use crate::trace::{Step, Trace};
 
 #[derive(Debug, Clone, Serialize)]
@@ -27,11 +28,12 @@ impl Simulation {
         Simulation { scenario, trace, outcomes, cursor: 0 }
     }
 
-    /// A named lesson, with its own certificates.
-    pub fn from_preset(id: &str) -> Result<Simulation, String> {
-        let preset = crate::preset::find(id).ok_or_else(|| format!("no preset {id:?}"))?;
-        let pki = Pki::generate(&preset.scenario.client.server_name).map_err(|e: PkiError| e.to_string())?;
-        Ok(Simulation::new(preset.scenario, &pki))
+    /// The session that settings (a preset, a matrix cell, or a setup, as in a
+    /// deep link) describe, with its own certificates.
+    pub fn from_settings(settings: &Settings) -> Result<Simulation, String> {
+        let scenario = settings.scenario()?;
+        let pki = Pki::generate(&scenario.client.server_name).map_err(|e: PkiError| e.to_string())?;
+        Ok(Simulation::new(scenario, &pki))
     }
 
     pub fn len(&self) -> usize {
@@ -81,7 +83,8 @@ mod tests {
 
     #[test]
     fn stepping_back_and_forth_is_exact() {
-        let mut sim = Simulation::from_preset("strip-587-opportunistic").unwrap();
+        let preset = |id: &str| Settings { preset: Some(id.into()), ..Settings::default() };
+        let mut sim = Simulation::from_settings(&preset("strip-587-opportunistic")).unwrap();
         let forward: Vec<Step> = std::iter::from_fn(|| sim.step_forward().cloned()).collect();
         assert_eq!(forward.len(), sim.len());
         assert!(sim.step_forward().is_none());
@@ -93,6 +96,6 @@ mod tests {
         sim.jump_to(usize::MAX);
         assert_eq!(sim.cursor(), sim.len());
         assert!(sim.outcomes_so_far().any(|f| f.outcome.label() == "PASSWORD"));
-        assert!(Simulation::from_preset("nope").is_err());
+        assert!(Simulation::from_settings(&preset("nope")).is_err());
     }
 }

@@ -32,9 +32,7 @@ impl Lab {
             Some(preset) => Settings { preset: Some(preset), ..Settings::default() },
             None => serde_wasm_bindgen::from_value(scenario).map_err(|e| JsError::new(&e.to_string()))?,
         };
-        let s = settings.scenario().map_err(|e| JsError::new(&e))?;
-        let pki = Pki::generate(&s.client.server_name).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Lab { sim: Simulation::new(s, &pki) })
+        Ok(Lab { sim: Simulation::from_settings(&settings).map_err(|e| JsError::new(&e))? })
     }
 
     pub fn len(&self) -> usize {
