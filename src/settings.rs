@@ -12,8 +12,9 @@ use crate::pki::IdentityKind;
 use crate::scenario::Scenario;
 use crate::server::{AuthPolicy, Role, ServerConfig};
 
-/// How the server does TLS.
+/// How the server does TLS. (Also the CLI's `--server-tls` values.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum ServerTls {
     /// Offer STARTTLS.

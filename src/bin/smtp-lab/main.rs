@@ -12,7 +12,7 @@ use smtp_lab::codec::Secret;
 use smtp_lab::pki::Pki;
 use smtp_lab::scenario::Scenario;
 use smtp_lab::server::Account;
-use smtp_lab::settings::Settings;
+use smtp_lab::settings::{ServerTls, Settings};
 
 #[derive(Parser)]
 #[command(name = "smtp-lab", version, about = "See how email is secured on the wire")]
@@ -62,16 +62,6 @@ enum Format {
 enum TableFormat {
     Text,
     Json,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ServerTls {
-    /// Offer STARTTLS.
-    Starttls,
-    /// TLS from the first byte.
-    Implicit,
-    /// No TLS at all.
-    None,
 }
 
 #[derive(clap::Args)]
@@ -204,11 +194,7 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
         port: a.port,
         role: a.role.map(Into::into),
         policy: a.policy.map(Into::into),
-        server_tls: a.server_tls.map(|t| match t {
-            ServerTls::Starttls => smtp_lab::settings::ServerTls::Starttls,
-            ServerTls::Implicit => smtp_lab::settings::ServerTls::Implicit,
-            ServerTls::None => smtp_lab::settings::ServerTls::None,
-        }),
+        server_tls: a.server_tls,
         auth: a.auth.map(Into::into),
         require_tls: a.require_tls,
         validate: if a.no_validate { Some(false) } else { a.validate.then_some(true) },
