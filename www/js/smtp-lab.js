@@ -2,23 +2,12 @@
 // session, both sides run by the wasm engine in this page, stepped through
 // byte by byte. The lab page, the embed demo and any documentation site use
 // this same element with one script tag.
-import { engine, parseLink, formatLink, commandLine } from "./engine.js";
+import { engine, lessons, parseLink, formatLink, commandLine } from "./engine.js";
 import { bytes, textView, hexView, summary, isText, describeEvent } from "./format.js";
+import { h } from "./dom.js";
 
 const STYLESHEET = new URL("../css/lab.css", import.meta.url).href;
 const SPEEDS = [["0.5×", 1600], ["1×", 800], ["2×", 400], ["4×", 150]];
-
-/** A tiny element builder: h("p", { class: "x" }, "text", child). */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v === null || v === undefined) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
-  return el;
-}
 
 const SIDE = { client_to_server: ["Client", "Server"], server_to_client: ["Server", "Client"] };
 
@@ -95,8 +84,7 @@ export class SmtpLab extends HTMLElement {
       this.#session = this.#lab.session();
       this.#notes = this.#lab.notes();
       this.#verdicts = this.#lab.verdicts();
-      const presets = (await engine()).presets();
-      this.#renderSession(presets.find((p) => p.id === parsed.settings.preset));
+      this.#renderSession((await lessons()).find((p) => p.id === parsed.settings.preset));
       const attr = this.getAttribute("step");
       const step = parsed.step ?? (attr === null ? this.length : Number.parseInt(attr, 10) || 0);
       this.jumpTo(step, false);
