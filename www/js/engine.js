@@ -10,6 +10,14 @@ export function engine() {
   return ready;
 }
 
+let lessonList;
+
+/** The preset lessons (id, title, description, scenario), read from the engine once. */
+export function lessons() {
+  lessonList ??= engine().then((wasm) => wasm.presets());
+  return lessonList;
+}
+
 // Deep links and the embed element use the CLI's flag names (see src/settings.rs).
 const NUMBERS = new Set(["port"]);
 const FLAGS = new Set([
@@ -39,8 +47,7 @@ export function parseLink(text) {
       settings[key] = Number.parseInt(value, 10);
       if (!Number.isInteger(settings[key]) || settings[key] < 1 || settings[key] > 65535) throw new Error(`"${key}" must be a port number, not "${value}"`);
     }
-    else if (FLAGS.has(key)) settings[key] = value !== "0" && value !== "false";
-    else if (BOOLS.has(key)) settings[key] = value !== "0" && value !== "false";
+    else if (FLAGS.has(key) || BOOLS.has(key)) settings[key] = value !== "0" && value !== "false";
     else if (LISTS.has(key)) settings[key] = value.split(",").filter(Boolean);
     else settings[key] = value;
   }

@@ -1,7 +1,7 @@
 // The lab page: a picker around one <smtp-lab>, kept in step with the URL so
 // that every scenario and step has a link a teacher can share.
 import "./smtp-lab.js";
-import { engine, parseLink, formatLink } from "./engine.js";
+import { engine, lessons, parseLink, formatLink } from "./engine.js";
 import { registerOffline } from "./site.js";
 
 registerOffline();
@@ -12,6 +12,7 @@ const presetSelect = document.getElementById("preset");
 const custom = document.getElementById("custom");
 const pickerError = document.getElementById("picker-error");
 let shownLink = null;
+let shownSettings = {};
 
 /** Shows the scenario in the URL's fragment (or the default lesson). */
 function fromHash() {
@@ -20,14 +21,20 @@ function fromHash() {
   try {
     const { settings, step } = parseLink(text);
     pickerError.hidden = true;
-    presetSelect.value = settings.preset ?? "";
-    if (!settings.preset) fillForm(settings);
+    shownSettings = settings;
+    showInPicker(settings);
     lab.setAttribute("step", String(step ?? 0));
     lab.setAttribute("scenario", formatLink(settings, null));
   } catch (e) {
     pickerError.textContent = e.message;
     pickerError.hidden = false;
   }
+}
+
+/** The picker's menus and switches set to what is shown. */
+function showInPicker(settings) {
+  presetSelect.value = settings.preset ?? "";
+  if (!settings.preset) fillForm(settings);
 }
 
 function fillForm(settings) {
@@ -70,10 +77,9 @@ document.addEventListener("keydown", (e) => {
   lab.handleKey(e);
 });
 
-// The session starts loading now; the picker fills in once the engine is there.
+// The session starts loading now; the menus fill in once the engine is there,
+// and then show the session's settings.
 fromHash();
-const wasm = await engine();
-presetSelect.replaceChildren(new Option("Choose a lesson…", ""), ...wasm.presets().map((p) => new Option(p.title, p.id)));
-document.getElementById("attack").append(...wasm.attacks().map((a) => new Option(`${a.title} (${a.id})`, a.id)));
-shownLink = null;
-fromHash();
+presetSelect.replaceChildren(new Option("Choose a lesson…", ""), ...(await lessons()).map((p) => new Option(p.title, p.id)));
+document.getElementById("attack").append(...(await engine()).attacks().map((a) => new Option(`${a.title} (${a.id})`, a.id)));
+showInPicker(shownSettings);
