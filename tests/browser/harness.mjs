@@ -14,33 +14,15 @@ const FLAGS = [
   "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ];
 
-/**
- * A fresh Chromium with its own profile directory, checked to be able to
- * load a page. Now and then (a few launches in a hundred here) a new
- * Chromium never commits its first navigation, on any page; that is the
- * browser's start, not the lab, so such a browser is replaced (and said so)
- * instead of failing the test that happened to get it.
- */
+/** A fresh Chromium with its own profile directory. */
 export async function launch() {
-  for (let attempt = 1; ; attempt += 1) {
-    const dir = mkdtempSync(join(tmpdir(), "smtp-lab-chromium-"));
-    const context = await chromium.launchPersistentContext(dir, {
-      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1280, height: 900 },
-    });
-    const probe = context.pages()[0] ?? await context.newPage();
-    try {
-      await probe.goto(new URL("css/lab.css", LAB_URL).href, { waitUntil: "commit", timeout: 10_000 });
-      await probe.goto("about:blank");
-      return context;
-    } catch (e) {
-      await context.close();
-      if (attempt === 3) throw e;
-      console.error(`# a new Chromium could not load a page within 10 s (${e.message.split("\n")[0]}); starting another`);
-    }
-  }
+  const dir = mkdtempSync(join(tmpdir(), "smtp-lab-chromium-"));
+  return chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+  });
 }
 
 /**
