@@ -12,22 +12,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::{dot_stuff, sasl, Capabilities, Command, Mechanism, Param, Reply, ReplyReader, Secret};
 use crate::machine::{Machine, Output};
-use crate::tls::TlsInfo;
+use crate::tls_info::TlsInfo;
+use crate::vocab::choice;
 
-/// How the client uses TLS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TlsPolicy {
-    /// Never TLS.
-    Plain,
-    /// STARTTLS if offered, otherwise carry on in cleartext.
-    Opportunistic,
-    /// STARTTLS or nothing: QUIT unless the upgrade succeeds (RFC 8314 §5).
-    // Spelled as the CLI flag value and deep links spell it.
-    #[serde(rename = "require-starttls")]
-    RequireStartTls,
-    /// TLS from the first byte (port 465).
-    Implicit,
+choice! {
+    /// How the client uses TLS.
+    pub enum TlsPolicy ("client policy") {
+        Plain = "plain": "never uses TLS",
+        Opportunistic = "opportunistic": "uses STARTTLS if the server offers it, otherwise carries on in cleartext",
+        /// QUIT unless the upgrade succeeds (RFC 8314 §5 asks this of mail clients).
+        RequireStartTls = "require-starttls": "STARTTLS or nothing: quits unless the upgrade succeeds",
+        Implicit = "implicit": "TLS from the first byte, as on port 465",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +63,7 @@ impl ClientConfig {
         ClientConfig {
             policy,
             validate_certificate: true,
-            server_name: crate::pki::SERVER_NAME.to_owned(),
+            server_name: crate::names::SERVER_NAME.to_owned(),
             ehlo_name: "client.example.test".into(),
             credentials: Some(Credentials {
                 username: "alice".into(),

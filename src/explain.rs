@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn a_587_session_explains_starttls_and_auth_with_their_rfcs() {
         let s = Scenario::submission();
-        let trace = s.run(&Pki::generate(crate::pki::SERVER_NAME).unwrap());
+        let trace = s.run(&Pki::generate(crate::names::SERVER_NAME).unwrap());
         let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false)).collect();
         assert!(all.iter().any(|n| n.rfc == "RFC 3207 §4" && n.text.starts_with("STARTTLS")));
         assert!(all.iter().any(|n| n.text.starts_with("AUTH") && n.rfc.contains("4954")));

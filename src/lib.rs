@@ -1,26 +1,36 @@
 //! smtp-lab: sans-IO SMTP client and server state machines with real TLS.
 //!
-//! Layers, each depending only on the ones above it:
+//! Layers, each depending only on the ones listed before it (`tests/layers.rs`
+//! holds the exact order and checks every import against it):
 //!
-//! - [`codec`]: SMTP syntax (commands, replies, EHLO keywords, DATA, SASL), no state.
-//! - [`pki`], [`tls`]: certificates made in memory; rustls driven without I/O.
+//! - Shared data and vocabulary: [`bytes`], [`names`], [`vocab`], [`tls_info`];
+//!   [`codec`] (SMTP syntax, no state); the catalogues [`attack`] and [`lesson`].
 //! - [`machine`], [`client`], [`server`]: the SMTP state machines.
+//! - [`pki`], [`tls`]: certificates made in memory; rustls driven without I/O.
 //! - [`session`]: a machine plus TLS; owns the STARTTLS switch.
-//! - [`wire`], [`trace`]: runs two endpoints against each other and records everything.
-//! - [`scenario`], [`attack`]: settings (and an attacker) to a finished trace; [`outcome`] reads it;
-//!   [`matrix`], [`preset`] run many; [`transcript`] renders one.
-//! - Drivers: [`simulation`] (stepping, used by the browser through `wasm`), `socket` (real TCP).
+//! - [`trace`], [`wire`], [`attacker`]: two endpoints on a wire, an attacker on it, and the record.
+//! - [`scenario`], [`outcome`], [`matrix`], [`settings`], [`preset`], [`assemble`]: settings
+//!   to a finished trace, and what it amounted to.
+//! - Views: [`view`] (one step as every renderer shows it), [`pcap`], [`transcript`],
+//!   [`explain`], [`export`]; [`simulation`] steps through a session.
+//! - Drivers: `wasm` (the browser), `socket` (real TCP).
 //!
 //! Nothing here reads a clock, touches a socket or keeps global state; time and
 //! bytes are arguments. No input from the peer can cause a panic: a panic is a bug.
 
+pub mod assemble;
 pub mod attack;
+pub mod vocab;
+pub mod attacker;
+pub mod bytes;
 pub mod client;
 pub mod codec;
 pub mod explain;
 pub mod export;
+pub mod lesson;
 pub mod machine;
 pub mod matrix;
+pub mod names;
 pub mod outcome;
 pub mod pcap;
 pub mod pki;
@@ -33,6 +43,7 @@ pub mod simulation;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod socket;
 pub mod tls;
+pub mod tls_info;
 pub mod trace;
 pub mod transcript;
 #[cfg(target_arch = "wasm32")]

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::tls::TlsInfo;
+use crate::tls_info::TlsInfo;
 
 /// Something a machine wants done, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]

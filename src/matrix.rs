@@ -8,187 +8,269 @@ use serde::Serialize;
 
 use crate::attack::Attack;
 use crate::client::{ClientConfig, TlsPolicy};
-use crate::codec::EndOfData;
-use crate::outcome::{self, Finding};
+use crate::codec::{EndOfData, EodVariant};
+use crate::outcome::{self, Finding, Outcome};
 use crate::pki::Pki;
 use crate::scenario::Scenario;
 use crate::server::AuthPolicy;
+use crate::vocab::{choice, Choice, MenuItem};
 
-/// A client policy, with the port and role it belongs with.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Column {
-    pub id: &'static str,
-    pub title: &'static str,
-}
-
-pub const COLUMNS: [Column; 7] = [
-    Column { id: "plain", title: "plain (587)" },
-    Column { id: "opportunistic", title: "opportunistic, no cert check (587)" },
-    Column { id: "required-starttls", title: "required STARTTLS (587)" },
-    Column { id: "implicit-tls", title: "implicit TLS (465)" },
-    Column { id: "mta-plain", title: "MTA without TLS (25)" },
-    Column { id: "mta-opportunistic", title: "MTA opportunistic (25)" },
-    Column { id: "mta-enforced", title: "MTA enforced, MTA-STS/DANE (25)" },
-];
-
-/// The scenario for a column, before any attack or setting.
-pub fn column_scenario(column: &str) -> Option<Scenario> {
-    let mut s = match column {
-        "plain" | "opportunistic" | "required-starttls" => Scenario::submission(),
-        "implicit-tls" => Scenario::submissions(),
-        "mta-plain" | "mta-opportunistic" | "mta-enforced" => Scenario::relay(),
-        _ => return None,
-    };
-    match column {
-        "plain" | "mta-plain" => s.client.policy = TlsPolicy::Plain,
-        "opportunistic" => {
-            s.client.policy = TlsPolicy::Opportunistic;
-            s.client.validate_certificate = false;
-        }
-        "mta-enforced" => {
-            s.client.policy = TlsPolicy::RequireStartTls;
-            s.client.validate_certificate = true;
-        }
-        _ => {}
+choice! {
+    /// A column: a client policy, with the port and role it belongs with.
+    pub enum Column ("matrix column") {
+        Plain = "plain": "plain (587)",
+        Opportunistic = "opportunistic": "opportunistic, no cert check (587)",
+        RequireStarttls = "require-starttls": "requires STARTTLS (587)",
+        ImplicitTls = "implicit-tls": "implicit TLS (465)",
+        MtaPlain = "mta-plain": "MTA without TLS (25)",
+        MtaOpportunistic = "mta-opportunistic": "MTA opportunistic (25)",
+        MtaEnforced = "mta-enforced": "MTA enforced, MTA-STS/DANE (25)",
     }
-    Some(s)
 }
 
-/// An attack, and the setting on the victim's side that decides it.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Row {
-    pub id: &'static str,
-    pub attack: Attack,
-    /// What is special about the setting, or "" for the defaults.
-    pub setting: &'static str,
-}
-
-const fn row(id: &'static str, attack: Attack, setting: &'static str) -> Row {
-    Row { id, attack, setting }
-}
-
-pub const ROWS: [Row; 24] = [
-    row("eavesdrop", Attack::Eavesdrop, ""),
-    row("strip", Attack::Strip, ""),
-    row("refuse-454", Attack::Refuse454, ""),
-    row("refuse-502", Attack::Refuse502, ""),
-    row("refuse-bogus", Attack::RefuseBogus, ""),
-    row("hide-ehlo", Attack::HideEhlo, ""),
-    row("cmd-inject/unpatched", Attack::CmdInject, "server keeps its buffer across STARTTLS"),
-    row("cmd-inject/patched", Attack::CmdInject, "server discards it"),
-    row("resp-inject/unpatched", Attack::RespInject, "client keeps its buffer across STARTTLS"),
-    row("resp-inject/patched", Attack::RespInject, "client discards it"),
-    row("state-carry/unpatched", Attack::StateCarry, "client reuses pre-TLS capabilities; server keeps pre-TLS state"),
-    row("state-carry/patched", Attack::StateCarry, "both sides reset"),
-    row("mitm-cert", Attack::MitmCert, ""),
-    row("auth-cleartext/offered", Attack::AuthCleartext, "server offers AUTH before TLS"),
-    row("auth-cleartext/hidden", Attack::AuthCleartext, "server hides AUTH until TLS"),
-    row("smuggle-lf-dot-crlf/lenient", Attack::SmuggleLfDotCrlf, "receiver accepts \\n.\\r\\n"),
-    row("smuggle-lf-dot-lf/lenient", Attack::SmuggleLfDotLf, "receiver accepts \\n.\\n"),
-    row("smuggle-cr-dot-crlf/lenient", Attack::SmuggleCrDotCrlf, "receiver accepts \\r.\\r\\n"),
-    row("smuggle-crlf-dot-lf/lenient", Attack::SmuggleCrlfDotLf, "receiver accepts \\r\\n.\\n"),
-    row("smuggle/strict", Attack::SmuggleLfDotCrlf, "receiver accepts only \\r\\n.\\r\\n"),
-    row("port-block", Attack::PortBlock, ""),
-    row("port-block/submission", Attack::PortBlock, "client submits on 587/465 instead"),
-    row("wrong-mode-implicit-to-587", Attack::WrongModeImplicitTo587, ""),
-    row("wrong-mode-starttls-to-465", Attack::WrongModeStarttlsTo465, ""),
-];
-
-/// The scenario behind one cell, or `None` where the pair makes no sense.
-pub fn cell_scenario(row_id: &str, column: &str) -> Option<Scenario> {
-    let row = ROWS.iter().find(|r| r.id == row_id)?;
-    let mut s = column_scenario(column)?;
-    let submission = !column.starts_with("mta");
-    match row.id {
-        "wrong-mode-implicit-to-587" if column != "implicit-tls" => return None,
-        "wrong-mode-starttls-to-465" if column != "required-starttls" => return None,
-        "port-block" | "port-block/submission" if submission => return None,
-        "port-block/submission" => {
-            // The blocked MTA's message goes through the provider's submission port instead.
-            let credentials = Scenario::submission().client.credentials;
-            s = Scenario { client: ClientConfig { credentials, ..s.client }, ..Scenario::submission() };
-        }
-        "cmd-inject/unpatched" => s.server_keeps_buffer_across_tls = true,
-        "resp-inject/unpatched" => s.client_keeps_buffer_across_tls = true,
-        "state-carry/unpatched" => {
-            s.client.reuse_pre_tls_capabilities = true;
-            s.server.reset_on_tls = false;
-        }
-        "auth-cleartext/offered" if submission => s.server.auth = AuthPolicy::Always,
-        _ => {}
+impl Column {
+    /// A mail client submitting (587/465), as against an MTA relaying (25).
+    fn is_submission(self) -> bool {
+        !matches!(self, Column::MtaPlain | Column::MtaOpportunistic | Column::MtaEnforced)
     }
-    if let Some(seq) = row.attack.smuggle_sequence() {
-        s.server.end_of_data = if row.id.ends_with("/strict") { EndOfData::STRICT } else { lenient_for(seq) };
+
+    /// The scenario for a column, before any attack or setting.
+    pub fn scenario(self) -> Scenario {
+        let mut s = match self {
+            Column::ImplicitTls => Scenario::submissions(),
+            c if c.is_submission() => Scenario::submission(),
+            _ => Scenario::relay(),
+        };
+        match self {
+            Column::Plain | Column::MtaPlain => s.client.policy = TlsPolicy::Plain,
+            Column::Opportunistic => {
+                s.client.policy = TlsPolicy::Opportunistic;
+                s.client.validate_certificate = false;
+            }
+            Column::MtaEnforced => {
+                s.client.policy = TlsPolicy::RequireStartTls;
+                s.client.validate_certificate = true;
+            }
+            _ => {}
+        }
+        s
     }
-    Some(s.with_attack(row.attack))
+}
+
+choice! {
+    /// A row: an attack, and the setting on the victim's side that decides it.
+    pub enum Row ("matrix row") {
+        Eavesdrop = "eavesdrop": "passive sniffing",
+        Strip = "strip": "STARTTLS stripping",
+        Refuse454 = "refuse-454": "STARTTLS refused with 454",
+        Refuse502 = "refuse-502": "STARTTLS refused with 502",
+        RefuseBogus = "refuse-bogus": "STARTTLS answered with a bogus code",
+        HideEhlo = "hide-ehlo": "EHLO refused",
+        CmdInjectUnpatched = "cmd-inject/unpatched": "command injection, server keeps its buffer across STARTTLS",
+        CmdInjectPatched = "cmd-inject/patched": "command injection, server discards it",
+        RespInjectUnpatched = "resp-inject/unpatched": "response injection, client keeps its buffer across STARTTLS",
+        RespInjectPatched = "resp-inject/patched": "response injection, client discards it",
+        StateCarryUnpatched = "state-carry/unpatched": "state carried over the upgrade by both sides",
+        StateCarryPatched = "state-carry/patched": "state reset by both sides",
+        MitmCert = "mitm-cert": "certificate substitution",
+        AuthCleartextOffered = "auth-cleartext/offered": "server offers AUTH before TLS",
+        AuthCleartextHidden = "auth-cleartext/hidden": "server hides AUTH until TLS",
+        SmuggleLfDotCrlf = "smuggle-lf-dot-crlf/lenient": "smuggling, receiver accepts \\n.\\r\\n",
+        SmuggleLfDotLf = "smuggle-lf-dot-lf/lenient": "smuggling, receiver accepts \\n.\\n",
+        SmuggleCrDotCrlf = "smuggle-cr-dot-crlf/lenient": "smuggling, receiver accepts \\r.\\r\\n",
+        SmuggleCrlfDotLf = "smuggle-crlf-dot-lf/lenient": "smuggling, receiver accepts \\r\\n.\\n",
+        SmuggleStrict = "smuggle/strict": "smuggling, receiver accepts only \\r\\n.\\r\\n",
+        PortBlock = "port-block": "the ISP blocks port 25",
+        PortBlockSubmission = "port-block/submission": "the ISP blocks port 25, the client submits on 587 instead",
+        WrongModeImplicitTo587 = "wrong-mode-implicit-to-587": "implicit-TLS client pointed at 587",
+        WrongModeStarttlsTo465 = "wrong-mode-starttls-to-465": "STARTTLS client pointed at 465",
+    }
+}
+
+impl Row {
+    pub fn attack(self) -> Attack {
+        match self {
+            Row::Eavesdrop => Attack::Eavesdrop,
+            Row::Strip => Attack::Strip,
+            Row::Refuse454 => Attack::Refuse454,
+            Row::Refuse502 => Attack::Refuse502,
+            Row::RefuseBogus => Attack::RefuseBogus,
+            Row::HideEhlo => Attack::HideEhlo,
+            Row::CmdInjectUnpatched | Row::CmdInjectPatched => Attack::CmdInject,
+            Row::RespInjectUnpatched | Row::RespInjectPatched => Attack::RespInject,
+            Row::StateCarryUnpatched | Row::StateCarryPatched => Attack::StateCarry,
+            Row::MitmCert => Attack::MitmCert,
+            Row::AuthCleartextOffered | Row::AuthCleartextHidden => Attack::AuthCleartext,
+            Row::SmuggleLfDotCrlf | Row::SmuggleStrict => Attack::SmuggleLfDotCrlf,
+            Row::SmuggleLfDotLf => Attack::SmuggleLfDotLf,
+            Row::SmuggleCrDotCrlf => Attack::SmuggleCrDotCrlf,
+            Row::SmuggleCrlfDotLf => Attack::SmuggleCrlfDotLf,
+            Row::PortBlock | Row::PortBlockSubmission => Attack::PortBlock,
+            Row::WrongModeImplicitTo587 => Attack::WrongModeImplicitTo587,
+            Row::WrongModeStarttlsTo465 => Attack::WrongModeStarttlsTo465,
+        }
+    }
+}
+
+/// One cell of the matrix, written `row@column` in links and on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CellId {
+    pub row: Row,
+    pub column: Column,
+}
+
+impl CellId {
+    pub const fn new(row: Row, column: Column) -> CellId {
+        CellId { row, column }
+    }
+
+    /// Every cell that applies, row by row.
+    pub fn all() -> impl Iterator<Item = CellId> {
+        Row::ALL.iter().flat_map(|&row| Column::ALL.iter().map(move |&column| CellId { row, column })).filter(|c| c.scenario().is_some())
+    }
+
+    /// The scenario behind the cell, or `None` where the pair makes no sense.
+    pub fn scenario(self) -> Option<Scenario> {
+        let (row, column) = (self.row, self.column);
+        let mut s = column.scenario();
+        match row {
+            Row::WrongModeImplicitTo587 if column != Column::ImplicitTls => return None,
+            Row::WrongModeStarttlsTo465 if column != Column::RequireStarttls => return None,
+            Row::PortBlock | Row::PortBlockSubmission if column.is_submission() => return None,
+            Row::PortBlockSubmission => {
+                // The blocked MTA's message goes through the provider's submission port instead.
+                let credentials = Scenario::submission().client.credentials;
+                s = Scenario { client: ClientConfig { credentials, ..s.client }, ..Scenario::submission() };
+            }
+            Row::CmdInjectUnpatched => s.server_keeps_buffer_across_tls = true,
+            Row::RespInjectUnpatched => s.client_keeps_buffer_across_tls = true,
+            Row::StateCarryUnpatched => {
+                s.client.reuse_pre_tls_capabilities = true;
+                s.server.reset_on_tls = false;
+            }
+            Row::AuthCleartextOffered if column.is_submission() => s.server.auth = AuthPolicy::Always,
+            _ => {}
+        }
+        let attack = row.attack();
+        if let Some(seq) = attack.smuggle_sequence() {
+            s.server.end_of_data = if row == Row::SmuggleStrict { EndOfData::STRICT } else { lenient_for(seq) };
+        }
+        Some(s.with_attack(attack))
+    }
+}
+
+impl std::fmt::Display for CellId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.row, self.column)
+    }
+}
+
+impl std::str::FromStr for CellId {
+    type Err = String;
+    fn from_str(text: &str) -> Result<CellId, String> {
+        let (row, column) = text.split_once('@').ok_or_else(|| format!("a cell is ROW@COLUMN, got {text:?}"))?;
+        let cell = CellId { row: row.parse()?, column: column.parse()? };
+        match cell.scenario() {
+            Some(_) => Ok(cell),
+            None => Err(format!("the matrix has no cell {text}: that attack does not apply to that column")),
+        }
+    }
+}
+
+impl Serialize for CellId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// A receiver that accepts exactly this bare-line-ending variant.
-pub fn lenient_for(seq: &[u8]) -> EndOfData {
-    let mut e = EndOfData::STRICT;
-    match seq {
-        b"\n.\r\n" => e.lf_dot_crlf = true,
-        b"\n.\n" => e.lf_dot_lf = true,
-        b"\r.\r\n" => e.cr_dot_crlf = true,
-        _ => e.crlf_dot_lf = true,
-    }
-    e
+fn lenient_for(seq: &[u8]) -> EndOfData {
+    let variant = match seq {
+        b"\n.\r\n" => EodVariant::LfDotCrlf,
+        b"\n.\n" => EodVariant::LfDotLf,
+        b"\r.\r\n" => EodVariant::CrDotCrlf,
+        _ => EodVariant::CrlfDotLf,
+    };
+    EndOfData::accepting(&[variant])
+}
+
+/// How a cell reads at a glance: the attacker won, the session was secure, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tone {
+    /// The attacker gained something ([`crate::outcome::Outcome::is_compromise`]).
+    Compromised,
+    /// Delivered with everything inside TLS.
+    Secure,
+    /// Aborted safely, or delivered in cleartext with nobody there to read it.
+    Neutral,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Cell {
-    pub column: &'static str,
+    pub column: Column,
     /// The most serious outcome's label; empty where the pair does not apply.
     pub label: &'static str,
+    /// The same verdict as a colour: `None` where the pair does not apply.
+    pub tone: Option<Tone>,
     pub findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MatrixRow {
-    #[serde(flatten)]
-    pub row: Row,
+    pub id: Row,
+    pub title: &'static str,
+    pub attack: Attack,
     pub cells: Vec<Cell>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Matrix {
-    pub columns: Vec<Column>,
+    pub columns: Vec<MenuItem>,
     pub rows: Vec<MatrixRow>,
 }
 
 /// Runs every cell.
 pub fn run(pki: &Arc<Pki>) -> Matrix {
-    let rows = ROWS
+    let rows = Row::ALL
         .iter()
-        .map(|row| MatrixRow {
-            row: *row,
-            cells: COLUMNS
+        .map(|&row| MatrixRow {
+            id: row,
+            title: row.title(),
+            attack: row.attack(),
+            cells: Column::ALL
                 .iter()
-                .map(|c| match cell_scenario(row.id, c.id) {
+                .map(|&column| match (CellId { row, column }).scenario() {
                     Some(s) => {
                         let findings = outcome::analyse(&s, &s.run(pki));
-                        let label = findings.first().map_or("?", |f| f.outcome.label());
-                        Cell { column: c.id, label, findings }
+                        let top = findings.first().map(|f| &f.outcome);
+                        let label = top.map_or("?", |o| o.label());
+                        let tone = match top {
+                            Some(o) if o.is_compromise() => Tone::Compromised,
+                            Some(Outcome::DeliveredSecurely) => Tone::Secure,
+                            _ => Tone::Neutral,
+                        };
+                        Cell { column, label, tone: Some(tone), findings }
                     }
-                    None => Cell { column: c.id, label: "", findings: vec![] },
+                    None => Cell { column, label: "", tone: None, findings: vec![] },
                 })
                 .collect(),
         })
         .collect();
-    Matrix { columns: COLUMNS.to_vec(), rows }
+    Matrix { columns: Column::options(), rows }
 }
 
 impl Matrix {
     /// A fixed-width text table.
     pub fn to_text(&self) -> String {
-        let w = self.rows.iter().map(|r| r.row.id.len()).max().unwrap_or(10) + 2;
+        let w = self.rows.iter().map(|r| r.id.id().len()).max().unwrap_or(10) + 2;
         let mut out = format!("{:w$}", "attack / setting");
         for c in &self.columns {
             out.push_str(&format!("{:>19}", c.id));
         }
         out.push('\n');
         for r in &self.rows {
-            out.push_str(&format!("{:w$}", r.row.id));
+            out.push_str(&format!("{:w$}", r.id.id()));
             for c in &r.cells {
                 out.push_str(&format!("{:>19}", if c.label.is_empty() { "-" } else { c.label }));
             }

@@ -11,27 +11,22 @@ use rcgen::{
     KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use serde::{Deserialize, Serialize};
+use crate::vocab::choice;
 
-/// The default name of the simulated mail server.
-pub const SERVER_NAME: &str = "mail.example.test";
-
-/// Which certificate a TLS server presents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum IdentityKind {
-    /// Issued by the trusted test CA for the server's name.
-    #[default]
-    Valid,
-    /// The right name, but signed by its own key.
-    SelfSigned,
-    /// Issued by the trusted CA for another name.
-    WrongName,
-    /// The right name, issued by a CA the client does not trust (an attacker's).
-    UntrustedCa,
-    /// Issued by the trusted CA, but expired.
-    Expired,
+choice! {
+    /// Which certificate a TLS server presents.
+    #[derive(Default)]
+    pub enum IdentityKind ("certificate") {
+        #[default]
+        Valid = "valid": "issued by the trusted CA for the server's name",
+        SelfSigned = "self-signed": "the right name, but signed by its own key",
+        WrongName = "wrong-name": "issued by the trusted CA for another name",
+        /// An attacker's CA, for instance.
+        UntrustedCa = "untrusted-ca": "the right name, issued by a CA the client does not trust",
+        Expired = "expired": "issued by the trusted CA, but expired",
+    }
 }
+
 
 /// A certificate chain and its private key.
 #[derive(Debug)]

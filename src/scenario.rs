@@ -4,14 +4,56 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::attack::{Attack, Attacker};
+use crate::attack::Attack;
+use crate::attacker::Attacker;
 use crate::client::{Client, ClientConfig, TlsPolicy};
 use crate::pki::{IdentityKind, Pki};
 use crate::server::{Role, Server, ServerConfig};
 use crate::session::{Endpoint, SessionOptions, TlsSide};
 use crate::tls::ClientTls;
 use crate::trace::Trace;
+use crate::vocab::choice;
 use crate::wire::Link;
+
+choice! {
+    /// How the server does TLS.
+    pub enum ServerTls ("server TLS mode") {
+        Starttls = "starttls": "offers STARTTLS (RFC 3207)",
+        Implicit = "implicit": "TLS from the first byte (RFC 8314 §3.3)",
+        None = "none": "no TLS at all",
+    }
+}
+
+impl ServerTls {
+    /// How a server in this role does TLS unless told otherwise.
+    pub fn for_role(role: Role) -> ServerTls {
+        if role == Role::Submissions {
+            ServerTls::Implicit
+        } else {
+            ServerTls::Starttls
+        }
+    }
+}
+
+/// What an attack needs of the setup to be the attack it is, as a reason
+/// when `policy` or `tls` would make it something else; `None` when it fits.
+pub fn attack_misfit(attack: Attack, policy: Option<TlsPolicy>, tls: Option<ServerTls>) -> Option<&'static str> {
+    match attack {
+        Attack::WrongModeImplicitTo587 if policy.is_some_and(|p| p != TlsPolicy::Implicit) => {
+            Some("that attack is an implicit-TLS client, so the client policy must be implicit")
+        }
+        Attack::WrongModeImplicitTo587 if tls == Some(ServerTls::Implicit) => {
+            Some("that attack needs a server that greets in cleartext, not one with implicit TLS")
+        }
+        Attack::WrongModeStarttlsTo465 if policy == Some(TlsPolicy::Implicit) => {
+            Some("that attack is a client that waits for a cleartext greeting, so its policy cannot be implicit")
+        }
+        Attack::WrongModeStarttlsTo465 if tls.is_some_and(|t| t != ServerTls::Implicit) => {
+            Some("that attack needs a server with implicit TLS")
+        }
+        _ => None,
+    }
+}
 
 /// Everything that decides how a session goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,18 +121,43 @@ impl Scenario {
             self.client.message = smuggling_message(seq);
             self.client.stuff_dots = false;
         }
+        // A wrong-mode client keeps its own settings and meets the other kind of server.
         match attack {
             Attack::WrongModeImplicitTo587 => {
-                let client = ClientConfig { policy: TlsPolicy::Implicit, ..self.client };
-                self = Scenario { client, attack: Some(attack), ..Scenario::submission() };
+                self.client.policy = TlsPolicy::Implicit;
+                if self.server_implicit_tls {
+                    self.server = ServerConfig::for_role(Role::Submission);
+                    self.server_implicit_tls = false;
+                    self.port = 587;
+                }
             }
             Attack::WrongModeStarttlsTo465 => {
-                let client = ClientConfig { policy: TlsPolicy::RequireStartTls, ..self.client };
-                self = Scenario { client, attack: Some(attack), ..Scenario::submissions() };
+                if self.client.policy == TlsPolicy::Implicit {
+                    self.client.policy = TlsPolicy::RequireStartTls;
+                }
+                if !self.server_implicit_tls {
+                    self.server = ServerConfig::for_role(Role::Submissions);
+                    self.server_implicit_tls = true;
+                    self.port = 465;
+                }
             }
             _ => {}
         }
         self
+    }
+
+    /// How the server does TLS.
+    pub fn server_tls(&self) -> ServerTls {
+        match (self.server_implicit_tls, self.server.starttls) {
+            (true, _) => ServerTls::Implicit,
+            (false, true) => ServerTls::Starttls,
+            (false, false) => ServerTls::None,
+        }
+    }
+
+    pub fn set_server_tls(&mut self, tls: ServerTls) {
+        self.server.starttls = tls == ServerTls::Starttls;
+        self.server_implicit_tls = tls == ServerTls::Implicit;
     }
 
     /// Builds the two endpoints and the wire between them.
@@ -118,7 +185,7 @@ impl Scenario {
                 ..SessionOptions::default()
             },
         );
-        let link = Link::new(client, server, self.port);
+        let link = Link::new(client, server, &self.client.server_name, self.port);
         match self.attack.filter(|a| a.on_the_wire()) {
             Some(attack) => {
                 link.with_middlebox(Box::new(Attacker::new(attack, self.port, pki.clone(), SessionOptions::default().epoch_unix)))

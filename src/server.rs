@@ -15,19 +15,17 @@ use crate::codec::{
     LineReader, Mechanism, Reply, Secret,
 };
 use crate::machine::{Machine, Output};
-use crate::tls::TlsInfo;
-use crate::trace::Bytes;
+use crate::tls_info::TlsInfo;
+use crate::vocab::choice;
+use crate::bytes::Bytes;
 
-/// Which job the server does, and so which port it normally listens on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    /// Port 25: accepts mail for its own domains from other servers.
-    Relay,
-    /// Port 587: accepts mail from its own users (RFC 6409), STARTTLS.
-    Submission,
-    /// Port 465: submission over implicit TLS (RFC 8314).
-    Submissions,
+choice! {
+    /// Which job the server does, and so which port it normally listens on.
+    pub enum Role ("server role") {
+        Relay = "relay": "an MX on port 25: takes mail for its own domains from other servers",
+        Submission = "submission": "submission on port 587 (RFC 6409): takes mail from its own users, offers STARTTLS",
+        Submissions = "submissions": "submission on port 465 with implicit TLS (RFC 8314 §3.3)",
+    }
 }
 
 impl Role {
@@ -40,16 +38,14 @@ impl Role {
     }
 }
 
-/// When the server accepts AUTH.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AuthPolicy {
-    /// No AUTH at all (a relay/MX).
-    Never,
-    /// Advertised and accepted only inside TLS (RFC 4954 §4, 538 before).
-    AfterTls,
-    /// Advertised and accepted in cleartext too (the unsafe setting).
-    Always,
+choice! {
+    /// When the server accepts AUTH.
+    pub enum AuthPolicy ("AUTH policy") {
+        Never = "never": "no AUTH at all, as on an MX",
+        /// Before TLS the server answers AUTH with 538 (RFC 4954 §6).
+        AfterTls = "after-tls": "AUTH offered and accepted only inside TLS",
+        Always = "always": "AUTH offered in cleartext too (unsafe)",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,7 +83,7 @@ impl ServerConfig {
     pub fn for_role(role: Role) -> Self {
         let submission = role != Role::Relay;
         ServerConfig {
-            hostname: crate::pki::SERVER_NAME.to_owned(),
+            hostname: crate::names::SERVER_NAME.to_owned(),
             role,
             starttls: role != Role::Submissions,
             auth: if submission { AuthPolicy::AfterTls } else { AuthPolicy::Never },

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::machine::{Machine, Output};
 use crate::pki::{IdentityKind, Pki};
-use crate::tls::{ClientTls, SimClock, TlsError, TlsInfo, TlsStream, SIM_EPOCH_UNIX};
-use crate::trace::Bytes;
+use crate::bytes::Bytes;
+use crate::tls::{ClientTls, SimClock, TlsStream, SIM_EPOCH_UNIX};
+use crate::tls_info::{TlsError, TlsErrorKind, TlsInfo};
 
 /// An event from the session layer, or from the machine inside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,7 +191,7 @@ impl<M: Machine> Endpoint<M> {
         self.tick(now);
         if self.handshake_deadline.is_some_and(|d| now >= d) {
             self.handshake_deadline = None;
-            let error = TlsError { message: "TLS handshake timed out".into() };
+            let error = TlsError::new(TlsErrorKind::Timeout, "TLS handshake timed out");
             self.machine.tls_failed(&error.message, now);
             self.events.push_back(SessionEvent::TlsFailed { error });
         } else {
@@ -355,6 +356,7 @@ fn explain(e: TlsError, received: &[u8]) -> TlsError {
     }
     let line: String = String::from_utf8_lossy(received).lines().next().unwrap_or("").chars().take(60).collect();
     TlsError {
+        kind: TlsErrorKind::NotTls,
         message: format!(
             "{}: the peer sent cleartext SMTP ({line:?}) where a TLS record was expected; it speaks plain SMTP/STARTTLS on this port, not implicit TLS",
             e.message

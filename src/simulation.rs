@@ -9,7 +9,16 @@ use serde::Serialize;
 use crate::outcome::{self, Finding};
 use crate::pki::{Pki, PkiError};
 use crate::scenario::Scenario;
-use crate::settings::Settings;
+use crate::settings::{Settings, SettingsError};
+
+/// Why a session could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("making the certificates failed: {0}")]
+    Pki(#[from] PkiError),
+}
 use crate::trace::{Step, Trace};
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,9 +39,9 @@ impl Simulation {
 
     /// The session that settings (a preset, a matrix cell, or a setup, as in a
     /// deep link) describe, with its own certificates.
-    pub fn from_settings(settings: &Settings) -> Result<Simulation, String> {
-        let scenario = settings.scenario()?;
-        let pki = Pki::generate(&scenario.client.server_name).map_err(|e: PkiError| e.to_string())?;
+    pub fn from_settings(settings: &Settings) -> Result<Simulation, LabError> {
+        let scenario = crate::assemble::scenario(settings)?;
+        let pki = Pki::generate(&scenario.client.server_name)?;
         Ok(Simulation::new(scenario, &pki))
     }
 
@@ -83,8 +92,8 @@ mod tests {
 
     #[test]
     fn stepping_back_and_forth_is_exact() {
-        let preset = |id: &str| Settings { preset: Some(id.into()), ..Settings::default() };
-        let mut sim = Simulation::from_settings(&preset("strip-587-opportunistic")).unwrap();
+        let settings = Settings::from_link("preset=strip-587-opportunistic").unwrap().settings;
+        let mut sim = Simulation::from_settings(&settings).unwrap();
         let forward: Vec<Step> = std::iter::from_fn(|| sim.step_forward().cloned()).collect();
         assert_eq!(forward.len(), sim.len());
         assert!(sim.step_forward().is_none());
@@ -96,6 +105,5 @@ mod tests {
         sim.jump_to(usize::MAX);
         assert_eq!(sim.cursor(), sim.len());
         assert!(sim.outcomes_so_far().any(|f| f.outcome.label() == "PASSWORD"));
-        assert!(Simulation::from_settings(&preset("nope")).is_err());
     }
 }

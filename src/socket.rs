@@ -12,7 +12,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::machine::Machine;
 use crate::session::{Endpoint, SessionEvent};
 use crate::tls;
-use crate::trace::{Bytes, Direction, Event, Step, StepKind, Trace};
+use crate::bytes::Bytes;
+use crate::trace::{Direction, Event, Step, StepKind, Trace};
 
 /// Seconds since 1970, to start a session's clock from the real time.
 pub fn unix_now() -> u64 {
@@ -37,7 +38,13 @@ impl Side {
 
 /// Runs `endpoint` over `stream` until it closes; returns the recorded trace.
 /// `on_event` sees every event as it happens (to print accepted messages, say).
-pub fn drive<M: Machine>(mut endpoint: Endpoint<M>, mut stream: TcpStream, side: Side, port: u16, mut on_event: impl FnMut(&Event)) -> Trace
+pub fn drive<M: Machine>(
+    mut endpoint: Endpoint<M>,
+    mut stream: TcpStream,
+    side: Side,
+    server: (&str, u16),
+    mut on_event: impl FnMut(&Event),
+) -> Trace
 where
     SessionEvent<M::Event>: Into<Event>,
 {
@@ -123,7 +130,7 @@ where
         }
     }
     linger(&mut stream, &mut buf);
-    Trace { server_port: port, steps, truncated: false, key_log: vec![] }
+    Trace { server_name: server.0.to_owned(), server_port: server.1, simulated: false, steps, truncated: false, key_log: vec![] }
 }
 
 /// After our FIN, reads (and ignores) what the peer still sends, such as its

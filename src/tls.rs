@@ -18,6 +18,7 @@ use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use serde::{Deserialize, Serialize};
 
 use crate::pki::{IdentityKind, Pki};
+use crate::tls_info::{CertCheck, TlsError, TlsErrorKind, TlsInfo};
 
 /// The simulation's wall clock, shared with rustls as its time provider.
 #[derive(Debug, Clone)]
@@ -44,37 +45,17 @@ impl rustls::time_provider::TimeProvider for SimClock {
     }
 }
 
-/// What the client's certificate check concluded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CertCheck {
-    pub valid: bool,
-    /// Why it failed, in rustls's words.
-    pub error: Option<String>,
-    /// Whether the failure stopped the handshake.
-    pub enforced: bool,
-}
-
-/// A negotiated TLS session, as shown in traces and transcripts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TlsInfo {
-    pub version: String,
-    pub cipher: String,
-    /// The SNI the client sent (seen on the server) or used (on the client).
-    pub server_name: Option<String>,
-    /// Subject of the certificate the server presented (client side).
-    pub peer_subject: Option<String>,
-    pub cert_check: Option<CertCheck>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[error("{message}")]
-pub struct TlsError {
-    pub message: String,
-}
-
 impl From<rustls::Error> for TlsError {
     fn from(e: rustls::Error) -> Self {
-        TlsError { message: e.to_string() }
+        let kind = match &e {
+            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => TlsErrorKind::Certificate,
+            rustls::Error::AlertReceived(_) => TlsErrorKind::AlertReceived,
+            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } | rustls::Error::InappropriateHandshakeMessage { .. } => {
+                TlsErrorKind::NotTls
+            }
+            _ => TlsErrorKind::Other,
+        };
+        TlsError::new(kind, e.to_string())
     }
 }
 
@@ -225,7 +206,7 @@ impl TlsStream {
             false => Some(
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
                     .build()
-                    .map_err(|e| TlsError { message: e.to_string() })?,
+                    .map_err(|e| TlsError::new(TlsErrorKind::Other, e.to_string()))?,
             ),
         };
         let verdict = Arc::new(Mutex::new(None));
@@ -238,7 +219,7 @@ impl TlsStream {
             .with_no_client_auth();
         let key_log = Arc::new(KeyLogLines::default());
         config.key_log = key_log.clone();
-        let name = ServerName::try_from(settings.server_name.clone()).map_err(|e| TlsError { message: e.to_string() })?;
+        let name = ServerName::try_from(settings.server_name.clone()).map_err(|e| TlsError::new(TlsErrorKind::Other, e.to_string()))?;
         let mut conn = rustls::ClientConnection::new(Arc::new(config), name)?;
         // The machines bound what they write (one reply, one message within its size
         // limit); rustls's own 64 KiB cap would make `send` drop the rest.
@@ -266,7 +247,7 @@ impl TlsStream {
     pub fn receive(&mut self, mut ciphertext: &[u8]) -> Result<Vec<u8>, TlsError> {
         let mut plain = Vec::new();
         while !ciphertext.is_empty() {
-            let n = self.conn.read_tls(&mut ciphertext).map_err(|e| TlsError { message: e.to_string() })?;
+            let n = self.conn.read_tls(&mut ciphertext).map_err(|e| TlsError::new(TlsErrorKind::Other, e.to_string()))?;
             if n == 0 {
                 // rustls reads nothing after the peer's close_notify: what follows is ignored.
                 break;
@@ -275,7 +256,7 @@ impl TlsStream {
             if state.plaintext_bytes_to_read() > 0 {
                 let start = plain.len();
                 plain.resize(start + state.plaintext_bytes_to_read(), 0);
-                let n = self.conn.reader().read(&mut plain[start..]).map_err(|e| TlsError { message: e.to_string() })?;
+                let n = self.conn.reader().read(&mut plain[start..]).map_err(|e| TlsError::new(TlsErrorKind::Other, e.to_string()))?;
                 plain.truncate(start + n);
             }
             if state.peer_has_closed() {

@@ -2,44 +2,14 @@
 //! side wrote and read, what each machine did, and the state it was left in.
 //! Everything a lesson says is derived from this.
 
-use std::fmt;
+use serde::{Deserialize, Serialize};
 
-use base64::{engine::general_purpose::STANDARD, Engine};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use crate::bytes::Bytes;
 
 use crate::client::ClientEvent;
 use crate::server::ServerEvent;
 use crate::session::SessionEvent;
 use crate::tls::RecordInfo;
-
-/// Raw bytes; base64 in JSON so that any octet survives.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Bytes(pub Vec<u8>);
-
-impl Bytes {
-    pub fn as_slice(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Bytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "b\"{}\"", self.0.escape_ascii())
-    }
-}
-
-impl Serialize for Bytes {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(&self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for Bytes {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        STANDARD.decode(s).map(Bytes).map_err(serde::de::Error::custom)
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -131,7 +101,11 @@ impl Step {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trace {
+    /// The server's name and port as the client addressed it.
+    pub server_name: String,
     pub server_port: u16,
+    /// Both sides ran in memory (not a real connection).
+    pub simulated: bool,
     pub steps: Vec<Step>,
     /// The session ran into the step limit (a bug or a livelock, never normal).
     pub truncated: bool,

@@ -14,7 +14,8 @@ use crate::trace::{Direction, Event, Step, StepKind, Trace};
 const MAX_BODY_LINES: usize = 40;
 
 pub fn render(trace: &Trace) -> String {
-    let mut out = format!("=== simulated session to {}:{}\n", crate::pki::SERVER_NAME, trace.server_port);
+    let what = if trace.simulated { "simulated session" } else { "session" };
+    let mut out = format!("=== {what} to {}:{}\n", trace.server_name, trace.server_port);
     for step in &trace.steps {
         render_step(&mut out, step);
     }

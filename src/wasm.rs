@@ -146,6 +146,6 @@ pub fn attacks() -> Result<JsValue, JsError> {
 /// Runs the whole attack × policy matrix.
 #[wasm_bindgen]
 pub fn matrix() -> Result<JsValue, JsError> {
-    let pki = Pki::generate(crate::pki::SERVER_NAME).map_err(|e| JsError::new(&e.to_string()))?;
+    let pki = Pki::generate(crate::names::SERVER_NAME).map_err(|e| JsError::new(&e.to_string()))?;
     to_js(&crate::matrix::run(&pki))
 }

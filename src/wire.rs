@@ -13,7 +13,8 @@ use crate::client::Client;
 use crate::server::Server;
 use crate::session::{Endpoint, Transmit};
 use crate::tls;
-use crate::trace::{Bytes, Direction, Event, Step, StepKind, Trace};
+use crate::bytes::Bytes;
+use crate::trace::{Direction, Event, Step, StepKind, Trace};
 
 /// A segment on its way across the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +84,7 @@ pub struct Link {
     client: Endpoint<Client>,
     server: Endpoint<Server>,
     middlebox: Option<Box<dyn Middlebox>>,
+    server_name: String,
     server_port: u16,
     latency: Duration,
     now: Duration,
@@ -94,11 +96,12 @@ pub struct Link {
 }
 
 impl Link {
-    pub fn new(client: Endpoint<Client>, server: Endpoint<Server>, server_port: u16) -> Self {
+    pub fn new(client: Endpoint<Client>, server: Endpoint<Server>, server_name: &str, server_port: u16) -> Self {
         Link {
             client,
             server,
             middlebox: None,
+            server_name: server_name.to_owned(),
             server_port,
             latency: Duration::from_millis(20),
             now: Duration::ZERO,
@@ -195,7 +198,14 @@ impl Link {
     }
 
     pub fn into_trace(self) -> Trace {
-        Trace { server_port: self.server_port, steps: self.steps, truncated: self.truncated, key_log: self.key_log }
+        Trace {
+            server_name: self.server_name,
+            server_port: self.server_port,
+            simulated: true,
+            steps: self.steps,
+            truncated: self.truncated,
+            key_log: self.key_log,
+        }
     }
 
     fn next_timer(&self) -> Option<Duration> {

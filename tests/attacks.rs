@@ -5,8 +5,11 @@
 mod common;
 
 use common::*;
-use smtp_lab::attack::{Attack, INJECTED_COMMANDS};
-use smtp_lab::matrix::{self, cell_scenario};
+use smtp_lab::attack::Attack;
+use smtp_lab::attacker::INJECTED_COMMANDS;
+use smtp_lab::matrix::{self, CellId};
+use smtp_lab::settings::Settings;
+use smtp_lab::vocab::Choice;
 use smtp_lab::outcome::{analyse, Finding, Outcome};
 use smtp_lab::preset;
 use smtp_lab::scenario::Scenario;
@@ -19,6 +22,10 @@ fn run(s: &Scenario) -> (Trace, Vec<Finding>) {
     assert!(!trace.truncated);
     let findings = analyse(s, &trace);
     (trace, findings)
+}
+
+fn cell_scenario(row: &str, column: &str) -> Option<Scenario> {
+    format!("{row}@{column}").parse::<CellId>().ok()?.scenario()
 }
 
 fn cell(row: &str, column: &str) -> (Trace, Vec<Finding>) {
@@ -55,7 +62,7 @@ fn eavesdrop_reads_plain_smtp_but_not_tls() {
     let (trace, f) = run(&s);
     assert!(has(&f, |o| *o == Outcome::MessageRead), "{f:?}");
     assert!(contains(&trace.cleartext_on_wire(), b"See you at noon."));
-    for column in ["mta-opportunistic", "required-starttls", "implicit-tls"] {
+    for column in ["mta-opportunistic", "require-starttls", "implicit-tls"] {
         let (trace, f) = cell("eavesdrop", column);
         assert!(secure(&f), "{column}: {f:?}");
         assert!(!contains(&trace.cleartext_on_wire(), b"See you at noon."));
@@ -68,7 +75,7 @@ fn strip_leaks_the_password_of_an_opportunistic_client_only() {
     assert!(password_exposed(&f), "{f:?}");
     let step = f.iter().find(|x| matches!(x.outcome, Outcome::CredentialsExposed { .. })).unwrap().step;
     assert!(trace.steps[step].middlebox.is_none() || trace.steps[step].wire.is_some());
-    assert!(aborted(&cell("strip", "required-starttls").1));
+    assert!(aborted(&cell("strip", "require-starttls").1));
     assert!(aborted(&cell("strip", "mta-enforced").1));
     assert!(secure(&cell("strip", "implicit-tls").1));
     assert!(has(&cell("strip", "mta-opportunistic").1, |o| *o == Outcome::MessageRead));
@@ -81,7 +88,7 @@ fn refusing_starttls_downgrades_only_clients_that_accept_any_reply() {
         let mut s = cell_scenario(row, "opportunistic").unwrap();
         s.server.auth = AuthPolicy::Always;
         assert!(password_exposed(&run(&s).1), "{row}");
-        assert!(aborted(&cell(row, "required-starttls").1), "{row}");
+        assert!(aborted(&cell(row, "require-starttls").1), "{row}");
         assert!(aborted(&cell(row, "mta-enforced").1), "{row}");
     }
 }
@@ -94,7 +101,7 @@ fn hiding_ehlo_downgrades_an_opportunistic_mta() {
 
 #[test]
 fn cmd_inject_runs_inside_tls_on_an_unpatched_server_only() {
-    let (trace, f) = cell("cmd-inject/unpatched", "required-starttls");
+    let (trace, f) = cell("cmd-inject/unpatched", "require-starttls");
     let injected: Vec<(String, bool)> = f
         .iter()
         .filter_map(|x| match &x.outcome {
@@ -106,7 +113,7 @@ fn cmd_inject_runs_inside_tls_on_an_unpatched_server_only() {
     // The server itself records them as commands received under TLS.
     assert!(server_commands(&trace).contains(&("MAIL FROM:<mallory@evil.test>".to_owned(), true)));
 
-    let (trace, f) = cell("cmd-inject/patched", "required-starttls");
+    let (trace, f) = cell("cmd-inject/patched", "require-starttls");
     assert!(secure(&f), "{f:?}");
     let discarded =
         trace.events().any(|(_, e)| matches!(e, Event::Server(SessionEvent::DiscardedAtUpgrade { bytes }) if bytes.0 == INJECTED_COMMANDS));
@@ -116,15 +123,15 @@ fn cmd_inject_runs_inside_tls_on_an_unpatched_server_only() {
 
 #[test]
 fn resp_inject_fools_a_client_that_keeps_its_buffer() {
-    let (_, f) = cell("resp-inject/unpatched", "required-starttls");
+    let (_, f) = cell("resp-inject/unpatched", "require-starttls");
     assert!(has(&f, |o| matches!(o, Outcome::ForgedReplyAccepted { reply } if reply.contains("forged by Mallory"))), "{f:?}");
-    assert!(secure(&cell("resp-inject/patched", "required-starttls").1));
+    assert!(secure(&cell("resp-inject/patched", "require-starttls").1));
 }
 
 #[test]
 fn state_carry_needs_a_client_that_skips_the_second_ehlo() {
-    assert!(has(&cell("state-carry/unpatched", "required-starttls").1, |o| *o == Outcome::TamperedStateUsed));
-    assert!(secure(&cell("state-carry/patched", "required-starttls").1));
+    assert!(has(&cell("state-carry/unpatched", "require-starttls").1, |o| *o == Outcome::TamperedStateUsed));
+    assert!(secure(&cell("state-carry/patched", "require-starttls").1));
 }
 
 #[test]
@@ -133,7 +140,7 @@ fn mitm_cert_reads_everything_unless_the_client_validates() {
     assert!(password_exposed(&f), "{f:?}");
     assert!(trace.steps.iter().any(|s| s.attacker_plaintext.is_some()), "the exposure is in what Mallory decrypted");
     assert!(has(&cell("mitm-cert", "mta-opportunistic").1, |o| *o == Outcome::MessageRead));
-    for column in ["required-starttls", "mta-enforced"] {
+    for column in ["require-starttls", "mta-enforced"] {
         let (trace, f) = cell("mitm-cert", column);
         assert!(aborted(&f), "{column}: {f:?}");
         let err = client_tls_failure(&trace).expect("handshake refused");
@@ -184,7 +191,7 @@ fn port_25_is_blocked_but_submission_gets_through() {
 #[test]
 fn wrong_mode_fails_and_the_matching_mode_works() {
     assert!(aborted(&cell("wrong-mode-implicit-to-587", "implicit-tls").1));
-    assert!(aborted(&cell("wrong-mode-starttls-to-465", "required-starttls").1));
+    assert!(aborted(&cell("wrong-mode-starttls-to-465", "require-starttls").1));
     assert!(secure(&run(&Scenario::submissions()).1));
     assert!(secure(&run(&Scenario::submission()).1));
 }
@@ -195,12 +202,12 @@ fn matrix_has_a_compromise_and_a_defence_in_every_attack_family() {
     for family in
         ["eavesdrop", "strip", "refuse", "hide-ehlo", "cmd-inject", "resp-inject", "state-carry", "mitm-cert", "auth-cleartext", "smuggle"]
     {
-        let cells: Vec<_> = m.rows.iter().filter(|r| r.row.attack.info().family == family).flat_map(|r| r.cells.iter()).collect();
+        let cells: Vec<_> = m.rows.iter().filter(|r| r.attack.info().family == family).flat_map(|r| r.cells.iter()).collect();
         let bad = cells.iter().filter(|c| c.findings.iter().any(|f| f.outcome.is_compromise())).count();
         let good = cells.iter().filter(|c| !c.findings.is_empty() && !c.findings.iter().any(|f| f.outcome.is_compromise())).count();
         assert!(bad > 0 && good > 0, "{family}: {bad} compromised, {good} defended");
     }
-    assert!(m.to_text().lines().count() > matrix::ROWS.len());
+    assert!(m.to_text().lines().count() > matrix::Row::ALL.len());
 }
 
 #[test]
@@ -233,8 +240,8 @@ fn presets_teach_what_they_say() {
     let all = preset::all();
     assert_eq!(all.len(), expect.len(), "every preset has an expectation here");
     for (id, label) in expect {
-        let p = preset::find(id).unwrap_or_else(|| panic!("no preset {id}"));
-        let (_, f) = run(&p.scenario);
+        let settings = Settings::from_link(&format!("preset={id}")).unwrap().settings;
+        let (_, f) = run(&smtp_lab::assemble::scenario(&settings).unwrap());
         assert_eq!(f.first().map(|x| x.outcome.label()), Some(label), "{id}: {f:?}");
     }
 }

@@ -10,7 +10,8 @@ use std::process::Command;
 use common::pki;
 use smtp_lab::client::TlsPolicy;
 use smtp_lab::pcap;
-use smtp_lab::preset;
+use smtp_lab::assemble;
+use smtp_lab::lesson::Lesson;
 use smtp_lab::scenario::Scenario;
 
 struct Capture {
@@ -87,7 +88,7 @@ fn streams(c: &Capture) -> Vec<String> {
 
 #[test]
 fn stripping_shows_the_clients_auth_in_cleartext_on_the_clients_leg() {
-    let c = Capture::of(&preset::find("strip-587-opportunistic").unwrap().scenario);
+    let c = Capture::of(&assemble::lesson(Lesson::Strip587Opportunistic).unwrap());
     c.assert_clean();
     // Two legs: the client's connection and Mallory's own to the server.
     assert_eq!(streams(&c), ["192.0.2.10", "203.0.113.66"]);
@@ -102,7 +103,7 @@ fn stripping_shows_the_clients_auth_in_cleartext_on_the_clients_leg() {
 #[test]
 fn an_untouched_session_is_one_stream_and_a_terminating_attacker_makes_two() {
     assert_eq!(streams(&Capture::of(&Scenario::submission())), ["192.0.2.10"]);
-    let c = Capture::of(&preset::find("mitm-no-validation").unwrap().scenario);
+    let c = Capture::of(&assemble::lesson(Lesson::MitmNoValidation).unwrap());
     c.assert_clean();
     assert_eq!(streams(&c), ["192.0.2.10", "203.0.113.66"]);
     // The client's TLS is with Mallory; the server's leg carries what she relays.

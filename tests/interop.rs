@@ -301,9 +301,9 @@ fn send_delivers_to_aiosmtpd_over_starttls_and_implicit_tls() {
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
         let _guard = Aiosmtpd(child);
         assert_eq!(ready.trim(), "ready", "aiosmtpd did not start (is it installed? `pip install aiosmtpd`)");
-        let send_mode = if mode == "starttls" { "require-starttls" } else { "implicit-tls" };
+        let send_mode = if mode == "starttls" { "require-starttls" } else { "implicit" };
         let result = run(Command::new(BIN)
-            .args(["send", "--server", &format!("127.0.0.1:{port}"), "--mode", send_mode, "--ca"])
+            .args(["send", "--server", &format!("127.0.0.1:{port}"), "--policy", send_mode, "--ca"])
             .arg(certs.path().join("ca.pem"))
             .args(["--from", "alice@example.test", "--to", "bob@example.test"])
             .arg(&msg_file));
@@ -458,9 +458,9 @@ fn send_delivers_to_postfix_and_probe_sees_its_bare_newline_setting() {
     let msg = hard_message();
     let file = pf.dir.path().join("msg.eml");
     std::fs::write(&file, &msg).unwrap();
-    for (port, mode) in [(pf.smtp, "require-starttls"), (pf.smtps, "implicit-tls")] {
+    for (port, mode) in [(pf.smtp, "require-starttls"), (pf.smtps, "implicit")] {
         let out = run(Command::new(BIN)
-            .args(["send", "--server", &format!("127.0.0.1:{port}"), "--mode", mode, "--ca"])
+            .args(["send", "--server", &format!("127.0.0.1:{port}"), "--policy", mode, "--ca"])
             .arg(pf.dir.path().join("ca.pem"))
             .args(["--from", "alice@sender.test", "--to", "bob@example.test"])
             .arg(&file));
@@ -487,7 +487,7 @@ fn send_delivers_to_postfix_and_probe_sees_its_bare_newline_setting() {
 
 #[test]
 fn probe_tells_a_patched_smtp_lab_server_from_an_unpatched_one() {
-    let unpatched = Served::start(&["--role", "relay", "--keeps-buffer", "--lenient-end-of-data", "all"]);
+    let unpatched = Served::start(&["--role", "relay", "--server-keeps-buffer", "--lenient-end-of-data", "all"]);
     let report = probe(&unpatched.addr());
     assert_eq!(verdict(&report, "cmd-inject"), "VULN", "{report}");
     assert_eq!(verdict(&report, "smuggling"), "VULN", "{report}");

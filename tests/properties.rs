@@ -13,7 +13,7 @@ use smtp_lab::machine::{Machine, Output};
 use smtp_lab::scenario::Scenario;
 use smtp_lab::server::{AuthPolicy, Role, Server, ServerConfig, ServerEvent};
 use smtp_lab::session::SessionEvent;
-use smtp_lab::tls::TlsInfo;
+use smtp_lab::tls_info::TlsInfo;
 use smtp_lab::trace::{Direction, Event, Trace};
 use smtp_lab::wire::{Middlebox, Segment};
 

@@ -10,6 +10,18 @@
 use serde::{Deserialize, Serialize};
 
 use super::limits;
+use crate::vocab::choice;
+
+choice! {
+    /// A bare-CR/LF ending of DATA that a lenient receiver may accept, or all of them.
+    pub enum EodVariant ("end-of-data variant") {
+        LfDotCrlf = "lf-dot-crlf": "\\n.\\r\\n: a dot line after a bare LF",
+        LfDotLf = "lf-dot-lf": "\\n.\\n: bare LF on both sides of the dot",
+        CrDotCrlf = "cr-dot-crlf": "\\r.\\r\\n: a dot line after a bare CR",
+        CrlfDotLf = "crlf-dot-lf": "\\r\\n.\\n: a bare LF after the dot",
+        All = "all": "every variant above",
+    }
+}
 
 /// Which end-of-data sequences besides `\r\n.\r\n` a receiver accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -29,6 +41,21 @@ impl EndOfData {
     pub const STRICT: EndOfData = EndOfData { lf_dot_crlf: false, lf_dot_lf: false, cr_dot_crlf: false, crlf_dot_lf: false };
     /// Every variant in the smuggling catalogue.
     pub const LENIENT: EndOfData = EndOfData { lf_dot_crlf: true, lf_dot_lf: true, cr_dot_crlf: true, crlf_dot_lf: true };
+
+    /// Strict, plus each variant named.
+    pub fn accepting(variants: &[EodVariant]) -> EndOfData {
+        let mut e = EndOfData::STRICT;
+        for v in variants {
+            match v {
+                EodVariant::LfDotCrlf => e.lf_dot_crlf = true,
+                EodVariant::LfDotLf => e.lf_dot_lf = true,
+                EodVariant::CrDotCrlf => e.cr_dot_crlf = true,
+                EodVariant::CrlfDotLf => e.crlf_dot_lf = true,
+                EodVariant::All => e = EndOfData::LENIENT,
+            }
+        }
+        e
+    }
 
     pub fn is_strict(&self) -> bool {
         *self == Self::STRICT

@@ -12,7 +12,7 @@ pub mod reply;
 pub mod sasl;
 
 pub use command::{AuthLine, Command, CommandError, Param};
-pub use data::{dot_stuff, DataReader, DataSummary, EndOfData};
+pub use data::{dot_stuff, DataReader, DataSummary, EndOfData, EodVariant};
 pub use ehlo::{Capabilities, Extension};
 pub use line::{LineError, LineReader};
 pub use reply::{EnhancedCode, Reply, ReplyError, ReplyReader};

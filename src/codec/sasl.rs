@@ -7,6 +7,8 @@ use std::fmt;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde::{Deserialize, Serialize};
 
+use crate::vocab::{choice, Choice};
+
 /// A password that never shows up in `Debug` output or logs by accident.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -28,28 +30,22 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Mechanisms this crate speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Mechanism {
-    Plain,
-    Login,
+choice! {
+    /// Mechanisms this crate speaks, by their SASL names.
+    pub enum Mechanism ("SASL mechanism") {
+        Plain = "PLAIN": "the name and password in one base64 string (RFC 4616 §2)",
+        /// Never standardised; it survives in draft-murchison-sasl-login.
+        Login = "LOGIN": "the name and the password as two base64 lines",
+    }
 }
 
 impl Mechanism {
     pub fn name(self) -> &'static str {
-        match self {
-            Mechanism::Plain => "PLAIN",
-            Mechanism::Login => "LOGIN",
-        }
+        self.id()
     }
 
     pub fn from_name(name: &str) -> Option<Mechanism> {
-        match name.to_ascii_uppercase().as_str() {
-            "PLAIN" => Some(Mechanism::Plain),
-            "LOGIN" => Some(Mechanism::Login),
-            _ => None,
-        }
+        Mechanism::from_id(name)
     }
 }
 

@@ -12,7 +12,8 @@ use smtp_lab::codec::Secret;
 use smtp_lab::pki::Pki;
 use smtp_lab::scenario::Scenario;
 use smtp_lab::server::Account;
-use smtp_lab::settings::{ServerTls, Settings};
+use smtp_lab::settings::Settings;
+use smtp_lab::vocab::Choice;
 
 #[derive(Parser)]
 #[command(name = "smtp-lab", version, about = "See how email is secured on the wire")]
@@ -45,7 +46,7 @@ enum Commands {
         /// Directory for ca.pem, server.pem (chain) and server.key.
         #[arg(long)]
         out: std::path::PathBuf,
-        #[arg(long, default_value = smtp_lab::pki::SERVER_NAME)]
+        #[arg(long, default_value = smtp_lab::names::SERVER_NAME)]
         hostname: String,
     },
 }
@@ -66,66 +67,15 @@ enum TableFormat {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Start from a named lesson (see `presets`); other flags then change it.
-    #[arg(long)]
-    preset: Option<String>,
-    /// Put an attacker on the wire (see `attacks`).
-    #[arg(long)]
-    attack: Option<String>,
-    /// Server bug CVE-2011-0411: keep bytes that followed STARTTLS.
-    #[arg(long)]
-    server_keeps_buffer: bool,
-    /// Server bug: keep HELO and AUTH state across STARTTLS.
-    #[arg(long)]
-    server_keeps_state: bool,
-    /// Server accepts these bare-CR/LF end-of-data variants (smuggling): lf-dot-crlf, lf-dot-lf, cr-dot-crlf, crlf-dot-lf, all.
-    #[arg(long, value_delimiter = ',')]
-    lenient_end_of_data: Vec<String>,
-    /// Client bug: keep bytes that followed the 220 to STARTTLS.
-    #[arg(long)]
-    client_keeps_buffer: bool,
-    /// Client bug: skip the second EHLO after STARTTLS.
-    #[arg(long)]
-    client_reuses_capabilities: bool,
-    /// Port the client connects to; picks the usual setup (25 relay, 587/2525 submission, 465 implicit TLS).
-    #[arg(long)]
-    port: Option<u16>,
-    /// Server role (default: from the port).
-    #[arg(long, value_enum)]
-    role: Option<RoleArg>,
-    /// Client TLS policy (default: from the port).
-    #[arg(long, value_enum)]
-    policy: Option<PolicyArg>,
-    /// How the server does TLS (default: from the port).
-    #[arg(long, value_enum)]
-    server_tls: Option<ServerTls>,
-    /// When the server accepts AUTH (default: from the role).
-    #[arg(long, value_enum)]
-    auth: Option<AuthArg>,
-    /// Server refuses mail commands until STARTTLS (530).
-    #[arg(long)]
-    require_tls: bool,
-    /// Client validates the server certificate.
-    #[arg(long, overrides_with = "no_validate")]
-    validate: bool,
-    /// Client does not enforce certificate validation.
-    #[arg(long)]
-    no_validate: bool,
-    /// Certificate the server presents (default: a valid one, or the preset's).
-    #[arg(long, value_enum)]
-    cert: Option<CertArg>,
+    /// Every knob of the session, named as in the lab's links.
+    #[command(flatten)]
+    settings: Settings,
     /// Client credentials, USER:PASSWORD (the server's account is set to match unless --server-user is given).
     #[arg(long)]
     user: Option<String>,
     /// The account the server knows, USER:PASSWORD.
     #[arg(long)]
     server_user: Option<String>,
-    /// Client does not authenticate.
-    #[arg(long)]
-    no_auth: bool,
-    /// SASL mechanism (default: PLAIN, or the preset's).
-    #[arg(long, value_enum)]
-    mechanism: Option<MechArg>,
     /// Envelope sender.
     #[arg(long)]
     from: Option<String>,
@@ -135,9 +85,6 @@ struct RunArgs {
     /// File with the message (headers and body); CRLF line endings are added where missing.
     #[arg(long)]
     message_file: Option<std::path::PathBuf>,
-    /// Do not pipeline even if the server offers PIPELINING.
-    #[arg(long)]
-    no_pipelining: bool,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Also write the session as a packet capture (pcap) here.
@@ -148,71 +95,17 @@ struct RunArgs {
     keylog: Option<std::path::PathBuf>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum RoleArg {
-    Relay,
-    Submission,
-    Submissions,
-}
-#[derive(Clone, Copy, ValueEnum)]
-enum PolicyArg {
-    Plain,
-    Opportunistic,
-    RequireStarttls,
-    Implicit,
-}
-#[derive(Clone, Copy, ValueEnum)]
-enum AuthArg {
-    Never,
-    AfterTls,
-    Always,
-}
-#[derive(Clone, Copy, ValueEnum)]
-enum CertArg {
-    Valid,
-    SelfSigned,
-    WrongName,
-    UntrustedCa,
-    Expired,
-}
-#[derive(Clone, Copy, ValueEnum)]
-enum MechArg {
-    Plain,
-    Login,
-}
-
 fn split_user(s: &str) -> Result<(String, Secret), String> {
     s.split_once(':').map(|(u, p)| (u.to_owned(), Secret::new(p))).ok_or_else(|| format!("expected USER:PASSWORD, got {s:?}"))
 }
 
 /// Turns the flags into a scenario: the shared [`Settings`] (which the lab's
-/// deep links use too), then what only a command line sets.
+/// links use too), then what only a command line sets.
 fn scenario(a: &RunArgs) -> Result<Scenario, String> {
-    let settings = Settings {
-        preset: a.preset.clone(),
-        cell: None,
-        port: a.port,
-        role: a.role.map(Into::into),
-        policy: a.policy.map(Into::into),
-        server_tls: a.server_tls,
-        auth: a.auth.map(Into::into),
-        require_tls: a.require_tls,
-        validate: if a.no_validate { Some(false) } else { a.validate.then_some(true) },
-        cert: a.cert.map(Into::into),
-        attack: a.attack.clone(),
-        server_keeps_buffer: a.server_keeps_buffer,
-        server_keeps_state: a.server_keeps_state,
-        lenient_end_of_data: a.lenient_end_of_data.clone(),
-        client_keeps_buffer: a.client_keeps_buffer,
-        client_reuses_capabilities: a.client_reuses_capabilities,
-        no_auth: a.no_auth,
-        mechanism: a.mechanism.map(Into::into),
-        no_pipelining: a.no_pipelining,
-    };
-    let mut s = settings.scenario().map_err(|e| format!("{e}; see `smtp-lab presets` and `smtp-lab attacks`"))?;
+    let mut s = smtp_lab::assemble::scenario(&a.settings).map_err(|e| e.to_string())?;
     if let Some(user) = &a.user {
         let (username, password) = split_user(user)?;
-        if !a.no_auth {
+        if !a.settings.client.no_auth {
             let creds =
                 s.client.credentials.get_or_insert_with(|| Scenario::submission().client.credentials.expect("submission has credentials"));
             creds.username = username.clone();
@@ -231,6 +124,9 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
         s.client.to = a.to.clone();
     }
     if let Some(path) = &a.message_file {
+        if let Some(attack) = s.attack.filter(|a| a.smuggle_sequence().is_some()) {
+            return Err(format!("--message-file conflicts with the attack {attack}: a smuggling sender writes its own message"));
+        }
         let raw = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         s.client.message = to_crlf(&raw);
     }
@@ -258,7 +154,7 @@ fn main() -> ExitCode {
         Commands::Cert { out, hostname } => return report(net::write_cert(out, hostname).map(|()| true)),
         _ => {}
     }
-    let pki = match Pki::generate(smtp_lab::pki::SERVER_NAME) {
+    let pki = match Pki::generate(smtp_lab::names::SERVER_NAME) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("smtp-lab: {e}");

@@ -8,10 +8,12 @@ use std::sync::{Arc, Mutex};
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
-use smtp_lab::client::{Client, ClientConfig, ClientEvent, Credentials, TlsPolicy};
+use smtp_lab::client::{Client, ClientEvent, Credentials, TlsPolicy};
 use smtp_lab::codec::Mechanism;
 use smtp_lab::pki::{IdentityKind, Pki};
-use smtp_lab::server::{Account, AuthPolicy, Role, Server, ServerConfig, ServerEvent};
+use smtp_lab::scenario::Scenario;
+use smtp_lab::server::{Account, Server, ServerEvent};
+use smtp_lab::settings::{ClientSettings, ServerSettings};
 use smtp_lab::session::{Endpoint, SessionEvent, SessionOptions, TlsSide};
 use smtp_lab::socket::{drive, unix_now, Side};
 use smtp_lab::tls::ClientTls;
@@ -22,32 +24,17 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free one (printed on the first line).
     #[arg(long, default_value = "127.0.0.1:2525")]
     listen: String,
-    /// The server's job: relay (an MX on 25), submission (587, STARTTLS), submissions (465, implicit TLS).
-    #[arg(long, value_enum, default_value_t = crate::RoleArg::Submission)]
-    role: crate::RoleArg,
-    /// Offer STARTTLS (default: yes unless --implicit-tls).
-    #[arg(long)]
-    starttls: bool,
-    /// Do not offer STARTTLS.
-    #[arg(long, conflicts_with = "starttls")]
-    no_starttls: bool,
-    /// TLS from the first byte (the 465 way).
-    #[arg(long)]
-    implicit_tls: bool,
-    /// When AUTH is accepted (default: from the role).
-    #[arg(long, value_enum)]
-    auth: Option<crate::AuthArg>,
+    /// The server's setup, named as in `run` and the lab's links.
+    #[command(flatten)]
+    server: ServerSettings,
     /// Accounts, USER:PASSWORD (repeatable). Default: alice:correct horse battery staple.
     #[arg(long)]
     user: Vec<String>,
-    /// Refuse mail commands before STARTTLS (530).
-    #[arg(long)]
-    require_tls: bool,
     /// Domains accepted without AUTH (comma-separated).
     #[arg(long, value_delimiter = ',')]
     local_domain: Vec<String>,
     /// Name the server uses and has a certificate for.
-    #[arg(long, default_value = smtp_lab::pki::SERVER_NAME)]
+    #[arg(long, default_value = smtp_lab::names::SERVER_NAME)]
     hostname: String,
     /// Write the test CA's certificate here, so a client can trust the server.
     #[arg(long)]
@@ -63,27 +50,14 @@ pub struct ServeArgs {
     /// Connections served at once; more are turned away with 421.
     #[arg(long, default_value_t = 256)]
     max_connections: usize,
-    /// CVE-2011-0411: keep bytes that followed STARTTLS.
-    #[arg(long)]
-    keeps_buffer: bool,
-    /// Keep HELO and AUTH state across STARTTLS.
-    #[arg(long)]
-    keeps_state: bool,
-    /// Accept bare-CR/LF end-of-data (SMTP smuggling): lf-dot-crlf, lf-dot-lf, cr-dot-crlf, crlf-dot-lf, all.
-    #[arg(long, value_delimiter = ',')]
-    lenient_end_of_data: Vec<String>,
 }
 
 pub fn serve(a: &ServeArgs) -> Result<(), String> {
-    let role = a.role.into();
-    let mut config = ServerConfig::for_role(role);
+    let setup = smtp_lab::assemble::server_for(&a.server).map_err(|e| e.to_string())?;
+    let mut config = setup.server.clone();
     config.hostname = a.hostname.clone();
-    let implicit = a.implicit_tls || role == Role::Submissions;
-    config.starttls = if a.no_starttls { false } else { a.starttls || !implicit };
-    if let Some(auth) = a.auth {
-        config.auth = auth.into();
-    }
-    config.require_tls = a.require_tls;
+    let role = config.role;
+    let implicit = setup.server_implicit_tls;
     if !a.user.is_empty() {
         config.accounts = a
             .user
@@ -95,8 +69,6 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
         config.local_domains = a.local_domain.clone();
     }
     config.max_message_size = a.max_message_size;
-    config.reset_on_tls = !a.keeps_state;
-    config.end_of_data = smtp_lab::settings::end_of_data(&a.lenient_end_of_data)?;
 
     let pki = Pki::generate(&a.hostname).map_err(|e| e.to_string())?;
     if let Some(path) = &a.write_ca {
@@ -126,7 +98,8 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
         }
         active.fetch_add(1, Ordering::Relaxed);
         let (config, pki, active, stdout) = (config.clone(), pki.clone(), active.clone(), stdout.clone());
-        let (deliver_dir, trace_dir, keeps_buffer) = (a.deliver_dir.clone(), a.trace_dir.clone(), a.keeps_buffer);
+        let (deliver_dir, trace_dir) = (a.deliver_dir.clone(), a.trace_dir.clone());
+        let (keeps_buffer, identity) = (setup.server_keeps_buffer_across_tls, setup.server_identity);
         std::thread::spawn(move || {
             let options = SessionOptions {
                 implicit_tls: implicit,
@@ -134,8 +107,9 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
                 epoch_unix: unix_now(),
                 ..SessionOptions::default()
             };
-            let endpoint = Endpoint::new(Server::new(config), TlsSide::Server { pki, identity: IdentityKind::Valid }, options);
-            let trace = drive(endpoint, stream, Side::Server, local.port(), |e| {
+            let hostname = config.hostname.clone();
+            let endpoint = Endpoint::new(Server::new(config), TlsSide::Server { pki, identity }, options);
+            let trace = drive(endpoint, stream, Side::Server, (&hostname, local.port()), |e| {
                 if let Event::Server(SessionEvent::Smtp(ServerEvent::MessageAccepted {
                     queue_id,
                     envelope,
@@ -180,35 +154,23 @@ pub fn write_cert(dir: &std::path::Path, hostname: &str) -> Result<(), String> {
     Ok(())
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum SendMode {
-    Plain,
-    Starttls,
-    RequireStarttls,
-    ImplicitTls,
-}
-
 #[derive(clap::Args)]
 pub struct SendArgs {
     /// HOST:PORT of the server.
     #[arg(long)]
     server: String,
-    #[arg(long, value_enum, default_value_t = SendMode::RequireStarttls)]
-    mode: SendMode,
+    /// The client's behaviour, named as in `run` and the lab's links (default policy: require-starttls).
+    #[command(flatten)]
+    client: ClientSettings,
     /// Trust this CA (PEM) for the server's certificate.
     #[arg(long)]
     ca: Option<PathBuf>,
-    /// Do not enforce certificate validation (the check still runs and is reported).
-    #[arg(long)]
-    insecure: bool,
     /// The name the certificate must carry.
-    #[arg(long, default_value = smtp_lab::pki::SERVER_NAME)]
+    #[arg(long, default_value = smtp_lab::names::SERVER_NAME)]
     server_name: String,
     /// USER:PASSWORD to authenticate with.
     #[arg(long)]
     user: Option<String>,
-    #[arg(long, value_enum, default_value_t = crate::MechArg::Plain)]
-    mechanism: crate::MechArg,
     #[arg(long, default_value = "client.example.test")]
     ehlo: String,
     #[arg(long)]
@@ -223,25 +185,21 @@ pub struct SendArgs {
 }
 
 pub fn send(a: &SendArgs) -> Result<bool, String> {
-    let policy = match a.mode {
-        SendMode::Plain => TlsPolicy::Plain,
-        SendMode::Starttls => TlsPolicy::Opportunistic,
-        SendMode::RequireStarttls => TlsPolicy::RequireStartTls,
-        SendMode::ImplicitTls => TlsPolicy::Implicit,
+    let mut setup = Scenario::submission();
+    setup.client.credentials = match &a.user {
+        Some(u) => {
+            let (username, password) = crate::split_user(u)?;
+            Some(Credentials { username, password, mechanism: Mechanism::Plain, initial_response: true })
+        }
+        None => None,
     };
-    let mut config = ClientConfig::submission(policy);
-    config.validate_certificate = !a.insecure;
+    smtp_lab::assemble::apply_client(&a.client, &mut setup, "").map_err(|e| e.to_string())?;
+    let mut config = setup.client;
+    let policy = config.policy;
     config.server_name = a.server_name.clone();
     config.ehlo_name = a.ehlo.clone();
     config.from = a.from.clone();
     config.to = a.to.clone();
-    config.credentials = match &a.user {
-        Some(u) => {
-            let (username, password) = crate::split_user(u)?;
-            Some(Credentials { username, password, mechanism: a.mechanism.into(), initial_response: true })
-        }
-        None => None,
-    };
     config.message = match &a.message {
         None => smtp_lab::client::default_message(),
         Some(p) if p.as_os_str() == "-" => {
@@ -258,13 +216,19 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
             .map_err(|e| format!("{}: {e}", path.display()))?,
         None => vec![],
     };
-    let tls = ClientTls { roots, server_name: a.server_name.clone(), enforce_validation: !a.insecure };
-    let options = SessionOptions { implicit_tls: policy == TlsPolicy::Implicit, epoch_unix: unix_now(), ..SessionOptions::default() };
+    let tls = ClientTls { roots, server_name: a.server_name.clone(), enforce_validation: config.validate_certificate };
+    let options = SessionOptions {
+        implicit_tls: policy == TlsPolicy::Implicit,
+        keep_buffer_across_tls: setup.client_keeps_buffer_across_tls,
+        epoch_unix: unix_now(),
+        ..SessionOptions::default()
+    };
     let stream = TcpStream::connect(&a.server).map_err(|e| format!("{}: {e}", a.server))?;
     let port = stream.peer_addr().map(|p| p.port()).unwrap_or(0);
     let endpoint = Endpoint::new(Client::new(config), TlsSide::Client(tls), options);
     let mut accepted = false;
-    let trace = drive(endpoint, stream, Side::Client, port, |e| {
+    let host = a.server.rsplit_once(':').map_or(a.server.as_str(), |(h, _)| h);
+    let trace = drive(endpoint, stream, Side::Client, (host, port), |e| {
         accepted |= matches!(e, Event::Client(SessionEvent::Smtp(ClientEvent::MessageAccepted { .. })));
     });
     if a.json {
@@ -273,56 +237,4 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
         print!("{}", smtp_lab::transcript::render(&trace));
     }
     Ok(accepted)
-}
-
-impl From<crate::MechArg> for Mechanism {
-    fn from(m: crate::MechArg) -> Self {
-        match m {
-            crate::MechArg::Plain => Mechanism::Plain,
-            crate::MechArg::Login => Mechanism::Login,
-        }
-    }
-}
-
-impl From<crate::RoleArg> for Role {
-    fn from(r: crate::RoleArg) -> Self {
-        match r {
-            crate::RoleArg::Relay => Role::Relay,
-            crate::RoleArg::Submission => Role::Submission,
-            crate::RoleArg::Submissions => Role::Submissions,
-        }
-    }
-}
-
-impl From<crate::PolicyArg> for TlsPolicy {
-    fn from(p: crate::PolicyArg) -> Self {
-        match p {
-            crate::PolicyArg::Plain => TlsPolicy::Plain,
-            crate::PolicyArg::Opportunistic => TlsPolicy::Opportunistic,
-            crate::PolicyArg::RequireStarttls => TlsPolicy::RequireStartTls,
-            crate::PolicyArg::Implicit => TlsPolicy::Implicit,
-        }
-    }
-}
-
-impl From<crate::CertArg> for IdentityKind {
-    fn from(c: crate::CertArg) -> Self {
-        match c {
-            crate::CertArg::Valid => IdentityKind::Valid,
-            crate::CertArg::SelfSigned => IdentityKind::SelfSigned,
-            crate::CertArg::WrongName => IdentityKind::WrongName,
-            crate::CertArg::UntrustedCa => IdentityKind::UntrustedCa,
-            crate::CertArg::Expired => IdentityKind::Expired,
-        }
-    }
-}
-
-impl From<crate::AuthArg> for AuthPolicy {
-    fn from(a: crate::AuthArg) -> Self {
-        match a {
-            crate::AuthArg::Never => AuthPolicy::Never,
-            crate::AuthArg::AfterTls => AuthPolicy::AfterTls,
-            crate::AuthArg::Always => AuthPolicy::Always,
-        }
-    }
 }

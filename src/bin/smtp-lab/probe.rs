@@ -18,7 +18,7 @@ pub struct ProbeArgs {
     #[arg(long)]
     implicit_tls: bool,
     /// Name sent as SNI.
-    #[arg(long, default_value = smtp_lab::pki::SERVER_NAME)]
+    #[arg(long, default_value = smtp_lab::names::SERVER_NAME)]
     server_name: String,
     /// Recipient for the smuggling check's test message.
     #[arg(long, default_value = "postmaster@example.test")]

@@ -1,0 +1,193 @@
+//! The one place that turns [`Settings`] into a [`Scenario`], in a declared
+//! order: the starting point (a lesson, a matrix cell, or a port's usual
+//! setup), then the attack, then every setting given explicitly. Nothing set
+//! explicitly is overwritten afterwards; a setting that cannot be honoured
+//! together with another is an error that names both.
+
+use crate::attack::Attack;
+use crate::client::TlsPolicy;
+use crate::codec::EndOfData;
+use crate::lesson::Lesson;
+use crate::preset;
+use crate::scenario::{attack_misfit, Scenario, ServerTls};
+use crate::server::{Role, ServerConfig};
+use crate::settings::{ClientSettings, ServerSettings, Settings, SettingsError};
+use crate::vocab::Choice;
+
+fn conflict(first: String, second: &str, why: impl Into<String>) -> SettingsError {
+    SettingsError::Conflict { first, second: second.to_owned(), why: why.into() }
+}
+
+/// The scenario the settings describe.
+pub fn scenario(settings: &Settings) -> Result<Scenario, SettingsError> {
+    // 1. The starting point, and what brought its attack (for error messages).
+    let (mut s, mut origin) = match (settings.preset, settings.cell) {
+        (Some(lesson), Some(cell)) => {
+            return Err(conflict(format!("--preset {lesson}"), &format!("--cell {cell}"), "a lesson already names its starting point"))
+        }
+        (Some(lesson), None) => (scenario(&preset::recipe(lesson))?, format!("--preset {lesson}")),
+        // Parsing a cell checked that it applies, so it has a scenario.
+        (None, Some(cell)) => (cell.scenario().ok_or_else(|| conflict(format!("--cell {cell}"), "the matrix", "no such cell"))?, format!("--cell {cell}")),
+        (None, None) => (Scenario::for_port(settings.port.unwrap_or(587)), String::new()),
+    };
+    // 2. The attack.
+    if let Some(attack) = settings.attack {
+        match s.attack {
+            Some(existing) if existing != attack => {
+                return Err(conflict(format!("--attack {attack}"), &origin, format!("that already puts {existing} on the wire")));
+            }
+            Some(_) => {}
+            None => {
+                s = s.with_attack(attack);
+                origin = format!("--attack {attack}");
+            }
+        }
+    }
+    // 3. Everything set explicitly.
+    if let Some(port) = settings.port {
+        s.port = port;
+    }
+    apply_server(&settings.server, &mut s, &origin)?;
+    apply_client(&settings.client, &mut s, &origin)?;
+    Ok(s)
+}
+
+/// The server's knobs, on top of whatever the scenario had. `origin` names
+/// the setting that brought the scenario's attack.
+pub fn apply_server(k: &ServerSettings, s: &mut Scenario, origin: &str) -> Result<(), SettingsError> {
+    // The role replaces the whole server setup, so it comes before the knobs that adjust it.
+    if let Some(role) = k.role {
+        s.server = ServerConfig::for_role(role);
+        s.set_server_tls(ServerTls::for_role(role));
+        if k.server_tls.is_none() {
+            check_attack(s.attack, None, Some(ServerTls::for_role(role)), format!("--role {role}"), origin)?;
+        }
+    }
+    if let Some(tls) = k.server_tls {
+        check_attack(s.attack, None, Some(tls), format!("--server-tls {tls}"), origin)?;
+        s.set_server_tls(tls);
+    }
+    if let Some(auth) = k.auth {
+        s.server.auth = auth;
+    }
+    s.server.require_tls |= k.require_tls;
+    if let Some(cert) = k.cert {
+        s.server_identity = cert;
+    }
+    s.server_keeps_buffer_across_tls |= k.server_keeps_buffer;
+    s.server.reset_on_tls &= !k.server_keeps_state;
+    if !k.lenient_end_of_data.is_empty() {
+        s.server.end_of_data = EndOfData::accepting(&k.lenient_end_of_data);
+    }
+    Ok(())
+}
+
+/// The client's knobs, on top of whatever the scenario had.
+pub fn apply_client(k: &ClientSettings, s: &mut Scenario, origin: &str) -> Result<(), SettingsError> {
+    if let Some(policy) = k.policy {
+        check_attack(s.attack, Some(policy), None, format!("--policy {policy}"), origin)?;
+        s.client.policy = policy;
+    }
+    if k.validate && k.no_validate {
+        return Err(conflict("--validate".into(), "--no-validate", "the client either enforces the certificate check or does not"));
+    }
+    if k.validate || k.no_validate {
+        s.client.validate_certificate = k.validate;
+    }
+    if let Some(m) = k.mechanism {
+        if k.no_auth {
+            return Err(conflict(format!("--mechanism {m}"), "--no-auth", "a client that does not authenticate uses no mechanism"));
+        }
+        match &mut s.client.credentials {
+            Some(c) => c.mechanism = m,
+            None => {
+                return Err(conflict(
+                    format!("--mechanism {m}"),
+                    if origin.is_empty() { "this setup" } else { origin },
+                    "the client here does not authenticate (an MTA relaying to an MX)",
+                ))
+            }
+        }
+    }
+    if k.no_auth {
+        s.client.credentials = None;
+    }
+    s.client.pipelining &= !k.no_pipelining;
+    s.client_keeps_buffer_across_tls |= k.client_keeps_buffer;
+    s.client.reuse_pre_tls_capabilities |= k.client_reuses_capabilities;
+    Ok(())
+}
+
+/// An explicit client policy or server TLS mode that would turn the attack into something else.
+fn check_attack(
+    attack: Option<Attack>,
+    policy: Option<TlsPolicy>,
+    tls: Option<ServerTls>,
+    setting: String,
+    origin: &str,
+) -> Result<(), SettingsError> {
+    match attack.and_then(|a| attack_misfit(a, policy, tls).map(|why| (a, why))) {
+        Some((a, why)) => Err(conflict(setting, if origin.is_empty() { a.id() } else { origin }, why)),
+        None => Ok(()),
+    }
+}
+
+/// A lesson's scenario.
+pub fn lesson(lesson: Lesson) -> Result<Scenario, SettingsError> {
+    scenario(&preset::recipe(lesson))
+}
+
+/// The role a server setup plays, for the CLI's `serve` (which starts from a role, not a port).
+pub fn server_for(k: &ServerSettings) -> Result<Scenario, SettingsError> {
+    let role = k.role.unwrap_or(Role::Submission);
+    let mut s = Scenario::for_port(role.default_port());
+    apply_server(k, &mut s, "")?;
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::{CellId, Column, Row};
+    use crate::pki::IdentityKind;
+
+    fn link(text: &str) -> Result<Scenario, SettingsError> {
+        scenario(&Settings::from_link(text).unwrap().settings)
+    }
+
+    #[test]
+    fn empty_settings_are_the_587_submission() {
+        assert_eq!(scenario(&Settings::default()).unwrap(), Scenario::submission());
+    }
+
+    #[test]
+    fn a_cell_is_the_matrix_scenario() {
+        assert_eq!(link("cell=strip@opportunistic").unwrap(), CellId::new(Row::Strip, Column::Opportunistic).scenario().unwrap());
+    }
+
+    #[test]
+    fn the_port_survives_a_wrong_mode_attack() {
+        let s = link("port=2525&attack=wrong-mode-implicit-to-587").unwrap();
+        assert_eq!((s.port, s.client.policy, s.server_tls()), (2525, TlsPolicy::Implicit, ServerTls::Starttls));
+    }
+
+    #[test]
+    fn conflicts_name_both_settings() {
+        let err = link("policy=plain&attack=wrong-mode-implicit-to-587").unwrap_err().to_string();
+        assert!(err.starts_with("--policy plain conflicts with --attack wrong-mode-implicit-to-587"), "{err}");
+        let err = link("preset=wrong-mode-starttls-465&server-tls=starttls").unwrap_err().to_string();
+        assert!(err.starts_with("--server-tls starttls conflicts with --preset wrong-mode-starttls-465"), "{err}");
+        let err = link("preset=strip-465&attack=eavesdrop").unwrap_err().to_string();
+        assert!(err.starts_with("--attack eavesdrop conflicts with --preset strip-465"), "{err}");
+        assert!(link("port=25&mechanism=LOGIN").is_err());
+        assert!(link("validate=1&no-validate=1").is_err());
+        assert!(link("preset=relay-25&cell=strip@plain").is_err());
+    }
+
+    #[test]
+    fn explicit_settings_override_a_lesson() {
+        let s = link("preset=submission-587&cert=self-signed&role=relay").unwrap();
+        assert_eq!((s.server_identity, s.server.role), (IdentityKind::SelfSigned, Role::Relay));
+        assert_eq!(scenario(&Settings { preset: Some(Lesson::Relay25), ..Settings::default() }).unwrap(), Scenario::relay());
+    }
+}
