@@ -27,7 +27,9 @@ pub fn scenario(settings: &Settings) -> Result<Scenario, SettingsError> {
         }
         (Some(lesson), None) => (scenario(&preset::recipe(lesson))?, format!("--preset {lesson}")),
         // Parsing a cell checked that it applies, so it has a scenario.
-        (None, Some(cell)) => (cell.scenario().ok_or_else(|| conflict(format!("--cell {cell}"), "the matrix", "no such cell"))?, format!("--cell {cell}")),
+        (None, Some(cell)) => {
+            (cell.scenario().ok_or_else(|| conflict(format!("--cell {cell}"), "the matrix", "no such cell"))?, format!("--cell {cell}"))
+        }
         (None, None) => (Scenario::for_port(settings.port.unwrap_or(587)), String::new()),
     };
     // 2. The attack.

@@ -102,7 +102,7 @@ fn mermaid_step(out: &mut String, step: &Step) {
         }
         StepKind::Segment => {
             let lock = if step.encrypted { "🔒 " } else { "" };
-            let wire = step.receiver_plaintext.as_ref().or(step.wire.as_ref()).map(|b| summary(&b.0)).unwrap_or_default();
+            let wire = summary(step.shown().or(step.wire.as_ref().map(|b| b.as_slice())).unwrap_or_default());
             if step.altered_on_wire() {
                 if let Some(sent) = &step.sent {
                     let sent = summary(step.sender_plaintext.as_ref().unwrap_or(sent).as_slice());
@@ -135,7 +135,7 @@ fn mermaid_step(out: &mut String, step: &Step) {
 /// What a segment says, one entry per line, summarised past [`MAX_LINES`]:
 /// TLS records by type and size when the bytes are not readable.
 fn summary(bytes: &[u8]) -> Vec<String> {
-    if !crate::transcript::is_text(bytes) {
+    if !crate::view::is_text(bytes) {
         let records = crate::tls::records(bytes);
         if records.is_empty() {
             return vec![format!("{} bytes of binary data", bytes.len())];

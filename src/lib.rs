@@ -20,7 +20,6 @@
 
 pub mod assemble;
 pub mod attack;
-pub mod vocab;
 pub mod attacker;
 pub mod bytes;
 pub mod client;
@@ -46,6 +45,8 @@ pub mod tls;
 pub mod tls_info;
 pub mod trace;
 pub mod transcript;
+pub mod view;
+pub mod vocab;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 pub mod wire;

@@ -214,6 +214,9 @@ pub struct Cell {
     /// The same verdict as a colour: `None` where the pair does not apply.
     pub tone: Option<Tone>,
     pub findings: Vec<Finding>,
+    /// The lab's link to this cell's session, where a driver fills it in.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub link: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -250,9 +253,9 @@ pub fn run(pki: &Arc<Pki>) -> Matrix {
                             Some(Outcome::DeliveredSecurely) => Tone::Secure,
                             _ => Tone::Neutral,
                         };
-                        Cell { column, label, tone: Some(tone), findings }
+                        Cell { column, label, tone: Some(tone), findings, link: String::new() }
                     }
-                    None => Cell { column, label: "", tone: None, findings: vec![] },
+                    None => Cell { column, label: "", tone: None, findings: vec![], link: String::new() },
                 })
                 .collect(),
         })

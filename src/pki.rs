@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
+use crate::vocab::choice;
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use crate::vocab::choice;
 
 choice! {
     /// Which certificate a TLS server presents.
@@ -26,7 +26,6 @@ choice! {
         Expired = "expired": "issued by the trusted CA, but expired",
     }
 }
-
 
 /// A certificate chain and its private key.
 #[derive(Debug)]

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bytes::Bytes;
 use crate::codec::{
     limits, sasl, AuthLine, Capabilities, Command, CommandError, DataReader, DataSummary, EndOfData, EnhancedCode, Extension, LineError,
     LineReader, Mechanism, Reply, Secret,
@@ -17,7 +18,6 @@ use crate::codec::{
 use crate::machine::{Machine, Output};
 use crate::tls_info::TlsInfo;
 use crate::vocab::choice;
-use crate::bytes::Bytes;
 
 choice! {
     /// Which job the server does, and so which port it normally listens on.

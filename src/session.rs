@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bytes::Bytes;
 use crate::machine::{Machine, Output};
 use crate::pki::{IdentityKind, Pki};
-use crate::bytes::Bytes;
 use crate::tls::{ClientTls, SimClock, TlsStream, SIM_EPOCH_UNIX};
 use crate::tls_info::{TlsError, TlsErrorKind, TlsInfo};
 

@@ -241,7 +241,6 @@ knobs! {
     /// How the client behaves. `smtp-lab send` takes these too.
     pub struct ClientSettings ("client") [] {
         policy: Option<TlsPolicy> => "Client TLS policy (default: from the port)";
-        #[cfg_attr(feature = "cli", arg(conflicts_with = "no_validate"))]
         validate: bool => "Client enforces certificate validation";
         no_validate: bool => "Client does not enforce certificate validation (it still checks, and reports)";
         #[cfg_attr(feature = "cli", arg(ignore_case = true))]
@@ -326,6 +325,13 @@ impl Settings {
         Ok(link)
     }
 
+    /// Every setting that is set, as (name, value), in declaration order.
+    pub fn values(&self) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        self.pairs(&mut pairs);
+        pairs.into_iter().map(|(name, _, value)| (name, value)).collect()
+    }
+
     /// The link for these settings and a step, in declaration order.
     pub fn to_link(&self, step: Option<usize>) -> String {
         let mut pairs = Vec::new();
@@ -395,7 +401,8 @@ mod tests {
 
     #[test]
     fn a_link_reads_and_writes_the_same_names() {
-        let link = Settings::from_link("#port=25&policy=require-starttls&attack=strip&server-keeps-buffer=1&cert=self-signed&step=4").unwrap();
+        let link =
+            Settings::from_link("#port=25&policy=require-starttls&attack=strip&server-keeps-buffer=1&cert=self-signed&step=4").unwrap();
         let s = &link.settings;
         assert_eq!((s.port, s.client.policy, s.attack), (Some(25), Some(TlsPolicy::RequireStartTls), Some(Attack::Strip)));
         assert!(s.server.server_keeps_buffer);

@@ -20,9 +20,13 @@ pub enum LabError {
     Pki(#[from] PkiError),
 }
 use crate::trace::{Step, Trace};
+use crate::view::StepView;
+use crate::vocab::Choice;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Simulation {
+    /// What the session was asked for (empty when built from a scenario directly).
+    pub settings: Settings,
     pub scenario: Scenario,
     pub trace: Trace,
     pub outcomes: Vec<Finding>,
@@ -34,7 +38,7 @@ impl Simulation {
     pub fn new(scenario: Scenario, pki: &Arc<Pki>) -> Simulation {
         let trace = scenario.run(pki);
         let outcomes = outcome::analyse(&scenario, &trace);
-        Simulation { scenario, trace, outcomes, cursor: 0 }
+        Simulation { settings: Settings::default(), scenario, trace, outcomes, cursor: 0 }
     }
 
     /// The session that settings (a preset, a matrix cell, or a setup, as in a
@@ -42,7 +46,29 @@ impl Simulation {
     pub fn from_settings(settings: &Settings) -> Result<Simulation, LabError> {
         let scenario = crate::assemble::scenario(settings)?;
         let pki = Pki::generate(&scenario.client.server_name)?;
-        Ok(Simulation::new(scenario, &pki))
+        Ok(Simulation { settings: settings.clone(), ..Simulation::new(scenario, &pki) })
+    }
+
+    /// A heading and a sentence for the session: the lesson's, or a summary of the setup.
+    pub fn heading(&self) -> (String, String) {
+        if let Some(lesson) = self.settings.preset {
+            return (lesson.title().to_owned(), lesson.description().to_owned());
+        }
+        let s = &self.scenario;
+        let mut title = format!("Port {}: {} client, server {}", s.port, s.client.policy.id(), s.server_tls().title());
+        if let Some(a) = s.attack {
+            title.push_str(&format!("; attack: {}", a.title()));
+        }
+        let description = match self.settings.cell {
+            Some(cell) => format!("Attack matrix: {}, against the column \"{}\".", cell.row.title(), cell.column.title()),
+            None => String::new(),
+        };
+        (title, description)
+    }
+
+    /// One view per step, as every renderer shows it.
+    pub fn views(&self) -> Vec<StepView> {
+        self.trace.steps.iter().map(StepView::of).collect()
     }
 
     pub fn len(&self) -> usize {

@@ -9,10 +9,10 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::bytes::Bytes;
 use crate::machine::Machine;
 use crate::session::{Endpoint, SessionEvent};
 use crate::tls;
-use crate::bytes::Bytes;
 use crate::trace::{Direction, Event, Step, StepKind, Trace};
 
 /// Seconds since 1970, to start a session's clock from the real time.

@@ -50,9 +50,9 @@ impl From<rustls::Error> for TlsError {
         let kind = match &e {
             rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => TlsErrorKind::Certificate,
             rustls::Error::AlertReceived(_) => TlsErrorKind::AlertReceived,
-            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } | rustls::Error::InappropriateHandshakeMessage { .. } => {
-                TlsErrorKind::NotTls
-            }
+            rustls::Error::InvalidMessage(_)
+            | rustls::Error::InappropriateMessage { .. }
+            | rustls::Error::InappropriateHandshakeMessage { .. } => TlsErrorKind::NotTls,
             _ => TlsErrorKind::Other,
         };
         TlsError::new(kind, e.to_string())

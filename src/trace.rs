@@ -91,14 +91,6 @@ pub struct Step {
 }
 
 /// A whole session.
-impl Step {
-    /// Whether an attacker changed, dropped or made up this step's bytes, so
-    /// that what the sender wrote is not what the receiver got.
-    pub fn altered_on_wire(&self) -> bool {
-        self.kind == StepKind::Dropped || (self.kind == StepKind::Segment && self.sent != self.wire)
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trace {
     /// The server's name and port as the client addressed it.

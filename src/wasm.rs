@@ -1,11 +1,14 @@
 //! The JavaScript API (wasm-bindgen): one coarse `Lab` object owns a
-//! [`Simulation`]; structured data crosses as plain JS objects
-//! (serde-wasm-bindgen). The page owns the DOM and the animation loop.
+//! [`Simulation`]; structured data crosses as JSON the browser parses. The
+//! page owns the DOM and the animation loop, and decides nothing about SMTP
+//! or TLS: what a step shows comes from [`crate::view`], what a link means
+//! from [`Settings::from_link`], what the menus offer from [`Settings::all_fields`].
 
 use wasm_bindgen::prelude::*;
 
 use serde::Serialize;
 
+use crate::names::SERVER_NAME;
 use crate::pki::Pki;
 use crate::settings::Settings;
 use crate::simulation::Simulation;
@@ -24,15 +27,12 @@ pub struct Lab {
 
 #[wasm_bindgen]
 impl Lab {
-    /// A lab for a preset id (a string) or [`Settings`] (an object with the
-    /// CLI's kebab-case names, as in a deep link).
+    /// A lab for a link's text (`preset=strip-587-opportunistic`,
+    /// `port=587&attack=strip`, or a bare lesson id); a `step=` in it is ignored.
     #[wasm_bindgen(constructor)]
-    pub fn new(scenario: JsValue) -> Result<Lab, JsError> {
-        let settings = match scenario.as_string() {
-            Some(preset) => Settings { preset: Some(preset), ..Settings::default() },
-            None => serde_wasm_bindgen::from_value(scenario).map_err(|e| JsError::new(&e.to_string()))?,
-        };
-        Ok(Lab { sim: Simulation::from_settings(&settings).map_err(|e| JsError::new(&e))? })
+    pub fn new(link: &str) -> Result<Lab, JsError> {
+        let link = Settings::from_link(link).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Lab { sim: Simulation::from_settings(&link.settings).map_err(|e| JsError::new(&e.to_string()))? })
     }
 
     pub fn len(&self) -> usize {
@@ -71,9 +71,32 @@ impl Lab {
         self.sim.jump_to(self.sim.len());
     }
 
-    /// The whole session: scenario, trace and outcomes.
+    /// The whole session: settings, scenario, trace and outcomes.
     pub fn session(&self) -> Result<JsValue, JsError> {
         to_js(&self.sim)
+    }
+
+    /// One view per step: what each row and the detail panel show.
+    pub fn views(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sim.views())
+    }
+
+    /// The heading: `{title, description, command}`, the last being the
+    /// `smtp-lab run` command line for the same session.
+    pub fn heading(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Heading {
+            title: String,
+            description: String,
+            command: String,
+        }
+        let (title, description) = self.sim.heading();
+        to_js(&Heading { title, description, command: self.sim.settings.command_line() })
+    }
+
+    /// The link for this session at step `step` (omit the step with `undefined`).
+    pub fn link(&self, step: Option<usize>) -> String {
+        self.sim.settings.to_link(step)
     }
 
     pub fn outcomes(&self) -> Result<JsValue, JsError> {
@@ -131,7 +154,28 @@ impl Lab {
     }
 }
 
-/// Every preset: id, title, description, scenario.
+/// Reads a link: `{link, step, values}`, where `link` is the same settings
+/// written in their usual order without the step, and `values` maps each
+/// setting that is set to its value (for filling a form). Throws on a bad link.
+#[wasm_bindgen(js_name = readLink)]
+pub fn read_link(text: &str) -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct Read {
+        link: String,
+        step: Option<usize>,
+        values: std::collections::BTreeMap<String, String>,
+    }
+    let link = Settings::from_link(text).map_err(|e| JsError::new(&e.to_string()))?;
+    to_js(&Read { link: link.settings.to_link(None), step: link.step, values: link.settings.values().into_iter().collect() })
+}
+
+/// Every setting: name, group, help, kind and options (for the page's form).
+#[wasm_bindgen(js_name = settingsFields)]
+pub fn settings_fields() -> Result<JsValue, JsError> {
+    to_js(&Settings::all_fields())
+}
+
+/// Every lesson: id, title, description.
 #[wasm_bindgen]
 pub fn presets() -> Result<JsValue, JsError> {
     to_js(&crate::preset::all())
@@ -140,12 +184,20 @@ pub fn presets() -> Result<JsValue, JsError> {
 /// The attack catalogue.
 #[wasm_bindgen]
 pub fn attacks() -> Result<JsValue, JsError> {
+    use crate::vocab::Choice;
     to_js(&crate::attack::Attack::ALL.iter().map(|a| a.info()).collect::<Vec<_>>())
 }
 
-/// Runs the whole attack × policy matrix.
+/// Runs the whole attack × policy matrix; each cell has a `tone` and a `link`.
 #[wasm_bindgen]
 pub fn matrix() -> Result<JsValue, JsError> {
-    let pki = Pki::generate(crate::names::SERVER_NAME).map_err(|e| JsError::new(&e.to_string()))?;
-    to_js(&crate::matrix::run(&pki))
+    let pki = Pki::generate(SERVER_NAME).map_err(|e| JsError::new(&e.to_string()))?;
+    let mut m = crate::matrix::run(&pki);
+    for row in &mut m.rows {
+        for cell in row.cells.iter_mut().filter(|c| c.tone.is_some()) {
+            let id = crate::matrix::CellId::new(row.id, cell.column);
+            cell.link = Settings { cell: Some(id), ..Settings::default() }.to_link(Some(0));
+        }
+    }
+    to_js(&m)
 }

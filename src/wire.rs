@@ -9,11 +9,11 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::bytes::Bytes;
 use crate::client::Client;
 use crate::server::Server;
 use crate::session::{Endpoint, Transmit};
 use crate::tls;
-use crate::bytes::Bytes;
 use crate::trace::{Direction, Event, Step, StepKind, Trace};
 
 /// A segment on its way across the wire.

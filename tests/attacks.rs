@@ -8,14 +8,14 @@ use common::*;
 use smtp_lab::attack::Attack;
 use smtp_lab::attacker::INJECTED_COMMANDS;
 use smtp_lab::matrix::{self, CellId};
-use smtp_lab::settings::Settings;
-use smtp_lab::vocab::Choice;
 use smtp_lab::outcome::{analyse, Finding, Outcome};
 use smtp_lab::preset;
 use smtp_lab::scenario::Scenario;
 use smtp_lab::server::{AuthPolicy, ServerEvent};
 use smtp_lab::session::SessionEvent;
+use smtp_lab::settings::Settings;
 use smtp_lab::trace::{Event, Trace};
+use smtp_lab::vocab::Choice;
 
 fn run(s: &Scenario) -> (Trace, Vec<Finding>) {
     let trace = s.run(&pki());

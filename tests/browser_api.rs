@@ -3,7 +3,7 @@
 //! Real TLS handshakes by ring and rustls, in the browser.
 #![cfg(target_arch = "wasm32")]
 
-use smtp_lab::wasm::{attacks, matrix, presets, Lab};
+use smtp_lab::wasm::{attacks, matrix, presets, read_link, settings_fields, Lab};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -17,17 +17,13 @@ fn array(v: JsValue) -> js_sys::Array {
     v.dyn_into::<js_sys::Array>().unwrap()
 }
 
-fn settings(json: &str) -> JsValue {
-    js_sys::JSON::parse(json).unwrap()
-}
-
 #[wasm_bindgen_test]
 fn every_preset_runs_and_reports_an_outcome() {
     let all = array(presets().unwrap());
     assert!(all.length() >= 20);
     for p in all.iter() {
         let id = get(&p, "id").as_string().unwrap();
-        let lab = Lab::new(JsValue::from_str(&id)).unwrap();
+        let lab = Lab::new(&id).unwrap();
         assert!(!lab.is_empty(), "{id}");
         assert!(array(lab.verdicts().unwrap()).length() > 0, "{id} has no outcome");
     }
@@ -35,7 +31,7 @@ fn every_preset_runs_and_reports_an_outcome() {
 
 #[wasm_bindgen_test]
 fn a_587_session_does_a_real_tls_handshake_in_the_browser() {
-    let lab = Lab::new(JsValue::from_str("submission-587")).unwrap();
+    let lab = Lab::new("submission-587").unwrap();
     let session = lab.session().unwrap();
     let steps = array(get(&get(&session, "trace"), "steps"));
     let encrypted = steps.iter().filter(|s| get(s, "encrypted").as_bool() == Some(true)).count();
@@ -48,7 +44,7 @@ fn a_587_session_does_a_real_tls_handshake_in_the_browser() {
 
 #[wasm_bindgen_test]
 fn stepping_forward_back_and_jumping_is_exact() {
-    let mut lab = Lab::new(JsValue::from_str("strip-587-opportunistic")).unwrap();
+    let mut lab = Lab::new("strip-587-opportunistic").unwrap();
     let n = lab.len();
     let mut forward = Vec::new();
     while let Some(step) = Some(lab.step_forward().unwrap()).filter(|s| !s.is_undefined()) {
@@ -72,7 +68,7 @@ fn stepping_forward_back_and_jumping_is_exact() {
 
 #[wasm_bindgen_test]
 fn stripping_exposes_the_password_found_in_the_cleartext() {
-    let lab = Lab::new(settings(r#"{"port":587,"policy":"opportunistic","attack":"strip"}"#)).unwrap();
+    let lab = Lab::new("port=587&policy=opportunistic&attack=strip").unwrap();
     let v = array(lab.verdicts().unwrap()).get(0);
     assert_eq!(get(&v, "kind").as_string().unwrap(), "credentials_exposed");
     assert_eq!(get(&v, "compromise").as_bool(), Some(true));
@@ -84,14 +80,16 @@ fn stripping_exposes_the_password_found_in_the_cleartext() {
 
 #[wasm_bindgen_test]
 fn bad_settings_are_errors() {
-    assert!(Lab::new(JsValue::from_str("no-such-lesson")).is_err());
-    assert!(Lab::new(settings(r#"{"attack":"nope"}"#)).is_err());
-    assert!(Lab::new(settings(r#"{"cell":"strip"}"#)).is_err());
+    assert!(Lab::new("no-such-lesson").is_err());
+    assert!(Lab::new("attack=nope").is_err());
+    assert!(Lab::new("cell=strip").is_err());
+    assert!(Lab::new("colour=red").is_err());
+    assert!(read_link("port=x").is_err());
 }
 
 #[wasm_bindgen_test]
 fn exports_and_catalogues_are_there() {
-    let lab = Lab::new(JsValue::from_str("mitm-no-validation")).unwrap();
+    let lab = Lab::new("mitm-no-validation").unwrap();
     assert!(lab.mermaid().starts_with("sequenceDiagram\n"));
     assert!(lab.mermaid().contains("participant M as Mallory"));
     assert!(lab.text().contains("outcome (step"));
@@ -103,10 +101,25 @@ fn exports_and_catalogues_are_there() {
 
 #[wasm_bindgen_test]
 fn every_step_has_notes() {
-    let lab = Lab::new(JsValue::from_str("cve-2011-0411-unpatched")).unwrap();
+    let lab = Lab::new("cve-2011-0411-unpatched").unwrap();
     let notes = array(lab.notes().unwrap());
     assert_eq!(notes.length() as usize, lab.len());
     let warnings =
         notes.iter().flat_map(|n| array(n).iter().collect::<Vec<_>>()).filter(|n| get(n, "warning").as_bool() == Some(true)).count();
     assert!(warnings > 0, "the injection preset warns somewhere");
+}
+
+#[wasm_bindgen_test]
+fn links_views_and_fields_come_from_the_engine() {
+    let read = read_link("#attack=strip&port=587&step=3").unwrap();
+    assert_eq!(get(&read, "link").as_string().unwrap(), "port=587&attack=strip");
+    assert_eq!(get(&read, "step").as_f64(), Some(3.0));
+    let lab = Lab::new("cell=strip@opportunistic").unwrap();
+    assert_eq!(lab.link(Some(2)), "cell=strip@opportunistic&step=2");
+    assert_eq!(get(&lab.heading().unwrap(), "command").as_string().unwrap(), "smtp-lab run --cell strip@opportunistic");
+    let views = array(lab.views().unwrap());
+    assert_eq!(views.length() as usize, lab.len());
+    assert!(views.iter().any(|v| get(&v, "altered").as_bool() == Some(true)), "the strip alters a step");
+    let fields = array(settings_fields().unwrap());
+    assert!(fields.iter().any(|f| get(&f, "name").as_string().as_deref() == Some("policy")));
 }

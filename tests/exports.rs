@@ -8,10 +8,10 @@ use std::path::Path;
 use std::process::Command;
 
 use common::pki;
-use smtp_lab::client::TlsPolicy;
-use smtp_lab::pcap;
 use smtp_lab::assemble;
+use smtp_lab::client::TlsPolicy;
 use smtp_lab::lesson::Lesson;
+use smtp_lab::pcap;
 use smtp_lab::scenario::Scenario;
 
 struct Capture {

@@ -1,15 +1,16 @@
 // Serves the built lab (target/www) on 127.0.0.1 with the page's
 // Content-Security-Policy as a header and the wasm MIME type. Node's own
-// http module: the tests need Node anyway. Usage: node serve.mjs DIR [PORT];
-// prints the URL on its first line of output.
+// http module: the tests need Node anyway. Usage: node serve.mjs DIR PORT CSP;
+// prints the URL on its first line of output. The CSP comes from xtask
+// (www.rs), which stamps the same one into every page.
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
 
 const root = resolve(process.argv[2] ?? "target/www");
 const port = Number(process.argv[3] ?? 0);
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
-  + "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+const CSP = process.argv[4];
+if (!CSP) throw new Error("usage: node serve.mjs DIR PORT CSP");
 const TYPES = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
   ".wasm": "application/wasm", ".json": "application/json", ".png": "image/png", ".svg": "image/svg+xml",

@@ -94,15 +94,19 @@ test("a deep link opens exactly that scenario and step, and survives a reload", 
   assert.equal(await page.locator("select[name=policy]").inputValue(), "opportunistic");
   assert.equal(await page.locator("select[name=attack]").inputValue(), "strip");
   const cli = await page.locator("smtp-lab .cli code").textContent();
-  assert.equal(cli, "smtp-lab run --port 587 --policy opportunistic --attack strip");
+  assert.equal(cli, "smtp-lab run --port 587 --attack strip --policy opportunistic");
   await page.reload();
   await labReady(page);
   s = await state(page);
   assert.equal(s.cursor, 4);
-  // A matrix cell link.
-  await page.goto(new URL("index.html#cell=cmd-inject%2Funpatched%40required-starttls&step=2", page.url()).href);
+  // A matrix cell link, and the command line that names the same cell.
+  await page.goto(new URL("index.html#cell=cmd-inject%2Funpatched%40require-starttls&step=2", page.url()).href);
   await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict[data-kind=command_injected]"));
   assert.equal((await state(page)).cursor, 2);
+  assert.equal(await page.locator("smtp-lab .cli code").textContent(), "smtp-lab run --cell cmd-inject/unpatched@require-starttls");
+  // A combination the engine cannot honour names both settings.
+  await page.goto(new URL("index.html#policy=plain&attack=wrong-mode-implicit-to-587", page.url()).href);
+  await page.waitForFunction(() => /--policy plain conflicts with --attack/.test(document.querySelector("smtp-lab").shadowRoot.querySelector(".error").textContent));
   // A bad link is explained, not a blank page.
   await page.goto(new URL("index.html#colour=red", page.url()).href);
   await page.waitForSelector("#picker-error:not([hidden])");
@@ -139,7 +143,43 @@ test("the custom setup form runs what it says", async () => {
   await page.check("input[name=validate]");
   await page.getByRole("button", { name: "Run this setup" }).click();
   await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict[data-kind=aborted_safely]"));
-  assert.match(page.url(), /policy=require-starttls&cert=untrusted-ca&validate=true/);
+  assert.match(page.url(), /port=587&cert=untrusted-ca&policy=require-starttls&validate=1/);
+  assert.deepEqual(problems, []);
+});
+
+test("the page renders each step exactly as the engine's step view says", async () => {
+  const { page, problems } = await open(context, "index.html#preset=submission-587");
+  await labReady(page);
+  const ids = await page.$$eval("#preset option", (os) => os.map((o) => o.value).filter(Boolean));
+  for (const id of ids) {
+    await page.goto(new URL(`index.html#preset=${id}&step=0`, page.url()).href);
+    await page.waitForFunction((want) => document.querySelector("smtp-lab").link.startsWith(`preset=${want}&`), id);
+    await labReady(page);
+    const mismatches = await page.evaluate(() => {
+      const el = document.querySelector("smtp-lab");
+      const root = el.shadowRoot;
+      const rows = [...root.querySelectorAll(".seq li")];
+      const out = [];
+      if (rows.length !== el.views.length) out.push(`rows ${rows.length} vs views ${el.views.length}`);
+      el.views.forEach((v, i) => {
+        const row = rows[i];
+        const where = `step ${i}`;
+        if (row.querySelector(".label").textContent !== v.label) out.push(`${where}: label`);
+        if (row.classList.contains("altered") !== v.altered) out.push(`${where}: altered`);
+        if (Boolean(row.querySelector(".tls-badge")) !== v.tls_text) out.push(`${where}: TLS badge`);
+        if (row.querySelectorAll(".rec").length !== v.records.length) out.push(`${where}: records`);
+        el.jumpTo(i + 1);
+        const shown = [...root.querySelectorAll(".detail pre")].map((p) => p.dataset.shown);
+        const want = v.blocks.map((b) => (b.text === null ? "hex" : "text"));
+        if (shown.join() !== want.join()) out.push(`${where}: text/hex ${shown} vs ${want}`);
+        const lines = [...root.querySelectorAll(".detail .events li")].map((li) => li.textContent);
+        const events = ["client", "server"].flatMap((side) => v.events.filter((e) => e.side === side).map((e) => e.text));
+        if (lines.join("\n") !== events.join("\n")) out.push(`${where}: event lines`);
+      });
+      return out;
+    });
+    assert.deepEqual(mismatches, [], id);
+  }
   assert.deepEqual(problems, []);
 });
 
@@ -201,6 +241,11 @@ test("explainer and matrix: every 'run it' link opens a working session", async 
   }
   await page.goto(new URL("matrix.html", page.url()).href);
   await page.waitForSelector("#matrix table");
+  // Red exactly where the engine's is_compromise says the attacker won (the CLI's matrix, natively).
+  const native = JSON.parse(execFileSync(CLI, ["matrix", "--format", "json"]));
+  const want = native.rows.flatMap((r) => r.cells.filter((c) => c.tone).map((c) => `${r.id}@${c.column}:${c.tone === "compromised"}`));
+  const shown = await page.$$eval("td a", (as) => as.map((a) => `${decodeURIComponent(a.getAttribute("href").split("cell=")[1].split("&")[0])}:${a.classList.contains("bad")}`));
+  assert.deepEqual(shown.sort(), want.sort());
   const cell = page.locator("td a", { hasText: "PASSWORD" }).first();
   await cell.click();
   await labReady(page);

@@ -43,13 +43,14 @@ check("stripping exposes the password, found in the bytes", () => {
   assert.equal(l.stepBack().index, found.step);
 });
 
-check("settings with the CLI's names are accepted, bad ones are errors", () => {
-  const l = new lab.Lab({ port: 587, policy: "opportunistic", attack: "strip" });
+check("links with the CLI's names are accepted, bad ones are errors", () => {
+  const l = new lab.Lab("port=587&policy=opportunistic&attack=strip");
   assert.equal(l.verdicts()[0].kind, "credentials_exposed");
   assert.ok(l.verdicts()[0].compromise);
   assert.match(l.verdicts()[0].text, /password exposed/);
-  assert.throws(() => new lab.Lab({ attack: "nope" }), /no attack/);
-  assert.throws(() => new lab.Lab("no-such-preset"), /no preset/);
+  assert.throws(() => new lab.Lab("attack=nope"), /no attack/);
+  assert.throws(() => new lab.Lab("no-such-preset"), /no lesson/);
+  assert.throws(() => new lab.Lab("policy=plain&attack=wrong-mode-implicit-to-587"), /--policy plain conflicts with --attack/);
 });
 
 check("every step has notes, with RFC references", () => {
@@ -66,9 +67,10 @@ check("exports of a cleartext session are byte-identical to the CLI's", () => {
   const cli = process.argv[3];
   assert.ok(cli, "pass the smtp-lab binary as the second argument");
   const dir = mkdtempSync(join(tmpdir(), "parity-"));
-  const args = ["run", "--port", "25", "--policy", "plain", "--attack", "strip"];
+  const args = ["run", "--port", "25", "--attack", "strip", "--policy", "plain"];
   const run = (format, extra = []) => execFileSync(cli, [...args, "--format", format, ...extra]);
-  const l = new lab.Lab({ port: 25, policy: "plain", attack: "strip" });
+  const l = new lab.Lab("port=25&policy=plain&attack=strip");
+  assert.equal(l.heading().command, `smtp-lab ${args.join(" ")}`);
   assert.equal(run("text", ["--pcap", join(dir, "s.pcap"), "--keylog", join(dir, "s.keys")]).toString(), l.text());
   assert.equal(run("json").toString(), l.json());
   assert.equal(run("mermaid").toString(), l.mermaid());

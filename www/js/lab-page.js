@@ -1,7 +1,9 @@
 // The lab page: a picker around one <smtp-lab>, kept in step with the URL so
-// that every scenario and step has a link a teacher can share.
+// that every scenario and step has a link a teacher can share. The picker's
+// fields, their values and what a link means all come from the engine.
 import "./smtp-lab.js";
-import { engine, lessons, parseLink, formatLink } from "./engine.js";
+import { engine, lessons } from "./engine.js";
+import { h } from "./dom.js";
 import { registerOffline } from "./site.js";
 
 registerOffline();
@@ -10,52 +12,82 @@ const lab = document.getElementById("lab");
 const form = document.getElementById("picker");
 const presetSelect = document.getElementById("preset");
 const custom = document.getElementById("custom");
+const fieldsBox = document.getElementById("custom-fields");
 const pickerError = document.getElementById("picker-error");
+const GROUPS = { session: "Connection and attacker", server: "Server", client: "Client" };
 let shownLink = null;
-let shownSettings = {};
+let shownValues = {};
+
+function showError(e) {
+  pickerError.textContent = e.message ?? String(e);
+  pickerError.hidden = false;
+}
 
 /** Shows the scenario in the URL's fragment (or the default lesson). */
-function fromHash() {
+async function fromHash() {
   const text = location.hash.slice(1) || "preset=submission-587";
   if (text === shownLink) return;
+  const wasm = await engine();
+  let read;
   try {
-    const { settings, step } = parseLink(text);
-    pickerError.hidden = true;
-    shownSettings = settings;
-    showInPicker(settings);
-    lab.setAttribute("step", String(step ?? 0));
-    lab.setAttribute("scenario", formatLink(settings, null));
+    read = wasm.readLink(text);
   } catch (e) {
-    pickerError.textContent = e.message;
-    pickerError.hidden = false;
+    showError(e);
+    return;
   }
+  pickerError.hidden = true;
+  shownValues = read.values;
+  showInPicker();
+  lab.setAttribute("step", String(read.step ?? 0));
+  lab.setAttribute("scenario", read.link);
 }
 
 /** The picker's menus and switches set to what is shown. */
-function showInPicker(settings) {
-  presetSelect.value = settings.preset ?? "";
-  if (!settings.preset) fillForm(settings);
-}
-
-function fillForm(settings) {
-  custom.open = true;
+function showInPicker() {
+  presetSelect.value = shownValues.preset ?? "";
+  if (shownValues.preset) return;
+  if (Object.keys(shownValues).length) custom.open = true;
   for (const el of form.elements) {
-    if (!el.name || el.name === "preset") continue;
-    if (el.type === "checkbox") el.checked = el.name === "lenient" ? Boolean(settings["lenient-end-of-data"]?.length) : Boolean(settings[el.name]);
-    else if (el.tagName === "SELECT") el.value = settings[el.name] ?? (el.name === "port" ? "587" : "");
+    if (!el.dataset.field) continue;
+    const value = shownValues[el.dataset.field];
+    if (el.type === "checkbox" && el.dataset.option) el.checked = (value ?? "").split(",").includes(el.dataset.option);
+    else if (el.type === "checkbox") el.checked = value === "1";
+    else el.value = value ?? "";
   }
 }
 
-function formSettings() {
-  const s = {};
-  for (const el of form.elements) {
-    if (!el.name || el.name === "preset") continue;
-    if (el.type === "checkbox") {
-      if (el.checked && el.name === "lenient") s["lenient-end-of-data"] = ["lf-dot-crlf"];
-      else if (el.checked) s[el.name] = true;
-    } else if (el.tagName === "SELECT" && el.value) s[el.name] = el.name === "port" ? Number(el.value) : el.value;
+/** One control per setting the engine lists (lessons and matrix cells have their own pickers). */
+function buildForm(fields) {
+  const groups = {};
+  for (const f of fields.filter((x) => x.name !== "preset" && x.name !== "cell")) {
+    const box = groups[f.group] ??= h("fieldset", { class: `group group-${f.group}` }, h("legend", {}, GROUPS[f.group] ?? f.group));
+    const data = { "data-field": f.name };
+    if (f.kind === "flag") {
+      box.append(h("label", { class: "check" }, h("input", { type: "checkbox", name: f.name, ...data }), ` ${f.help}`));
+    } else if (f.kind === "list") {
+      box.append(h("fieldset", { class: "list" }, h("legend", {}, f.help),
+        f.options.map((o) => h("label", { class: "check" }, h("input", { type: "checkbox", name: f.name, value: o.id, "data-option": o.id, ...data }), ` ${o.id}: ${o.title}`))));
+    } else {
+      box.append(h("label", {}, f.help,
+        h("select", { name: f.name, ...data }, h("option", { value: "" }, "default"), f.options.map((o) => h("option", { value: o.id }, o.title)))));
+    }
   }
-  return s;
+  fieldsBox.replaceChildren(...Object.values(groups));
+}
+
+/** The form as link text; the engine checks it. */
+function formLink() {
+  const params = new URLSearchParams();
+  for (const el of form.elements) {
+    const name = el.dataset.field;
+    if (!name) continue;
+    if (el.type === "checkbox" && el.dataset.option) {
+      if (el.checked) params.set(name, [params.get(name), el.dataset.option].filter(Boolean).join(","));
+    } else if (el.type === "checkbox") {
+      if (el.checked) params.set(name, "1");
+    } else if (el.value) params.set(name, el.value);
+  }
+  return decodeURIComponent(params.toString());
 }
 
 lab.addEventListener("smtp-lab-change", (e) => {
@@ -64,12 +96,17 @@ lab.addEventListener("smtp-lab-change", (e) => {
 });
 window.addEventListener("hashchange", fromHash);
 presetSelect.addEventListener("change", () => {
-  if (presetSelect.value) location.hash = formatLink({ preset: presetSelect.value }, 0);
+  if (presetSelect.value) location.hash = `preset=${presetSelect.value}&step=0`;
 });
-form.addEventListener("submit", (e) => {
+form.addEventListener("submit", async (e) => {
   e.preventDefault();
-  presetSelect.value = "";
-  location.hash = formatLink(formSettings(), 0);
+  try {
+    const read = (await engine()).readLink(formLink());
+    presetSelect.value = "";
+    location.hash = read.link ? `${read.link}&step=0` : "port=587&step=0";
+  } catch (err) {
+    showError(err);
+  }
 });
 // Stepping keys work anywhere on the page, except inside the picker's own controls.
 document.addEventListener("keydown", (e) => {
@@ -79,7 +116,9 @@ document.addEventListener("keydown", (e) => {
 
 // The session starts loading now; the menus fill in once the engine is there,
 // and then show the session's settings.
-fromHash();
+const loaded = fromHash();
+const wasm = await engine();
+buildForm(wasm.settingsFields());
 presetSelect.replaceChildren(new Option("Choose a lesson…", ""), ...(await lessons()).map((p) => new Option(p.title, p.id)));
-document.getElementById("attack").append(...(await engine()).attacks().map((a) => new Option(`${a.title} (${a.id})`, a.id)));
-showInPicker(shownSettings);
+await loaded;
+showInPicker();

@@ -4,7 +4,7 @@ import { registerOffline } from "./site.js";
 
 registerOffline();
 
-const COMPROMISED = new Set(["PASSWORD", "READ", "INJECTED", "FORGED", "TAMPERED", "SPOOFED"]);
+const CLASS = { compromised: "bad", secure: "good", neutral: "aborted" };
 const status = document.getElementById("matrix-status");
 const wasm = await engine();
 const started = performance.now();
@@ -33,20 +33,22 @@ for (const row of m.rows) {
   const th = document.createElement("th");
   th.scope = "row";
   th.textContent = row.id;
+  th.title = row.title;
   tr.append(th);
   for (const col of m.columns) {
     const td = tr.insertCell();
     const cell = row.cells.find((c) => c.column === col.id);
-    if (!cell) {
+    if (!cell || !cell.tone) {
       td.textContent = "–";
       td.title = "does not apply";
       continue;
     }
     sessions += 1;
     const a = document.createElement("a");
-    a.href = `index.html#cell=${encodeURIComponent(`${row.id}@${col.id}`)}&step=0`;
+    a.href = `index.html#${cell.link}`;
     a.textContent = cell.label;
-    a.className = COMPROMISED.has(cell.label) ? "bad" : cell.label === "secure" ? "good" : "aborted";
+    a.className = CLASS[cell.tone];
+    a.dataset.tone = cell.tone;
     a.setAttribute("aria-label", `${row.id} against ${col.title}: ${cell.label}`);
     td.append(a);
   }

@@ -2,14 +2,11 @@
 // session, both sides run by the wasm engine in this page, stepped through
 // byte by byte. The lab page, the embed demo and any documentation site use
 // this same element with one script tag.
-import { engine, lessons, parseLink, formatLink, commandLine } from "./engine.js";
-import { bytes, textView, hexView, summary, isText, describeEvent } from "./format.js";
+import { engine } from "./engine.js";
 import { h } from "./dom.js";
 
 const STYLESHEET = new URL("../css/lab.css", import.meta.url).href;
 const SPEEDS = [["0.5×", 1600], ["1×", 800], ["2×", 400], ["4×", 150]];
-
-const SIDE = { client_to_server: ["Client", "Server"], server_to_client: ["Server", "Client"] };
 
 function download(name, data, type) {
   const url = URL.createObjectURL(new Blob([data], { type }));
@@ -24,10 +21,10 @@ export class SmtpLab extends HTMLElement {
   static observedAttributes = ["scenario", "step", "compact"];
 
   #lab = null;
-  #session = null;
+  #views = [];
   #notes = [];
   #verdicts = [];
-  #settings = {};
+  #values = {};
   #cursor = 0;
   #timer = null;
   #speed = 800;
@@ -58,11 +55,13 @@ export class SmtpLab extends HTMLElement {
 
   /** Steps revealed so far (0 = none). */
   get cursor() { return this.#cursor; }
-  get length() { return this.#session ? this.#session.trace.steps.length : 0; }
+  get length() { return this.#views.length; }
   /** The outcomes the engine found, as shown in the banner. */
   get verdicts() { return this.#verdicts; }
   /** The deep-link text for what is shown now. */
-  get link() { return formatLink(this.#settings, this.#cursor); }
+  get link() { return this.#lab ? this.#lab.link(this.#cursor) : ""; }
+  /** What the engine decided each step shows (the page renders exactly this). */
+  get views() { return this.#views; }
   /** Resolves once the current scenario has been run. */
   get ready() { return this.#loading ?? Promise.resolve(); }
 
@@ -70,23 +69,24 @@ export class SmtpLab extends HTMLElement {
     const text = this.getAttribute("scenario") ?? "";
     this.pause();
     this.#loading = (async () => {
-      let parsed;
+      let read;
       try {
-        parsed = parseLink(text);
         const wasm = await engine();
+        read = wasm.readLink(text);
+        const lab = new wasm.Lab(read.link);
         this.#lab?.free();
-        this.#lab = new wasm.Lab(parsed.settings);
+        this.#lab = lab;
       } catch (e) {
         this.#showError(e);
         return;
       }
-      this.#settings = parsed.settings;
-      this.#session = this.#lab.session();
+      this.#values = read.values;
+      this.#views = this.#lab.views();
       this.#notes = this.#lab.notes();
       this.#verdicts = this.#lab.verdicts();
-      this.#renderSession((await lessons()).find((p) => p.id === parsed.settings.preset));
+      this.#renderSession();
       const attr = this.getAttribute("step");
-      const step = parsed.step ?? (attr === null ? this.length : Number.parseInt(attr, 10) || 0);
+      const step = read.step ?? (attr === null ? this.length : Number.parseInt(attr, 10) || 0);
       this.jumpTo(step, false);
       // The budget check reads this: navigation to the first session on screen.
       if (!performance.getEntriesByName("smtp-lab-first-session").length) performance.mark("smtp-lab-first-session");
@@ -214,51 +214,37 @@ export class SmtpLab extends HTMLElement {
     this.#ui = ui;
   }
 
-  #renderSession(preset) {
+  #renderSession() {
     const ui = this.#ui;
-    const s = this.#session;
+    const heading = this.#lab.heading();
     ui.error.hidden = true;
     ui.root.classList.remove("failed");
-    ui.title.textContent = preset ? preset.title : `Port ${s.scenario.port}: ${s.scenario.client.policy} client${s.scenario.attack ? `, attack: ${s.scenario.attack}` : ""}`;
-    ui.desc.textContent = preset ? preset.description : "";
-    ui.cli.replaceChildren("Same session on the command line: ", h("code", {}, commandLine(this.#settings)));
+    ui.title.textContent = heading.title;
+    ui.desc.textContent = heading.description;
+    ui.cli.replaceChildren("Same session on the command line: ", h("code", {}, heading.command));
     ui.banner.replaceChildren(...this.#verdicts.map((v) =>
       h("p", { class: `verdict ${v.compromise ? "bad" : "good"}`, "data-kind": v.kind, "data-step": v.step },
         h("strong", {}, v.compromise ? "⚠ Attack worked: " : "✓ "),
         `${v.text} `,
         h("button", { type: "button", class: "link", onclick: () => this.jumpTo(v.step + 1) }, `see step ${v.step}`))));
-    ui.seq.replaceChildren(...s.trace.steps.map((st, i) => this.#row(st, i)));
+    ui.seq.replaceChildren(...this.#views.map((v, i) => this.#row(v, i)));
   }
 
-  #row(step, i) {
-    const dir = step.direction ?? "none";
-    const altered = step.kind === "dropped" || (step.kind === "segment" && step.sent !== step.wire);
-    const shown = bytes(step.receiver_plaintext ?? (step.encrypted ? step.sender_plaintext : step.wire) ?? step.sent);
-    let label;
-    switch (step.kind) {
-      case "connect": label = "TCP connect"; break;
-      case "fin": label = "FIN: closes the connection"; break;
-      case "timeout": label = `timer fired at ${(step.at_ms / 1000).toFixed(1)} s`; break;
-      case "dropped": label = `dropped by Mallory: ${summary(bytes(step.sent)) || "(nothing)"}`; break;
-      default: label = isText(shown) && shown.length ? summary(shown) : step.records.length ? "TLS records" : summary(shown);
-    }
-    const records = step.encrypted
-      ? h("span", { class: "records" }, step.records.map((r) => h("span", { class: `rec ${r.content_type}` }, `${r.content_type.replace(/_/g, " ")} ${r.length} B`)))
-      : null;
-    const [from, to] = SIDE[dir] ?? ["", ""];
-    // Read aloud: "3, server to client, changed by the attacker: 250-mail…". The
+  #row(v, i) {
+    const dir = v.direction ?? "none";
+    const records = v.records.length ? h("span", { class: "records" }, v.records.map((r) => h("span", { class: `rec ${r.content_type}` }, r.label))) : null;
+    // Read aloud: "3, Server to Client, changed by the attacker: 250-mail…". The
     // visible text stays part of the name, so voice control can click it too.
-    const spoken = `${from ? `${from} to ${to}` : step.kind}${step.encrypted ? ", encrypted" : ""}${altered ? ", changed by the attacker" : ""}: `;
-    const classes = ["step", `dir-${dir}`, `kind-${step.kind}`, step.encrypted ? "enc" : "clear", altered ? "altered" : ""].join(" ");
+    const classes = ["step", `dir-${dir}`, `kind-${v.kind}`, v.encrypted ? "enc" : "clear", v.altered ? "altered" : ""].join(" ");
     return h("li", { class: classes, "data-index": i },
       h("button", { type: "button", class: "row", onclick: () => this.jumpTo(i + 1) },
         h("span", { class: "num" }, String(i)),
         h("span", { class: "arrow" },
-          h("span", { class: "sr-only" }, spoken),
-          step.encrypted && isText(shown) && shown.length ? h("span", { class: "tls-badge" }, "TLS") : null,
-          h("span", { class: "label" }, label),
+          h("span", { class: "sr-only" }, v.spoken),
+          v.tls_text ? h("span", { class: "tls-badge" }, "TLS") : null,
+          h("span", { class: "label" }, v.label),
           records,
-          altered || step.middlebox ? h("span", { class: "mallory" }, "Mallory") : null)));
+          v.altered || v.middlebox ? h("span", { class: "mallory" }, "Mallory") : null)));
   }
 
   #update(announce) {
@@ -284,41 +270,33 @@ export class SmtpLab extends HTMLElement {
 
   #renderDetail(i) {
     const ui = this.#ui;
-    const step = this.#session?.trace.steps[i];
-    if (!step) {
+    const v = this.#views[i];
+    if (!v) {
       ui.detail.replaceChildren(h("h3", {}, "Before the first step"), h("p", {}, "Press Next ▶ (or →) to watch the session unfold, one delivery at a time."));
       return;
     }
-    const [from, to] = SIDE[step.direction] ?? ["", ""];
-    const head = h("h3", {}, `Step ${i}`, h("span", { class: "sub" }, ` · ${from ? `${from} → ${to}` : step.kind} · ${(step.at_ms / 1000).toFixed(3)} s`));
+    const head = h("h3", {}, `Step ${i}`, h("span", { class: "sub" }, ` · ${v.from ? `${v.from} → ${v.to}` : v.kind} · ${v.time}`));
     const notes = h("ul", { class: "notes" }, (this.#notes[i] ?? []).map((n) =>
       h("li", { class: n.warning ? "warn" : "" }, n.text, " ", h("cite", {}, n.rfc))));
     const viewToggle = h("fieldset", { class: "view" }, h("legend", {}, "Show bytes as"),
-      ["text", "hex"].map((v) => h("label", {}, h("input", { type: "radio", name: "view", value: v, checked: this.#view === v,
-        onchange: () => { this.#view = v; this.#renderDetail(i); } }), v === "text" ? "Text" : "Hex")));
-    const block = (title, b64, note) => {
-      const b = bytes(b64);
-      if (!b64) return null;
-      const body = this.#view === "hex" || !isText(b) ? hexView(b) : textView(b);
-      return h("div", { class: "bytes" }, h("h4", {}, title, h("span", { class: "sub" }, ` ${b.length} bytes${note ? ` · ${note}` : ""}`)), h("pre", { tabindex: "0" }, body));
-    };
-    const enc = step.encrypted ? "encrypted" : "cleartext";
-    const blocks = h("div", { class: "byte-views" },
-      block(`${from || "Sender"} wrote`, step.sender_plaintext ?? step.sent, step.sender_plaintext && step.encrypted ? "before encryption" : ""),
-      step.sender_plaintext && step.encrypted ? block(`${from} sent on the wire`, step.sent, enc) : null,
-      block("The wire carried", step.wire, step.kind === "dropped" ? "" : enc),
-      step.attacker_plaintext ? block("Mallory read", step.attacker_plaintext, "after decrypting") : null,
-      block(`${to || "Receiver"} read`, step.receiver_plaintext, step.encrypted ? "after decryption" : ""));
-    const mallory = step.middlebox ? h("p", { class: "mallory-note" }, h("strong", {}, "Mallory: "), step.middlebox) : null;
-    const events = (side) => h("ul", {}, step.events.filter((e) => e.side === side).map((e) => h("li", {}, describeEvent(e))));
+      ["text", "hex"].map((kind) => h("label", {}, h("input", { type: "radio", name: "view", value: kind, checked: this.#view === kind,
+        onchange: () => { this.#view = kind; this.#renderDetail(i); } }), kind === "text" ? "Text" : "Hex")));
+    const blocks = h("div", { class: "byte-views" }, v.blocks.map((b) => {
+      const shown = this.#view === "text" && b.text !== null ? "text" : "hex";
+      return h("div", { class: "bytes" },
+        h("h4", {}, b.title, h("span", { class: "sub" }, ` ${b.len} bytes${b.note ? ` · ${b.note}` : ""}`)),
+        h("pre", { tabindex: "0", "data-shown": shown }, shown === "text" ? b.text : b.hex));
+    }));
+    const mallory = v.middlebox ? h("p", { class: "mallory-note" }, h("strong", {}, "Mallory: "), v.middlebox) : null;
+    const events = (side) => h("ul", { class: "events" }, v.events.filter((e) => e.side === side).map((e) => h("li", { class: `event-${e.weight}` }, e.text)));
     const machines = h("div", { class: "machines" },
-      h("div", {}, h("h4", {}, "Client machine"), h("p", { class: "state" }, step.client_state), events("client")),
-      h("div", {}, h("h4", {}, "Server machine"), h("p", { class: "state" }, step.server_state), events("server")));
+      h("div", {}, h("h4", {}, "Client machine"), h("p", { class: "state" }, v.client_state), events("client")),
+      h("div", {}, h("h4", {}, "Server machine"), h("p", { class: "state" }, v.server_state), events("server")));
     ui.detail.replaceChildren(...[head, mallory, notes, viewToggle, blocks, machines].filter(Boolean));
   }
 
   async #export(kind) {
-    const base = (this.#settings.preset ?? this.#settings.cell ?? `port-${this.#session.scenario.port}`).replace(/[^a-z0-9-]+/gi, "-");
+    const base = (this.#values.preset ?? this.#values.cell ?? "smtp-session").replace(/[^a-z0-9-]+/gi, "-");
     const lab = this.#lab;
     const status = this.#ui.exportStatus;
     switch (kind) {

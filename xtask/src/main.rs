@@ -201,7 +201,7 @@ fn start_server(port: u16) -> std::result::Result<(std::process::Child, String),
         apt(&[("node", "nodejs"), ("npm", "npm")])?;
     }
     let mut server = Command::new("node")
-        .args(["xtask/serve.mjs", www::DIST, &port.to_string()])
+        .args(["xtask/serve.mjs", www::DIST, &port.to_string(), www::CSP])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("node: {e}"))?;

@@ -9,6 +9,19 @@ use crate::{ensure_tools, ensure_wasm_bindgen_cli, npm_tool, run, Result};
 
 pub const DIST: &str = "target/www";
 
+/// The pages' Content-Security-Policy: stamped into each page's head and sent
+/// by the lab server as a header. No `unsafe-inline`, no `unsafe-eval`;
+/// `wasm-unsafe-eval` only, which compiling the engine needs.
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+
+/// The site's pages in navigation order, with their link text.
+const NAV: [(&str, &str); 4] =
+    [("index.html", "Lab"), ("ports.html", "Which port, and why"), ("matrix.html", "Attack matrix"), ("embed.html", "Embed")];
+
+/// The shared head, nav and body frame; `_`-prefixed files are build inputs, not served.
+const SHELL: &str = "www/_shell.html";
+
 /// binaryen from npm: Debian's v108 corrupts wasm-bindgen's externref table.
 const BINARYEN: &str = "binaryen@132";
 
@@ -41,6 +54,9 @@ pub fn build() -> Result {
     args.extend([wasm_str, "-o", wasm_str]);
     run(wasm_opt.to_str().expect("utf-8 path"), &args)?;
     copy_dir(Path::new("www"), dist)?;
+    for (page, _) in NAV {
+        stamp_page(dist, page)?;
+    }
     write_service_worker(dist)
 }
 
@@ -48,11 +64,82 @@ fn copy_dir(from: &Path, to: &Path) -> Result {
     std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
     for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
         let entry = entry.map_err(|e| e.to_string())?;
+        if entry.file_name().to_string_lossy().starts_with('_') {
+            continue;
+        }
         let target = to.join(entry.file_name());
         if entry.path().is_dir() {
             copy_dir(&entry.path(), &target)?;
         } else {
             std::fs::copy(entry.path(), &target).map_err(|e| format!("{}: {e}", target.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Wraps a page's own part (a front-matter comment, then `<main>`) in the
+/// shell: title, description, CSP, nav with the current page marked, and
+/// module preloads for every module the page's script imports.
+fn stamp_page(dist: &Path, page: &str) -> Result {
+    let path = dist.join(page);
+    let source = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (front, main) = source
+        .strip_prefix("<!--")
+        .and_then(|rest| rest.split_once("-->"))
+        .ok_or_else(|| format!("www/{page} must start with its front-matter comment"))?;
+    let field = |name: &str| -> std::result::Result<String, String> {
+        front
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+            .ok_or_else(|| format!("www/{page} has no {name}: line"))
+    };
+    let script = field("script")?;
+    let mut modules = Vec::new();
+    imports(dist, &script, &mut modules)?;
+    let mut preloads: Vec<String> = modules.iter().map(|m| format!("<link rel=\"modulepreload\" href=\"{m}\">")).collect();
+    if modules.iter().any(|m| m == "pkg/smtp_lab.js") {
+        preloads.push("<link rel=\"preload\" href=\"pkg/smtp_lab_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>".into());
+    }
+    let nav: Vec<String> = NAV
+        .iter()
+        .map(|(href, text)| {
+            let current = if *href == page { " aria-current=\"page\"" } else { "" };
+            format!("      <li><a href=\"{href}\"{current}>{text}</a></li>")
+        })
+        .collect();
+    let shell = std::fs::read_to_string(SHELL).map_err(|e| format!("{SHELL}: {e}"))?;
+    let html = shell
+        .replace("{{csp}}", CSP)
+        .replace("{{title}}", &field("title")?)
+        .replace("{{description}}", &field("description")?)
+        .replace("{{preloads}}", &preloads.join("\n"))
+        .replace("{{script}}", &script)
+        .replace("{{nav}}", &nav.join("\n"))
+        .replace("{{main}}", main.trim());
+    std::fs::write(&path, html).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Every module `module` imports, directly or not (relative `import`s only),
+/// as paths relative to the site root, in first-seen order.
+fn imports(dist: &Path, module: &str, out: &mut Vec<String>) -> Result {
+    let source = std::fs::read_to_string(dist.join(module)).map_err(|e| format!("{module}: {e}"))?;
+    let base = Path::new(module).parent().unwrap_or(Path::new(""));
+    for line in source.lines().map(str::trim_start).filter(|l| l.starts_with("import ")) {
+        let Some(spec) = line.split('"').nth(1).filter(|s| s.starts_with("./") || s.starts_with("../")) else { continue };
+        let mut parts: Vec<String> = base.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        for piece in spec.split('/') {
+            match piece {
+                "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                p => parts.push(p.to_owned()),
+            }
+        }
+        let target = parts.join("/");
+        if !out.contains(&target) {
+            out.push(target.clone());
+            imports(dist, &target, out)?;
         }
     }
     Ok(())

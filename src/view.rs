@@ -1,0 +1,476 @@
+//! One step as every renderer shows it. The rules written here (which bytes
+//! a step shows, whether they read as text, whether the attacker altered
+//! them, one line per event) are the only copy: the transcript, the Mermaid
+//! export and the browser page all take them from [`StepView`] and
+//! [`describe`], so they cannot disagree about what happened.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::client::{ClientEvent, NoTlsReason};
+use crate::server::ServerEvent;
+use crate::session::SessionEvent;
+use crate::tls::{records, RecordInfo};
+use crate::trace::{Direction, Event, Step, StepKind};
+
+/// Lines a row's label shows of a segment before "(+N lines)".
+const LABEL_CHARS: usize = 72;
+/// Bytes a hex dump shows before "… N more bytes".
+const HEX_LIMIT: usize = 4096;
+
+/// Text a person can read: UTF-8 without control characters other than
+/// CR, LF and tab. Anything else is shown as hex.
+pub fn is_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|s| s.chars().all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t')))
+}
+
+impl Step {
+    /// The plaintext this step shows: what the receiver read; for cleartext,
+    /// what the wire carried; inside TLS, when every record is application
+    /// data the receiver did not open, what the sender wrote. `None` when the
+    /// step is TLS records without readable content (a handshake), or nothing.
+    pub fn shown(&self) -> Option<&[u8]> {
+        let all_app_data = self.records.iter().all(|r| r.content_type == "application_data");
+        match (&self.receiver_plaintext, self.encrypted) {
+            (Some(p), _) => Some(p.as_slice()),
+            (None, false) => self.wire.as_ref().map(|b| b.as_slice()),
+            (None, true) if all_app_data => self.sender_plaintext.as_ref().map(|b| b.as_slice()),
+            (None, true) => None,
+        }
+    }
+
+    /// The TLS records to draw, when the wire bytes are TLS and not all application data
+    /// (those are shown by their plaintext instead).
+    pub fn handshake_records(&self) -> Option<&[RecordInfo]> {
+        let all_app_data = self.records.iter().all(|r| r.content_type == "application_data");
+        (self.encrypted && !all_app_data).then_some(self.records.as_slice())
+    }
+
+    /// Whether an attacker changed, dropped or made up this step's bytes, so
+    /// that what the sender wrote is not what the receiver got.
+    pub fn altered_on_wire(&self) -> bool {
+        self.kind == StepKind::Dropped || (self.kind == StepKind::Segment && self.sent != self.wire)
+    }
+}
+
+/// Which side an event or a byte block belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    Client,
+    Server,
+}
+
+/// How much an event line matters: the transcript prints `Info` as `===`
+/// and `Warning` as `***`; `Detail` lines (already visible as bytes) only
+/// the page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Weight {
+    Detail,
+    Info,
+    Warning,
+}
+
+/// One line about one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventLine {
+    pub side: Side,
+    pub weight: Weight,
+    pub text: String,
+}
+
+/// Bytes as the page shows them: readable text (CR and LF written out) when
+/// they are text, and a hex dump always.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ByteBlock {
+    pub title: String,
+    /// What the block is relative to TLS ("before encryption", "cleartext" …), or "".
+    pub note: &'static str,
+    pub len: usize,
+    pub text: Option<String>,
+    pub hex: String,
+}
+
+/// One TLS record as a row draws it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordView {
+    pub content_type: String,
+    pub label: String,
+}
+
+/// Everything a renderer needs about one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepView {
+    pub index: usize,
+    pub kind: StepKind,
+    pub direction: Option<Direction>,
+    /// "Client" and "Server" in the step's direction; empty for connect and timeouts.
+    pub from: &'static str,
+    pub to: &'static str,
+    /// Seconds since the connection opened, as "1.234 s".
+    pub time: String,
+    /// The row's one line.
+    pub label: String,
+    /// The row as a screen reader says it before the label.
+    pub spoken: String,
+    pub encrypted: bool,
+    /// The shown text came through TLS (the row's TLS badge).
+    pub tls_text: bool,
+    /// The attacker changed, dropped or made up these bytes.
+    pub altered: bool,
+    /// What the attacker did here, in its words.
+    pub middlebox: Option<String>,
+    pub records: Vec<RecordView>,
+    pub blocks: Vec<ByteBlock>,
+    pub client_state: String,
+    pub server_state: String,
+    pub events: Vec<EventLine>,
+}
+
+impl StepView {
+    pub fn of(step: &Step) -> StepView {
+        let (from, to) = match step.direction {
+            Some(Direction::ClientToServer) => ("Client", "Server"),
+            Some(Direction::ServerToClient) => ("Server", "Client"),
+            None => ("", ""),
+        };
+        let altered = step.altered_on_wire();
+        let shown = step.shown();
+        let tls_text = step.encrypted && shown.is_some_and(|b| !b.is_empty() && is_text(b));
+        let label = match step.kind {
+            StepKind::Connect => "TCP connect".to_owned(),
+            StepKind::Fin => "FIN: closes the connection".to_owned(),
+            StepKind::Timeout => format!("timer fired at {} s", seconds(step.at_ms, 1)),
+            StepKind::Dropped => {
+                let sent = step.sent.as_ref().map(|b| summary(b.as_slice())).unwrap_or_default();
+                format!("dropped by Mallory: {}", if sent.is_empty() { "(nothing)" } else { &sent })
+            }
+            StepKind::Segment => match shown {
+                Some(b) if !b.is_empty() && is_text(b) => summary(b),
+                _ if !step.records.is_empty() => "TLS records".to_owned(),
+                _ => summary(step.sent.as_ref().or(step.wire.as_ref()).map_or(&[][..], |b| b.as_slice())),
+            },
+        };
+        let mut spoken = if from.is_empty() { format!("{:?}", step.kind).to_lowercase() } else { format!("{from} to {to}") };
+        if step.encrypted {
+            spoken.push_str(", encrypted");
+        }
+        if altered {
+            spoken.push_str(", changed by the attacker");
+        }
+        spoken.push_str(": ");
+        let records = if step.encrypted {
+            step.records
+                .iter()
+                .map(|r| RecordView {
+                    content_type: r.content_type.clone(),
+                    label: format!("{} {} B", r.content_type.replace('_', " "), r.length),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        StepView {
+            index: step.index,
+            kind: step.kind,
+            direction: step.direction,
+            from,
+            to,
+            time: format!("{} s", seconds(step.at_ms, 3)),
+            label,
+            spoken,
+            encrypted: step.encrypted,
+            tls_text,
+            altered,
+            middlebox: step.middlebox.clone(),
+            records,
+            blocks: blocks(step, from, to),
+            client_state: step.client_state.clone(),
+            server_state: step.server_state.clone(),
+            events: step.events.iter().map(describe).collect(),
+        }
+    }
+}
+
+/// Milliseconds as seconds with `decimals` places, in integers (float
+/// formatting would add kilobytes to the browser build).
+fn seconds(ms: u64, decimals: u32) -> String {
+    let scale = 10u64.pow(3 - decimals.min(3));
+    let rounded = (ms + scale / 2) / scale;
+    let unit = 10u64.pow(decimals.min(3));
+    if decimals == 0 {
+        rounded.to_string()
+    } else {
+        format!("{}.{:0width$}", rounded / unit, rounded % unit, width = decimals as usize)
+    }
+}
+
+/// The byte views of a step: as the sender wrote it, as the wire carried it,
+/// what Mallory read, and what the receiver read.
+fn blocks(step: &Step, from: &str, to: &str) -> Vec<ByteBlock> {
+    let mut out = Vec::new();
+    let enc = if step.encrypted { "encrypted" } else { "cleartext" };
+    let before_tls = step.sender_plaintext.is_some() && step.encrypted;
+    let written = step.sender_plaintext.as_ref().or(step.sent.as_ref());
+    let sender = if from.is_empty() { "Sender" } else { from };
+    if let Some(b) = written {
+        out.push(block(format!("{sender} wrote"), if before_tls { "before encryption" } else { "" }, b.as_slice()));
+    }
+    if before_tls {
+        if let Some(b) = &step.sent {
+            out.push(block(format!("{from} sent on the wire"), enc, b.as_slice()));
+        }
+    }
+    if let Some(b) = &step.wire {
+        out.push(block("The wire carried".into(), if step.kind == StepKind::Dropped { "" } else { enc }, b.as_slice()));
+    }
+    if let Some(b) = &step.attacker_plaintext {
+        out.push(block("Mallory read".into(), "after decrypting", b.as_slice()));
+    }
+    if let Some(b) = &step.receiver_plaintext {
+        let receiver = if to.is_empty() { "Receiver" } else { to };
+        out.push(block(format!("{receiver} read"), if step.encrypted { "after decryption" } else { "" }, b.as_slice()));
+    }
+    out
+}
+
+fn block(title: String, note: &'static str, bytes: &[u8]) -> ByteBlock {
+    ByteBlock { title, note, len: bytes.len(), text: is_text(bytes).then(|| text_view(bytes)), hex: hex_view(bytes) }
+}
+
+/// Text with CR and LF written out as `\r` and `\n`, so a bare LF stands out.
+pub fn text_view(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace('\r', "\\r").replace('\n', "\\n\n")
+}
+
+/// A classic hex dump: offset, 16 bytes, ASCII.
+pub fn hex_view(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    let shown = &bytes[..bytes.len().min(HEX_LIMIT)];
+    for (i, row) in shown.chunks(16).enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let hex: Vec<String> = row.iter().map(|b| format!("{b:02x}")).collect();
+        let ascii: String = row.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }).collect();
+        let _ = write!(out, "{:06x}  {:<47}  {ascii}", i * 16, hex.join(" "));
+    }
+    if bytes.len() > HEX_LIMIT {
+        let _ = write!(out, "\n… {} more bytes", bytes.len() - HEX_LIMIT);
+    }
+    out
+}
+
+/// A short label for a segment: its first line and how many more, or its size.
+pub fn summary(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return String::new();
+    }
+    if !is_text(bytes) {
+        return match records(bytes).len() {
+            0 => format!("{} bytes", bytes.len()),
+            _ => format!("{} bytes of TLS records", bytes.len()),
+        };
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.split_inclusive('\n').map(|l| l.trim_end_matches(['\r', '\n'])).collect();
+    let first = lines.first().copied().unwrap_or("");
+    let first = if first.chars().count() > LABEL_CHARS {
+        format!("{}…", first.chars().take(LABEL_CHARS - 1).collect::<String>())
+    } else {
+        first.to_owned()
+    };
+    if lines.len() > 1 {
+        format!("{first}  (+{} lines)", lines.len() - 1)
+    } else {
+        first
+    }
+}
+
+/// One line for any event. Lines the transcript prints are `Info` or `Warning`.
+pub fn describe(event: &Event) -> EventLine {
+    let (side, name) = match event {
+        Event::Client(_) => (Side::Client, "client"),
+        Event::Server(_) => (Side::Server, "server"),
+    };
+    let notable = match event {
+        Event::Client(e) => describe_session(e, name).or_else(|| match e {
+            SessionEvent::Smtp(c) => describe_client(c),
+            _ => None,
+        }),
+        Event::Server(e) => describe_session(e, name).or_else(|| match e {
+            SessionEvent::Smtp(s) => describe_server(s),
+            _ => None,
+        }),
+    };
+    match notable {
+        Some((weight, text)) => EventLine { side, weight, text },
+        None => EventLine { side, weight: Weight::Detail, text: detail(event) },
+    }
+}
+
+fn info(text: String) -> Option<(Weight, String)> {
+    Some((Weight::Info, text))
+}
+
+fn warning(text: String) -> Option<(Weight, String)> {
+    Some((Weight::Warning, text))
+}
+
+fn describe_session<E>(e: &SessionEvent<E>, side: &str) -> Option<(Weight, String)> {
+    match e {
+        SessionEvent::TlsHandshakeStarted { implicit: true } => info(format!("{side}: TLS handshake (implicit TLS)")),
+        SessionEvent::TlsHandshakeStarted { implicit: false } => info(format!("{side}: TLS handshake (STARTTLS)")),
+        SessionEvent::TlsEstablished { info: i } if side == "client" => {
+            let cert = match &i.cert_check {
+                Some(c) if c.valid => format!("certificate for {} valid", i.peer_subject.as_deref().unwrap_or("?")),
+                Some(c) => format!("certificate NOT valid ({})", c.error.as_deref().unwrap_or("?")),
+                None => String::new(),
+            };
+            info(format!("TLS started with {} {}; {cert}", i.version, i.cipher))
+        }
+        SessionEvent::TlsEstablished { .. } => None,
+        SessionEvent::TlsFailed { error } => warning(format!("{side}: TLS failed: {error}")),
+        SessionEvent::DiscardedAtUpgrade { bytes } => {
+            info(format!("{side} discarded {} bytes that arrived before TLS: {:?}", bytes.0.len(), String::from_utf8_lossy(&bytes.0)))
+        }
+        SessionEvent::KeptAcrossUpgrade { bytes } => warning(format!(
+            "{side} kept {} bytes from before TLS and will treat them as protected: {:?}",
+            bytes.0.len(),
+            String::from_utf8_lossy(&bytes.0)
+        )),
+        SessionEvent::Smtp(_) => None,
+    }
+}
+
+fn describe_client(e: &ClientEvent) -> Option<(Weight, String)> {
+    match e {
+        ClientEvent::FellBackToHelo { .. } => info("client: EHLO refused, falling back to HELO (no extensions, so no STARTTLS)".into()),
+        ClientEvent::ContinuedWithoutTls(NoTlsReason::NotOffered) => {
+            warning("client: STARTTLS not offered; continuing in cleartext".into())
+        }
+        ClientEvent::ContinuedWithoutTls(NoTlsReason::Refused { reply }) => {
+            warning(format!("client: STARTTLS refused ({}); continuing in cleartext", reply.code))
+        }
+        ClientEvent::CertificateNotValidated { error } => {
+            warning(format!("client: certificate not validated ({error}); continuing anyway"))
+        }
+        ClientEvent::AuthSentBeforeTls { mechanism } => {
+            warning(format!("client: sending AUTH {} without TLS: the password crosses the wire readable", mechanism.name()))
+        }
+        ClientEvent::ReusedPreTlsCapabilities => warning("client: reusing capabilities learned before TLS".into()),
+        ClientEvent::MessageAccepted { .. } => info("client: message accepted".into()),
+        ClientEvent::MessageRejected { reply } => warning(format!("client: message refused ({})", reply.code)),
+        ClientEvent::Aborted { reason } => warning(format!("client aborted: {reason}")),
+        ClientEvent::TimedOut { waiting_for } => warning(format!("client timed out waiting for {waiting_for}")),
+        ClientEvent::BadReply { error } => warning(format!("client: bad reply: {error}")),
+        _ => None,
+    }
+}
+
+fn describe_server(e: &ServerEvent) -> Option<(Weight, String)> {
+    match e {
+        ServerEvent::AuthSucceeded { username, under_tls, .. } => {
+            info(format!("server: {username} authenticated{}", if *under_tls { " (inside TLS)" } else { " IN CLEARTEXT" }))
+        }
+        ServerEvent::AuthFailed { reason, .. } => info(format!("server: authentication failed: {reason}")),
+        ServerEvent::MessageAccepted { queue_id, envelope, body, under_tls, .. } => info(format!(
+            "server: queued {queue_id} from <{}> to {} ({} bytes{})",
+            envelope.from,
+            envelope.to.iter().map(|t| format!("<{t}>")).collect::<Vec<_>>().join(", "),
+            body.0.len(),
+            if *under_tls { ", received over TLS" } else { ", received in cleartext" }
+        )),
+        ServerEvent::MessageRejected { reason, .. } => info(format!("server: message rejected: {reason}")),
+        ServerEvent::AbortedMidData { received } => {
+            info(format!("server: connection lost during DATA after {received} bytes; message dropped"))
+        }
+        ServerEvent::BadCommand { error } => info(format!("server: bad command: {error}")),
+        ServerEvent::TimedOut => info("server: idle timeout".into()),
+        _ => None,
+    }
+}
+
+/// A line for the events the transcript leaves to the bytes.
+fn detail(event: &Event) -> String {
+    let tls = |under: bool| if under { " inside TLS" } else { "" };
+    let reply = |r: &crate::codec::Reply| format!("{} {}", r.code, r.lines.first().map_or("", String::as_str));
+    match event {
+        Event::Client(SessionEvent::Smtp(e)) => match e {
+            ClientEvent::CommandSent { command, under_tls } => format!("sent {}{}", command.verb(), tls(*under_tls)),
+            ClientEvent::ReplyReceived { reply: r, under_tls } => format!("read reply {}{}", reply(r), tls(*under_tls)),
+            ClientEvent::CapabilitiesLearned { capabilities, under_tls } => {
+                let lines = capabilities.to_reply().lines;
+                let keywords: Vec<&str> = lines.iter().skip(1).filter_map(|l| l.split(' ').next()).collect();
+                let keywords = if keywords.is_empty() { "none".to_owned() } else { keywords.join(", ") };
+                format!("learned the extensions{}: {keywords}", tls(*under_tls))
+            }
+            ClientEvent::AuthDataSent { under_tls } => format!("sent an AUTH line{}", tls(*under_tls)),
+            ClientEvent::AuthNotAdvertised => "AUTH is not offered".into(),
+            ClientEvent::AuthSucceeded => "authenticated".into(),
+            ClientEvent::AuthFailed { reply: r } => format!("authentication failed: {}", reply(r)),
+            ClientEvent::RecipientRejected { to, reply: r } => format!("recipient <{to}> refused: {}", reply(r)),
+            ClientEvent::MessageSent { bytes } => format!("sent the message ({bytes} bytes)"),
+            other => generic(other),
+        },
+        Event::Server(SessionEvent::Smtp(e)) => match e {
+            ServerEvent::CommandReceived { command, under_tls } => format!("received {}{}", command.verb(), tls(*under_tls)),
+            ServerEvent::ReplySent { reply: r } => format!("replied {}", reply(r)),
+            ServerEvent::AuthLineReceived { .. } => "received an AUTH line".into(),
+            ServerEvent::StartTlsAccepted => "accepted STARTTLS: TLS starts with the next bytes".into(),
+            ServerEvent::Closed => "closed the connection".into(),
+            other => generic(other),
+        },
+        Event::Client(SessionEvent::TlsEstablished { info }) | Event::Server(SessionEvent::TlsEstablished { info }) => {
+            format!("TLS established: {}, {}", info.version, info.cipher)
+        }
+        Event::Client(other) => generic(other),
+        Event::Server(other) => generic(other),
+    }
+}
+
+/// The event's name and fields, for anything without a sentence of its own.
+fn generic<T: Serialize>(event: &T) -> String {
+    let value = serde_json::to_value(event).unwrap_or_default();
+    let Some(map) = value.as_object() else { return value.to_string() };
+    let name = map.get("type").and_then(|t| t.as_str()).unwrap_or("event").replace('_', " ");
+    let rest: Vec<String> = map
+        .iter()
+        .filter(|(k, _)| *k != "type")
+        .map(|(k, v)| {
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            format!("{k}: {}", v.chars().take(120).collect::<String>())
+        })
+        .collect();
+    if rest.is_empty() {
+        name
+    } else {
+        format!("{name} ({})", rest.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_utf8_without_controls() {
+        assert!(is_text(b"EHLO x\r\n\tok"));
+        assert!(is_text("Grüße\r\n".as_bytes()));
+        assert!(!is_text(b"\x16\x03\x01"));
+        assert!(!is_text(b"\xff\xfe"), "invalid UTF-8");
+        assert!(!is_text("a\u{85}b".as_bytes()), "C1 control");
+        assert!(!is_text(b"a\x7fb"));
+    }
+
+    #[test]
+    fn labels_hex_and_seconds() {
+        assert_eq!(summary(b"250-a\r\n250-b\r\n250 c\r\n"), "250-a  (+2 lines)");
+        assert_eq!(summary(&[0x16, 3, 3, 0, 1, 0]), "6 bytes of TLS records");
+        assert_eq!(hex_view(b"AB\x00"), "000000  41 42 00                                           AB.");
+        assert_eq!(text_view(b"a\r\nb\n"), "a\\r\\n\nb\\n\n");
+        assert_eq!((seconds(1234, 3), seconds(1250, 1), seconds(40, 1)), ("1.234".into(), "1.3".into(), "0.0".into()));
+    }
+}
