@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::client::ClientEvent;
 use crate::session::SessionEvent;
+use crate::tls_info::TlsErrorKind;
 use crate::trace::{Direction, Event, Step, StepKind};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -40,10 +41,11 @@ pub fn notes(step: &Step, implicit_tls: bool) -> Vec<Note> {
         StepKind::Timeout => out.push(note("Nothing arrived in time, so a timer fired.", "RFC 5321 §4.5.3.2")),
         StepKind::Dropped => out.push(warn("The attacker swallowed these bytes: they never reached the other side.", "RFC 3207 §6")),
         StepKind::Segment => {
-            let bytes = step.receiver_plaintext.as_ref().or(if step.encrypted { None } else { step.wire.as_ref() });
+            // The same bytes the step's view shows (crate::view).
+            let bytes = step.shown();
             match bytes {
-                Some(b) if step.direction == Some(Direction::ClientToServer) => command_notes(&b.0, &mut out),
-                Some(b) => reply_notes(&b.0, &mut out),
+                Some(b) if step.direction == Some(Direction::ClientToServer) => command_notes(b, &mut out),
+                Some(b) => reply_notes(b, &mut out),
                 None if step.encrypted => out.push(note(
                     "TLS records: only the record type and length are visible on the wire; the contents are encrypted.",
                     "RFC 8446 §5",
@@ -166,7 +168,19 @@ impl<E> SessionEvent<E> {
                 format!("TLS is up: {} with {}. From here on the wire carries only encrypted records.", info.version, info.cipher),
                 "RFC 8446",
             )),
-            SessionEvent::TlsFailed { error } => Some(warn(format!("The TLS handshake failed: {error}."), "RFC 8446 §6")),
+            SessionEvent::TlsFailed { error } => Some(match error.kind {
+                TlsErrorKind::Certificate => warn(
+                    format!(
+                        "The TLS handshake failed because the certificate did not verify ({error}). A client that validates refuses a server it cannot authenticate."
+                    ),
+                    "RFC 5280 §6",
+                ),
+                TlsErrorKind::NotTls => warn(
+                    format!("The TLS handshake failed: {error}. What arrived does not start like a TLS record (content type, then version), so the peer is not speaking TLS here."),
+                    "RFC 8446 §5.1",
+                ),
+                _ => warn(format!("The TLS handshake failed: {error}."), "RFC 8446 §6"),
+            }),
             SessionEvent::DiscardedAtUpgrade { .. } => Some(note(
                 "Bytes that arrived in cleartext before TLS were thrown away, as they must be: an attacker could have put them there.",
                 "RFC 3207 §6",

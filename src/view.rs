@@ -120,6 +120,8 @@ pub struct StepView {
     pub tls_text: bool,
     /// The attacker changed, dropped or made up these bytes.
     pub altered: bool,
+    /// The attacker did something here (altered the bytes, or acted and said so).
+    pub attacker_acted: bool,
     /// What the attacker did here, in its words.
     pub middlebox: Option<String>,
     pub records: Vec<RecordView>,
@@ -184,6 +186,7 @@ impl StepView {
             encrypted: step.encrypted,
             tls_text,
             altered,
+            attacker_acted: altered || step.middlebox.is_some(),
             middlebox: step.middlebox.clone(),
             records,
             blocks: blocks(step, from, to),
@@ -469,7 +472,7 @@ mod tests {
     fn labels_hex_and_seconds() {
         assert_eq!(summary(b"250-a\r\n250-b\r\n250 c\r\n"), "250-a  (+2 lines)");
         assert_eq!(summary(&[0x16, 3, 3, 0, 1, 0]), "6 bytes of TLS records");
-        assert_eq!(hex_view(b"AB\x00"), "000000  41 42 00                                           AB.");
+        assert_eq!(hex_view(b"AB\x00"), format!("000000  {:<47}  AB.", "41 42 00"));
         assert_eq!(text_view(b"a\r\nb\n"), "a\\r\\n\nb\\n\n");
         assert_eq!((seconds(1234, 3), seconds(1250, 1), seconds(40, 1)), ("1.234".into(), "1.3".into(), "0.0".into()));
     }

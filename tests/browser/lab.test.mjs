@@ -168,6 +168,7 @@ test("the page renders each step exactly as the engine's step view says", async 
         if (row.classList.contains("altered") !== v.altered) out.push(`${where}: altered`);
         if (Boolean(row.querySelector(".tls-badge")) !== v.tls_text) out.push(`${where}: TLS badge`);
         if (row.querySelectorAll(".rec").length !== v.records.length) out.push(`${where}: records`);
+        if (Boolean(row.querySelector(".mallory")) !== v.attacker_acted) out.push(`${where}: Mallory badge`);
         el.jumpTo(i + 1);
         const shown = [...root.querySelectorAll(".detail pre")].map((p) => p.dataset.shown);
         const want = v.blocks.map((b) => (b.text === null ? "hex" : "text"));

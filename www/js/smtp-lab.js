@@ -244,7 +244,7 @@ export class SmtpLab extends HTMLElement {
           v.tls_text ? h("span", { class: "tls-badge" }, "TLS") : null,
           h("span", { class: "label" }, v.label),
           records,
-          v.altered || v.middlebox ? h("span", { class: "mallory" }, "Mallory") : null)));
+          v.attacker_acted ? h("span", { class: "mallory" }, "Mallory") : null)));
   }
 
   #update(announce) {
