@@ -309,6 +309,8 @@ fn send_delivers_to_aiosmtpd_over_starttls_and_implicit_tls() {
             .arg(&msg_file));
         let transcript = String::from_utf8_lossy(&result.stdout);
         assert!(transcript.contains("certificate for mail.example.test valid"), "{transcript}");
+        // A real connection says so, and names the host it went to.
+        assert!(transcript.starts_with(&format!("=== session to 127.0.0.1:{port}\n")), "{transcript}");
         assert_eq!(read_dir_sorted(out.path()), vec![msg.clone()], "{mode}");
     }
 }
