@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::attack::Attack;
 use crate::client::ClientEvent;
 use crate::session::SessionEvent;
 use crate::tls_info::TlsErrorKind;
@@ -27,38 +28,38 @@ fn warn(text: impl Into<String>, rfc: &'static str) -> Note {
 }
 
 /// Notes for one step, most basic first.
-pub fn notes(step: &Step, implicit_tls: bool) -> Vec<Note> {
+/// `attack` is who is on the wire, so that what the attacker did is cited from
+/// that attack's own references.
+pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>) -> Vec<Note> {
     let mut out = Vec::new();
+    let source = attack.and_then(|a| a.info().references.first().copied()).unwrap_or("RFC 3207 §6");
     match step.kind {
         StepKind::Connect if implicit_tls => out.push(note(
-            "TCP connection to the submissions port: the client starts the TLS handshake before any SMTP is spoken.",
+            "TCP connection opened. This client uses implicit TLS: it starts the TLS handshake before any SMTP is spoken.",
             "RFC 8314 §3.3",
         )),
         StepKind::Connect => {
             out.push(note("TCP connection opened. In SMTP the server speaks first, with a 220 greeting.", "RFC 5321 §3.1"))
         }
-        StepKind::Fin => out.push(note("One side closes its half of the TCP connection.", "RFC 5321 §4.1.1.10")),
+        StepKind::Fin => out.push(note("One side closes its half of the TCP connection (a FIN).", "RFC 9293 §3.6")),
         StepKind::Timeout => out.push(note("Nothing arrived in time, so a timer fired.", "RFC 5321 §4.5.3.2")),
-        StepKind::Dropped => out.push(warn("The attacker swallowed these bytes: they never reached the other side.", "RFC 3207 §6")),
+        StepKind::Dropped => out.push(warn("These bytes were stopped on the wire: they never reached the other side.", source)),
         StepKind::Segment => {
             // The same bytes the step's view shows (crate::view).
             let bytes = step.shown();
             match bytes {
                 Some(b) if step.direction == Some(Direction::ClientToServer) => command_notes(b, &mut out),
                 Some(b) => reply_notes(b, &mut out),
-                None if step.encrypted => out.push(note(
-                    "TLS records: only the record type and length are visible on the wire; the contents are encrypted.",
-                    "RFC 8446 §5",
-                )),
                 None => {}
             }
-            if step.encrypted && bytes.is_some() {
+            record_notes(step, &mut out);
+            if step.encrypted() && bytes.is_some() {
                 out.push(note("This crossed the wire inside TLS: an eavesdropper sees only encrypted records.", "RFC 8446 §5.2"));
             }
         }
     }
     if let Some(m) = &step.middlebox {
-        out.push(warn(m.clone(), "RFC 3207 §6"));
+        out.push(warn(m.clone(), source));
     }
     for n in step.events.iter().filter_map(event_note) {
         // Both sides report TLS coming up; one note is enough.
@@ -69,6 +70,29 @@ pub fn notes(step: &Step, implicit_tls: bool) -> Vec<Note> {
     out
 }
 
+/// What an observer sees of a step's TLS records: the first handshake
+/// records in the clear, the rest as application_data of some length.
+fn record_notes(step: &Step, out: &mut Vec<Note>) {
+    if step.records.iter().any(|r| !r.encrypted && r.content_type == "handshake") {
+        out.push(note(
+            "TLS handshake records in cleartext: anyone on the path can read them, including the server name the client asks for (SNI). Encryption starts after the ServerHello.",
+            "RFC 8446 §5.1, §2",
+        ));
+    }
+    if step.records.iter().any(|r| !r.encrypted && r.content_type == "change_cipher_spec") {
+        out.push(note(
+            "change_cipher_spec: in TLS 1.3 a dummy record, sent only so that middleboxes that expect TLS 1.2 let the connection through.",
+            "RFC 8446 §D.4",
+        ));
+    }
+    if step.encrypted() && step.receiver_plaintext.is_none() && step.shown().is_none() {
+        out.push(note(
+            "Encrypted records: an observer sees only that they are application_data and how long they are; the real content type and the contents are inside.",
+            "RFC 8446 §5.2",
+        ));
+    }
+}
+
 fn command_notes(bytes: &[u8], out: &mut Vec<Note>) {
     let text = String::from_utf8_lossy(bytes);
     for line in text.lines().take(8) {
@@ -77,8 +101,8 @@ fn command_notes(bytes: &[u8], out: &mut Vec<Note>) {
             "EHLO" => note("EHLO: the client names itself and asks which extensions the server supports.", "RFC 5321 §4.1.1.1"),
             "HELO" => note("HELO: the old greeting. The server answers without a list of extensions, so no STARTTLS.", "RFC 5321 §4.1.1.1"),
             "STARTTLS" => note(
-                "STARTTLS: the client asks to turn this same connection into TLS. Everything said so far was cleartext and must be forgotten.",
-                "RFC 3207 §4",
+                "STARTTLS: the client asks to turn this same connection into TLS. Once TLS is up, both sides must forget what was said in cleartext and start again with EHLO.",
+                "RFC 3207 §4.2",
             ),
             "AUTH" => note(
                 "AUTH: the client logs in. PLAIN and LOGIN carry the password base64-encoded, which anyone who sees the bytes can decode; only TLS protects it.",
@@ -120,8 +144,10 @@ fn reply_notes(bytes: &[u8], out: &mut Vec<Note>) {
         "235" => note("235: authentication succeeded.", "RFC 4954 §6"),
         "354" => note("354: go ahead with the message.", "RFC 5321 §4.1.1.4"),
         "221" => note("221: the server closes the session.", "RFC 5321 §4.1.1.10"),
-        "454" => warn("454: TLS not available. A client that continues in cleartext is downgraded.", "RFC 3207 §4"),
-        "530" => warn("530: the server wants STARTTLS first.", "RFC 3207 §4"),
+        "454" => warn("454: TLS not available. A client that continues in cleartext is downgraded.", "RFC 3207 §4, §6"),
+        // Two different 530s share the code and the enhanced code 5.7.0; the text tells them apart.
+        "530" if text.to_ascii_uppercase().contains("STARTTLS") => warn("530: the server wants STARTTLS first.", "RFC 3207 §4"),
+        "530" => warn("530: the server wants the client to authenticate first.", "RFC 4954 §6"),
         "538" => warn("538: this mechanism needs an encrypted connection.", "RFC 4954 §6"),
         "535" => note("535: the credentials were not accepted.", "RFC 4954 §6"),
         "250" => note("250: done.", "RFC 5321 §4.2.2"),
@@ -144,13 +170,16 @@ fn event_note(e: &Event) -> Option<Note> {
 fn client_note(e: &ClientEvent) -> Option<Note> {
     Some(match e {
         ClientEvent::AuthSentBeforeTls { .. } => {
-            warn("The client sent its credentials before TLS: they are readable on the wire.", "RFC 8314 §3")
+            warn("The client sent its credentials before TLS: they are readable on the wire.", "RFC 4954 §4")
         }
         ClientEvent::ContinuedWithoutTls(_) => {
             warn("The client went on without TLS. An opportunistic client can't tell a missing STARTTLS from a deleted one.", "RFC 3207 §6")
         }
         ClientEvent::CertificateNotValidated { .. } => {
-            warn("The client accepted a certificate it did not validate: anyone on the path can pose as the server.", "RFC 8314 §4.1")
+            warn(
+                "The client accepted a certificate it did not validate: anyone on the path can pose as the server. Mail clients must validate; between MTAs a sender checks where a policy says so (MTA-STS, DANE, or its own rules for that destination).",
+                "RFC 8314 §5; RFC 7672 §1.3",
+            )
         }
         ClientEvent::ReusedPreTlsCapabilities => {
             warn("The client kept the capabilities it learned in cleartext instead of asking again over TLS.", "RFC 3207 §4.2")
@@ -166,7 +195,7 @@ impl<E> SessionEvent<E> {
             SessionEvent::TlsHandshakeStarted { .. } => None,
             SessionEvent::TlsEstablished { info } => Some(note(
                 format!("TLS is up: {} with {}. From here on the wire carries only encrypted records.", info.version, info.cipher),
-                "RFC 8446",
+                "RFC 8446 §2",
             )),
             SessionEvent::TlsFailed { error } => Some(match error.kind {
                 TlsErrorKind::Certificate => warn(
@@ -183,11 +212,11 @@ impl<E> SessionEvent<E> {
             }),
             SessionEvent::DiscardedAtUpgrade { .. } => Some(note(
                 "Bytes that arrived in cleartext before TLS were thrown away, as they must be: an attacker could have put them there.",
-                "RFC 3207 §6",
+                "CVE-2011-0411 advisory",
             )),
             SessionEvent::KeptAcrossUpgrade { .. } => Some(warn(
                 "Bytes that arrived in cleartext before TLS were kept and will be read as if TLS protected them (the CVE-2011-0411 bug).",
-                "RFC 3207 §6",
+                "CVE-2011-0411 advisory",
             )),
             SessionEvent::Smtp(_) => None,
         }
@@ -204,8 +233,8 @@ mod tests {
     fn a_587_session_explains_starttls_and_auth_with_their_rfcs() {
         let s = Scenario::submission();
         let trace = s.run(&Pki::generate(crate::names::SERVER_NAME).unwrap());
-        let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false)).collect();
-        assert!(all.iter().any(|n| n.rfc == "RFC 3207 §4" && n.text.starts_with("STARTTLS")));
+        let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false, None)).collect();
+        assert!(all.iter().any(|n| n.rfc == "RFC 3207 §4.2" && n.text.starts_with("STARTTLS")));
         assert!(all.iter().any(|n| n.text.starts_with("AUTH") && n.rfc.contains("4954")));
         assert!(all.iter().any(|n| n.text.starts_with("TLS is up")));
         assert!(!all.iter().any(|n| n.warning), "a clean session has no warnings: {all:?}");

@@ -56,11 +56,11 @@ pub fn mermaid(trace: &Trace, findings: &[Finding]) -> String {
     let _ = writeln!(out, "    participant S as Server :{}", trace.server_port);
     let mut in_tls = false;
     for step in &trace.steps {
-        let encrypted = step.encrypted && step.kind == StepKind::Segment;
+        let encrypted = step.tls && step.kind == StepKind::Segment;
         if encrypted != in_tls && step.kind != StepKind::Dropped {
             if encrypted {
                 let _ = writeln!(out, "    rect rgba(46, 125, 50, 0.12)");
-                let _ = writeln!(out, "    Note over C,S: TLS: the wire carries only encrypted records");
+                let _ = writeln!(out, "    Note over C,S: TLS: the wire carries TLS records (🔒 marks encrypted ones)");
             } else {
                 let _ = writeln!(out, "    end");
             }
@@ -101,7 +101,7 @@ fn mermaid_step(out: &mut String, step: &Step) {
             let _ = writeln!(out, "    {from}-xM: {}", label(&sent.join(" / ")));
         }
         StepKind::Segment => {
-            let lock = if step.encrypted { "🔒 " } else { "" };
+            let lock = if step.encrypted() { "🔒 " } else { "" };
             let wire = summary(step.shown().or(step.wire.as_ref().map(|b| b.as_slice())).unwrap_or_default());
             if step.altered_on_wire() {
                 if let Some(sent) = &step.sent {

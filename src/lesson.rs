@@ -37,29 +37,29 @@ impl Lesson {
     /// What the lesson shows, in two sentences at most.
     pub fn description(self) -> &'static str {
         match self {
-            Lesson::Submission587 => "The everyday mail client: greets in cleartext, upgrades with STARTTLS, says EHLO again, authenticates inside TLS.",
-            Lesson::Submissions465 => "Implicit TLS: the handshake comes before any SMTP, so nothing is ever in cleartext.",
-            Lesson::Relay25 => "A sending MTA delivers to an MX with opportunistic STARTTLS and no certificate check.",
+            Lesson::Submission587 => "A mail client submits to its provider: the server greets in cleartext, the client upgrades with STARTTLS, says EHLO again and authenticates inside TLS.",
+            Lesson::Submissions465 => "Implicit TLS: the handshake comes before any SMTP, so no SMTP byte is ever in cleartext. The handshake's first records (ClientHello, ServerHello) are readable, as on any TLS connection.",
+            Lesson::Relay25 => "A sending MTA delivers to an MX with opportunistic STARTTLS and no certificate check, the usual case between MTAs: it keeps out a passive eavesdropper, not an active attacker (RFC 7672 §1.3).",
             Lesson::Strip587Opportunistic => "Mallory deletes STARTTLS from the EHLO reply. The client carries on in cleartext and sends AUTH PLAIN, which is base64, not encryption.",
             Lesson::Strip587Required => "No STARTTLS, no session: the client says QUIT before sending anything that matters.",
             Lesson::Strip465 => "The same attacker against port 465 finds no cleartext to edit.",
             Lesson::Refuse454Opportunistic => "Mallory answers STARTTLS with 454 herself; an opportunistic client falls back to cleartext and, since this server offers AUTH before TLS, authenticates there.",
             Lesson::HideEhloMta => "With HELO there are no extensions, so no STARTTLS: the message crosses in cleartext.",
-            Lesson::MtaStsEnforced => "A sender that requires TLS with a valid certificate for the MX aborts instead of downgrading.",
+            Lesson::MtaStsEnforced => "A sender whose policy requires TLS with a valid certificate for the MX, as MTA-STS in enforce mode or DANE would, aborts instead of downgrading. The lab stands in for the policy's effect, not for the DNS and HTTPS lookups behind it.",
             Lesson::MitmNoValidation => "Mallory completes TLS with her own certificate; the client goes on and authenticates to her.",
             Lesson::MitmValidating => "The client checks the chain and name, finds Mallory's CA untrusted, and aborts the handshake.",
-            Lesson::Cve20110411Unpatched => "Commands appended to STARTTLS run after the handshake, as if they had come through TLS.",
+            Lesson::Cve20110411Unpatched => "Commands appended to STARTTLS run after the handshake, as if they had come through TLS. This client validates the certificate: against one that does not, a plain certificate substitution would do.",
             Lesson::Cve20110411Patched => "The server throws away whatever followed STARTTLS.",
             Lesson::RespInjectUnpatched => "A forged reply appended to 220 is read as the server's first reply inside TLS.",
             Lesson::StateCarryUnpatched => "A client that skips the second EHLO acts inside TLS on what Mallory wrote in cleartext.",
             Lesson::AuthCleartext => "A server that advertises AUTH in cleartext and a client that never upgrades: the password is readable.",
             Lesson::TooLate530 => "The server refuses with 530, but only after the client has sent its credentials.",
-            Lesson::SmugglingLenient => "A bare \\n.\\r\\n ends the first message early; the rest is read as a second, spoofed message from the CEO.",
+            Lesson::SmugglingLenient => "The inbound half of SMTP smuggling: a bare \\n.\\r\\n ends the first message early, and the rest is read as a second message from the CEO. The real attack sends this through an outbound provider that passes the sequence on, so the forgery inherits the provider's SPF and DMARC standing; here Mallory talks to the MX herself, where she could forge MAIL FROM without any trick.",
             Lesson::SmugglingStrict => "Only \\r\\n.\\r\\n ends the data: the smuggled commands stay inside the one message.",
             Lesson::Port25Blocked => "The connection never gets a greeting; the client times out.",
-            Lesson::Port587Open => "Ports 587 and 465 exist so that authenticated users can send from anywhere.",
-            Lesson::WrongModeImplicit587 => "The handshake meets a cleartext greeting and fails at once.",
-            Lesson::WrongModeStarttls465 => "Both sides wait for the other; a timeout ends it after five minutes.",
+            Lesson::Port587Open => "Submission has its own ports, 587 (RFC 6409) and 465 (RFC 8314), apart from relay on 25, so a filter on 25 leaves a mail client's submission alone. What it stops is a host on that network delivering to MX servers itself.",
+            Lesson::WrongModeImplicit587 => "The client's TLS reads the cleartext greeting as a corrupt record and fails at once.",
+            Lesson::WrongModeStarttls465 => "The client waits for a greeting, the server for a ClientHello: nothing crosses until the client's five-minute timer for the greeting fires (RFC 5321 §4.5.3.2).",
         }
     }
 }

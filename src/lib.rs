@@ -22,6 +22,7 @@ pub mod assemble;
 pub mod attack;
 pub mod attacker;
 pub mod bytes;
+pub mod claims;
 pub mod client;
 pub mod codec;
 pub mod explain;

@@ -24,7 +24,7 @@ choice! {
         ImplicitTls = "implicit-tls": "implicit TLS (465)",
         MtaPlain = "mta-plain": "MTA without TLS (25)",
         MtaOpportunistic = "mta-opportunistic": "MTA opportunistic (25)",
-        MtaEnforced = "mta-enforced": "MTA enforced, MTA-STS/DANE (25)",
+        MtaEnforced = "mta-enforced": "MTA enforcing TLS and a valid cert, as MTA-STS/DANE would (25)",
     }
 }
 
@@ -282,7 +282,7 @@ impl Matrix {
         out.push_str(
             "\nPASSWORD credentials readable · SPOOFED extra message accepted · INJECTED command run · FORGED reply accepted inside TLS\n",
         );
-        out.push_str("TAMPERED tampered state used · READ message readable · cleartext delivered unprotected · aborted gave up safely · secure delivered inside TLS\n");
+        out.push_str("TAMPERED tampered state used · READ message readable · ALTERED body changed · cleartext delivered unprotected · aborted gave up safely · secure delivered inside TLS\n");
         out
     }
 }

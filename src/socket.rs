@@ -50,6 +50,8 @@ where
 {
     let start = Instant::now();
     let mut steps: Vec<Step> = Vec::new();
+    // Whether each side (client, server) has sent its change_cipher_spec.
+    let mut after_ccs = [false; 2];
     let mut record = |steps: &mut Vec<Step>,
                       endpoint: &mut Endpoint<M>,
                       kind,
@@ -65,14 +67,15 @@ where
         }
         let outgoing = dir == Some(side.outgoing());
         let state = endpoint.state_name();
-        let records = wire.as_deref().filter(|_| tls).map(tls::records).unwrap_or_default();
+        let after = &mut after_ccs[usize::from(dir == Some(Direction::ServerToClient))];
+        let records = wire.as_deref().filter(|_| tls).map(|w| tls::records_after(w, after)).unwrap_or_default();
         steps.push(Step {
             index: steps.len(),
             at_ms: start.elapsed().as_millis() as u64,
             kind,
             direction: dir,
             sent: wire.clone().filter(|_| outgoing).map(Bytes),
-            encrypted: tls,
+            tls,
             records,
             sender_plaintext: plain.clone().filter(|_| outgoing).map(Bytes),
             receiver_plaintext: plain.filter(|p| !outgoing && !p.is_empty()).map(Bytes),

@@ -330,11 +330,25 @@ fn subject_of(cert: &CertificateDer<'_>) -> String {
 pub struct RecordInfo {
     pub content_type: String,
     pub length: u16,
+    /// Whether the record's contents are encrypted. The first handshake
+    /// records (ClientHello, ServerHello) and the compatibility
+    /// change_cipher_spec are TLSPlaintext that anyone on the path can read
+    /// (RFC 8446 §5.1); protected records travel as application_data with the
+    /// real type inside (RFC 8446 §5.2). In TLS 1.2, what a side sends after
+    /// its change_cipher_spec is encrypted whatever its type (RFC 5246 §7.1).
+    #[serde(default)]
+    pub encrypted: bool,
 }
 
 /// Splits a chunk of ciphertext into record headers. Stops at anything that
 /// is not a record header (so cleartext yields an empty list).
-pub fn records(mut bytes: &[u8]) -> Vec<RecordInfo> {
+pub fn records(bytes: &[u8]) -> Vec<RecordInfo> {
+    records_after(bytes, &mut false)
+}
+
+/// As [`records`], for a sender that may already have sent its
+/// change_cipher_spec (`after_ccs`, updated as records go by).
+pub fn records_after(mut bytes: &[u8], after_ccs: &mut bool) -> Vec<RecordInfo> {
     let mut out = Vec::new();
     while bytes.len() >= 5 {
         let kind = match bytes[0] {
@@ -348,7 +362,9 @@ pub fn records(mut bytes: &[u8]) -> Vec<RecordInfo> {
             break;
         }
         let length = u16::from_be_bytes([bytes[3], bytes[4]]);
-        out.push(RecordInfo { content_type: kind.to_owned(), length });
+        let encrypted = bytes[0] == 23 || (*after_ccs && bytes[0] != 20);
+        *after_ccs |= bytes[0] == 20;
+        out.push(RecordInfo { content_type: kind.to_owned(), length, encrypted });
         bytes = &bytes[(5 + length as usize).min(bytes.len())..];
     }
     out

@@ -74,8 +74,8 @@ pub struct Step {
     pub sent: Option<Bytes>,
     /// The bytes as the receiver got them; absent when dropped.
     pub wire: Option<Bytes>,
-    /// The wire bytes are TLS records.
-    pub encrypted: bool,
+    /// The wire bytes are TLS records (whether each one is encrypted is in `records`).
+    pub tls: bool,
     pub records: Vec<RecordInfo>,
     /// SMTP text the sender put into this segment (before encryption).
     pub sender_plaintext: Option<Bytes>,
@@ -88,6 +88,13 @@ pub struct Step {
     pub events: Vec<Event>,
     pub client_state: String,
     pub server_state: String,
+}
+
+impl Step {
+    /// Some of the step's TLS records are encrypted (a handshake's first records are not).
+    pub fn encrypted(&self) -> bool {
+        self.records.iter().any(|r| r.encrypted)
+    }
 }
 
 /// A whole session.
@@ -140,7 +147,7 @@ impl Trace {
     pub fn attacker_view(&self) -> Vec<(usize, &[u8])> {
         let mut out = Vec::new();
         for s in &self.steps {
-            if !s.encrypted {
+            if !s.tls {
                 out.extend(s.sent.iter().chain(s.wire.iter()).map(|b| (s.index, b.as_slice())));
             }
             out.extend(s.attacker_plaintext.iter().map(|b| (s.index, b.as_slice())));
@@ -150,6 +157,6 @@ impl Trace {
 
     /// Everything that crossed the wire in cleartext, in both directions.
     pub fn cleartext_on_wire(&self) -> Vec<u8> {
-        self.steps.iter().filter(|s| !s.encrypted).filter_map(|s| s.wire.as_ref()).flat_map(|b| b.0.iter().copied()).collect()
+        self.steps.iter().filter(|s| !s.tls).filter_map(|s| s.wire.as_ref()).flat_map(|b| b.0.iter().copied()).collect()
     }
 }

@@ -46,7 +46,7 @@ fn render_step(out: &mut String, step: &Step) {
     if let Some(note) = &step.middlebox {
         let _ = writeln!(out, "!!! {note}");
         if let (Some(sent), Some(wire)) = (&step.sent, &step.wire) {
-            if sent != wire && !step.encrypted {
+            if sent != wire && !step.tls {
                 let _ = writeln!(out, "!!! what the sender had written:");
                 for line in String::from_utf8_lossy(&sent.0).lines().take(MAX_BODY_LINES) {
                     let _ = writeln!(out, "!!!   {}", line.escape_debug());
@@ -66,7 +66,7 @@ fn render_step(out: &mut String, step: &Step) {
 
 fn render_segment(out: &mut String, step: &Step) {
     let c2s = step.direction == Some(Direction::ClientToServer);
-    let marker = match (c2s, step.encrypted) {
+    let marker = match (c2s, step.tls) {
         (true, false) => " -> ",
         (true, true) => " ~> ",
         (false, false) => "<-  ",

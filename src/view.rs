@@ -32,7 +32,7 @@ impl Step {
     /// step is TLS records without readable content (a handshake), or nothing.
     pub fn shown(&self) -> Option<&[u8]> {
         let all_app_data = self.records.iter().all(|r| r.content_type == "application_data");
-        match (&self.receiver_plaintext, self.encrypted) {
+        match (&self.receiver_plaintext, self.tls) {
             (Some(p), _) => Some(p.as_slice()),
             (None, false) => self.wire.as_ref().map(|b| b.as_slice()),
             (None, true) if all_app_data => self.sender_plaintext.as_ref().map(|b| b.as_slice()),
@@ -44,7 +44,7 @@ impl Step {
     /// (those are shown by their plaintext instead).
     pub fn handshake_records(&self) -> Option<&[RecordInfo]> {
         let all_app_data = self.records.iter().all(|r| r.content_type == "application_data");
-        (self.encrypted && !all_app_data).then_some(self.records.as_slice())
+        (self.tls && !all_app_data).then_some(self.records.as_slice())
     }
 
     /// Whether an attacker changed, dropped or made up this step's bytes, so
@@ -97,6 +97,8 @@ pub struct ByteBlock {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordView {
     pub content_type: String,
+    /// Encrypted, or TLSPlaintext that anyone on the path reads (a ClientHello).
+    pub encrypted: bool,
     pub label: String,
 }
 
@@ -115,8 +117,11 @@ pub struct StepView {
     pub label: String,
     /// The row as a screen reader says it before the label.
     pub spoken: String,
+    /// The wire bytes are TLS records.
+    pub tls: bool,
+    /// Some of them are encrypted (the first handshake records are not).
     pub encrypted: bool,
-    /// The shown text came through TLS (the row's TLS badge).
+    /// The shown text came through encrypted TLS records (the row's TLS badge).
     pub tls_text: bool,
     /// The attacker changed, dropped or made up these bytes.
     pub altered: bool,
@@ -140,7 +145,7 @@ impl StepView {
         };
         let altered = step.altered_on_wire();
         let shown = step.shown();
-        let tls_text = step.encrypted && shown.is_some_and(|b| !b.is_empty() && is_text(b));
+        let tls_text = step.encrypted() && shown.is_some_and(|b| !b.is_empty() && is_text(b));
         let label = match step.kind {
             StepKind::Connect => "TCP connect".to_owned(),
             StepKind::Fin => "FIN: closes the connection".to_owned(),
@@ -156,24 +161,24 @@ impl StepView {
             },
         };
         let mut spoken = if from.is_empty() { format!("{:?}", step.kind).to_lowercase() } else { format!("{from} to {to}") };
-        if step.encrypted {
+        if step.encrypted() {
             spoken.push_str(", encrypted");
+        } else if step.tls {
+            spoken.push_str(", TLS handshake in cleartext");
         }
         if altered {
             spoken.push_str(", changed by the attacker");
         }
         spoken.push_str(": ");
-        let records = if step.encrypted {
-            step.records
-                .iter()
-                .map(|r| RecordView {
-                    content_type: r.content_type.clone(),
-                    label: format!("{} {} B", r.content_type.replace('_', " "), r.length),
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let records = step
+            .records
+            .iter()
+            .map(|r| RecordView {
+                content_type: r.content_type.clone(),
+                encrypted: r.encrypted,
+                label: format!("{}{} {} B", if r.encrypted { "🔒 " } else { "" }, r.content_type.replace('_', " "), r.length),
+            })
+            .collect();
         StepView {
             index: step.index,
             kind: step.kind,
@@ -183,7 +188,8 @@ impl StepView {
             time: format!("{} s", seconds(step.at_ms, 3)),
             label,
             spoken,
-            encrypted: step.encrypted,
+            tls: step.tls,
+            encrypted: step.encrypted(),
             tls_text,
             altered,
             attacker_acted: altered || step.middlebox.is_some(),
@@ -214,8 +220,12 @@ fn seconds(ms: u64, decimals: u32) -> String {
 /// what Mallory read, and what the receiver read.
 fn blocks(step: &Step, from: &str, to: &str) -> Vec<ByteBlock> {
     let mut out = Vec::new();
-    let enc = if step.encrypted { "encrypted" } else { "cleartext" };
-    let before_tls = step.sender_plaintext.is_some() && step.encrypted;
+    let enc = match (step.encrypted(), step.tls) {
+        (true, _) => "encrypted",
+        (false, true) => "TLS handshake, cleartext",
+        (false, false) => "cleartext",
+    };
+    let before_tls = step.sender_plaintext.is_some() && step.tls;
     let written = step.sender_plaintext.as_ref().or(step.sent.as_ref());
     let sender = if from.is_empty() { "Sender" } else { from };
     if let Some(b) = written {
@@ -234,7 +244,7 @@ fn blocks(step: &Step, from: &str, to: &str) -> Vec<ByteBlock> {
     }
     if let Some(b) = &step.receiver_plaintext {
         let receiver = if to.is_empty() { "Receiver" } else { to };
-        out.push(block(format!("{receiver} read"), if step.encrypted { "after decryption" } else { "" }, b.as_slice()));
+        out.push(block(format!("{receiver} read"), if step.encrypted() { "after decryption" } else { "" }, b.as_slice()));
     }
     out
 }

@@ -125,7 +125,7 @@ impl Lab {
     /// Plain-language notes with RFC references, one list per step.
     pub fn notes(&self) -> Result<JsValue, JsError> {
         let implicit = self.sim.scenario.client.policy == crate::client::TlsPolicy::Implicit;
-        to_js(&self.sim.trace.steps.iter().map(|s| crate::explain::notes(s, implicit)).collect::<Vec<_>>())
+        to_js(&self.sim.trace.steps.iter().map(|s| crate::explain::notes(s, implicit, self.sim.scenario.attack)).collect::<Vec<_>>())
     }
 
     /// The session as a pcap file (two TCP legs when an attacker altered the wire).
@@ -173,6 +173,20 @@ pub fn read_link(text: &str) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = settingsFields)]
 pub fn settings_fields() -> Result<JsValue, JsError> {
     to_js(&Settings::all_fields())
+}
+
+/// The explainer: `{ports, reading, claims}`, each claim with its
+/// demonstrations run in this page and checked (`proofs[i].proved`).
+#[wasm_bindgen]
+pub fn explainer() -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct Explainer {
+        ports: Vec<crate::claims::Port>,
+        reading: &'static str,
+        claims: Vec<crate::claims::ProvedClaim>,
+    }
+    let pki = Pki::generate(SERVER_NAME).map_err(|e| JsError::new(&e.to_string()))?;
+    to_js(&Explainer { ports: crate::claims::ports(), reading: crate::claims::READING_PORTS, claims: crate::claims::prove_all(&pki) })
 }
 
 /// Every lesson: id, title, description.

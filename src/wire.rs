@@ -93,6 +93,8 @@ pub struct Link {
     pending_events: Vec<Event>,
     truncated: bool,
     key_log: Vec<String>,
+    /// Whether each side (client, server) has sent its change_cipher_spec.
+    after_ccs: [bool; 2],
 }
 
 impl Link {
@@ -110,6 +112,7 @@ impl Link {
             pending_events: Vec::new(),
             truncated: false,
             key_log: Vec::new(),
+            after_ccs: [false; 2],
         }
     }
 
@@ -254,6 +257,10 @@ impl Link {
             events.push(Event::Server(e));
         }
         let delivered = seg.filter(|s| s.deliver && !s.fin);
+        let records = match delivered.filter(|s| s.tls) {
+            Some(s) => tls::records_after(&s.bytes, &mut self.after_ccs[usize::from(s.direction == Direction::ServerToClient)]),
+            None => Vec::new(),
+        };
         let step = Step {
             index: self.steps.len(),
             at_ms: self.now.as_millis() as u64,
@@ -261,8 +268,8 @@ impl Link {
             direction,
             sent: seg.and_then(|s| s.sent.clone()).filter(|b| !b.is_empty()).map(Bytes),
             wire: delivered.map(|s| Bytes(s.bytes.clone())),
-            encrypted: seg.is_some_and(|s| s.tls),
-            records: delivered.map(|s| tls::records(&s.bytes)).unwrap_or_default(),
+            tls: seg.is_some_and(|s| s.tls),
+            records,
             sender_plaintext: seg.and_then(|s| s.sender_plaintext.clone()).map(Bytes),
             receiver_plaintext: receiver_plaintext.map(Bytes),
             middlebox: seg.and_then(|s| s.note.clone()),

@@ -87,9 +87,17 @@ fn submissions_465_implicit_tls_then_auth() {
     s.client.message = tricky_body();
     let trace = assert_delivered(&s);
     let segments: Vec<_> = trace.steps.iter().filter(|s| s.kind == StepKind::Segment).collect();
-    assert!(segments.iter().all(|s| s.encrypted), "every byte on 465 is inside TLS");
+    assert!(segments.iter().all(|s| s.tls), "every byte on 465 is a TLS record");
     assert_eq!(segments[0].direction, Some(Direction::ClientToServer), "the client speaks first: ClientHello");
     assert_eq!(segments[0].records[0].content_type, "handshake");
+    // The ClientHello and ServerHello are readable TLSPlaintext (RFC 8446 §5.1); everything
+    // after the ServerHello is encrypted, and every SMTP byte travels in an encrypted record.
+    assert!(!segments[0].encrypted(), "the ClientHello is not encrypted");
+    let server_hello = &segments[1].records[0];
+    assert_eq!((server_hello.content_type.as_str(), server_hello.encrypted), ("handshake", false));
+    assert!(segments[1].records.iter().any(|r| r.encrypted), "the server's first flight ends encrypted");
+    let smtp: Vec<_> = segments.iter().filter(|s| s.receiver_plaintext.is_some()).collect();
+    assert!(!smtp.is_empty() && smtp.iter().all(|s| s.records.iter().all(|r| r.encrypted)));
     assert!(trace.cleartext_on_wire().is_empty());
     assert!(server_commands(&trace).iter().all(|(_, tls)| *tls));
 }

@@ -176,7 +176,7 @@ fn swaks_delivers_over_starttls_with_auth_plain_and_login() {
         _ => None,
     });
     assert_eq!(auth, Some(("alice".to_owned(), true)));
-    assert!(trace.steps.iter().any(|s| s.encrypted), "the trace records the TLS records");
+    assert!(trace.steps.iter().any(|s| s.encrypted()), "the trace records encrypted TLS records");
 }
 
 #[test]

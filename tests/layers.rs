@@ -36,8 +36,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("settings", 13),
     ("preset", 14),
     ("assemble", 15),
-    // Views of a finished session.
+    // Views of a finished session, and what the explainer proves with sessions.
     ("view", 16),
+    ("claims", 16),
     ("pcap", 16),
     ("transcript", 17),
     ("explain", 17),

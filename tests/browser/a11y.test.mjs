@@ -28,6 +28,7 @@ after(async () => { await context.close(); });
 async function settle(page, path) {
   if (path.startsWith("index") || path.startsWith("embed")) await labReady(page);
   if (path.startsWith("matrix")) await page.waitForSelector("#matrix table");
+  if (path.startsWith("ports")) await page.waitForSelector(".claim");
 }
 
 for (const [name, path] of PAGES) {

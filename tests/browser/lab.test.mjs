@@ -229,10 +229,16 @@ test("the embed page: compact and full elements, each steppable on its own", asy
 
 test("explainer and matrix: every 'run it' link opens a working session", async () => {
   const { page, problems } = await open(context, "ports.html");
+  await page.waitForSelector(".claim");
   const links = await page.$$eval("main a[href^='index.html#']", (as) => [...new Set(as.map((a) => a.getAttribute("href")))]);
   assert.ok(links.length >= 12, `only ${links.length} distinct links`);
+  await page.waitForSelector(".claim");
   const claims = await page.locator(".claim").count();
   assert.equal(claims, 22);
+  // Every claim a session can show is proved in the page; the others say why not.
+  const unproved = await page.$$eval(".claim[data-proved=false]", (cs) => cs.filter((c) => !c.querySelector(".status")).map((c) => c.id));
+  assert.deepEqual(unproved, []);
+  assert.match(await page.locator("#claims-proved").textContent(), /^1[6-9] of 22 claims are proved by a session/);
   await page.fill("#claim-search", "465");
   assert.match(await page.locator("#claim-count").textContent(), /^\d+ of 22 claims$/);
   for (const href of links) {

@@ -29,7 +29,8 @@ check("a 587 session delivers over TLS", () => {
   assert.ok(l.len() > 10);
   const s = l.session();
   assert.equal(s.outcomes[0].kind, "delivered_securely");
-  assert.ok(s.trace.steps.some((st) => st.encrypted && st.records.length > 0));
+  assert.ok(s.trace.steps.some((st) => st.tls && st.records.some((r) => r.encrypted)));
+  assert.ok(s.trace.steps.some((st) => st.tls && st.records.every((r) => !r.encrypted)), "the ClientHello is cleartext");
 });
 
 check("stripping exposes the password, found in the bytes", () => {

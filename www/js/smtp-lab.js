@@ -232,10 +232,10 @@ export class SmtpLab extends HTMLElement {
 
   #row(v, i) {
     const dir = v.direction ?? "none";
-    const records = v.records.length ? h("span", { class: "records" }, v.records.map((r) => h("span", { class: `rec ${r.content_type}` }, r.label))) : null;
+    const records = v.records.length ? h("span", { class: "records" }, v.records.map((r) => h("span", { class: `rec ${r.content_type} ${r.encrypted ? "enc" : "clear"}` }, r.label))) : null;
     // Read aloud: "3, Server to Client, changed by the attacker: 250-mail…". The
     // visible text stays part of the name, so voice control can click it too.
-    const classes = ["step", `dir-${dir}`, `kind-${v.kind}`, v.encrypted ? "enc" : "clear", v.altered ? "altered" : ""].join(" ");
+    const classes = ["step", `dir-${dir}`, `kind-${v.kind}`, v.encrypted ? "enc" : v.tls ? "tls-clear" : "clear", v.altered ? "altered" : ""].join(" ");
     return h("li", { class: classes, "data-index": i },
       h("button", { type: "button", class: "row", onclick: () => this.jumpTo(i + 1) },
         h("span", { class: "num" }, String(i)),

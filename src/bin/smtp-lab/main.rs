@@ -182,32 +182,48 @@ fn main() -> ExitCode {
             }
             let findings = smtp_lab::outcome::analyse(&scenario, &trace);
             match args.format {
-                Format::Text => print!("{}", smtp_lab::export::text(&trace, &findings)),
-                Format::Json => print!("{}", smtp_lab::export::json(&scenario, &trace, &findings)),
-                Format::Mermaid => print!("{}", smtp_lab::export::mermaid(&trace, &findings)),
+                Format::Text => emit(&smtp_lab::export::text(&trace, &findings)),
+                Format::Json => emit(&smtp_lab::export::json(&scenario, &trace, &findings)),
+                Format::Mermaid => emit(&smtp_lab::export::mermaid(&trace, &findings)),
             }
         }
         Commands::Matrix { format } => {
             let m = smtp_lab::matrix::run(&pki);
             match format {
-                TableFormat::Text => print!("{}", m.to_text()),
-                TableFormat::Json => println!("{}", serde_json::to_string_pretty(&m).expect("serialisable")),
+                TableFormat::Text => emit(&m.to_text()),
+                TableFormat::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&m).unwrap_or_default())),
             }
         }
         Commands::Presets => {
             for p in smtp_lab::preset::all() {
-                println!("{:28} {}\n{:28} {}\n", p.id, p.title, "", p.description);
+                emit(&format!("{:28} {}\n{:28} {}\n\n", p.id, p.title, "", p.description));
             }
         }
         Commands::Serve(_) | Commands::Send(_) | Commands::Probe(_) | Commands::Cert { .. } => unreachable!("handled above"),
         Commands::Attacks => {
             for a in Attack::ALL {
                 let i = a.info();
-                println!("{:28} {}\n{:28} {}\n{:28} {}\n", i.id, i.title, "", i.explanation, "", i.references.join("; "));
+                emit(&format!(
+                    "{:28} {}\n{:28} Who: {}\n{:28} {}\n{:28} {}\n\n",
+                    i.id,
+                    i.title,
+                    "",
+                    i.threat,
+                    "",
+                    i.explanation,
+                    "",
+                    i.references.join("; ")
+                ));
             }
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Writes to standard output; a reader that went away (`| head`) is not an error worth a panic.
+fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// Exit status for the socket commands: 0 on success, 1 when the session did not deliver, 2 on an error.

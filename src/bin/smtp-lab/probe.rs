@@ -223,8 +223,16 @@ pub fn probe(a: &ProbeArgs) -> Result<bool, String> {
         verdicts.push(check(a, "tls-before-mail", |c| {
             c.ehlo()?;
             let r = c.cmd("MAIL FROM:<probe@smtp-lab.test>")?;
+            // 530 means two things: "Must issue a STARTTLS command first" (RFC 3207 §4) and
+            // "Authentication required" (RFC 4954 §6); only the first is about TLS.
+            let text = r.text();
             Ok(match r.code {
-                530 => ("ok", "MAIL refused until STARTTLS (530), as a submission port should".into()),
+                530 if text.to_ascii_uppercase().contains("STARTTLS") => {
+                    ("ok", format!("MAIL refused until STARTTLS ({} {text}), as a submission port should", r.code))
+                }
+                530 => {
+                    ("INFO", format!("MAIL refused for want of AUTH, not TLS ({} {text}); AUTH may still be offered before TLS", r.code))
+                }
                 _ => ("INFO", format!("MAIL answered {} before TLS: fine for a port-25 MX, wrong for a submission port", r.code)),
             })
         }));
