@@ -54,7 +54,10 @@ pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>) -> Vec<Not
             }
             record_notes(step, &mut out);
             if step.encrypted() && bytes.is_some() {
-                out.push(note("This crossed the wire inside TLS: an eavesdropper sees only encrypted records.", "RFC 8446 §5.2"));
+                out.push(note(
+                    "This SMTP text crossed the wire in encrypted records: an eavesdropper sees only their type and length.",
+                    "RFC 8446 §5.2",
+                ));
             }
         }
     }
@@ -194,7 +197,7 @@ impl<E> SessionEvent<E> {
         match self {
             SessionEvent::TlsHandshakeStarted { .. } => None,
             SessionEvent::TlsEstablished { info } => Some(note(
-                format!("TLS is up: {} with {}. From here on the wire carries only encrypted records.", info.version, info.cipher),
+                format!("TLS is up: {} with {}. From here on, SMTP travels only in encrypted records.", info.version, info.cipher),
                 "RFC 8446 §2",
             )),
             SessionEvent::TlsFailed { error } => Some(match error.kind {

@@ -176,7 +176,7 @@ impl StepView {
             .map(|r| RecordView {
                 content_type: r.content_type.clone(),
                 encrypted: r.encrypted,
-                label: format!("{}{} {} B", if r.encrypted { "🔒 " } else { "" }, r.content_type.replace('_', " "), r.length),
+                label: format!("{} {} B{}", r.content_type.replace('_', " "), r.length, if r.encrypted { "" } else { ", readable" }),
             })
             .collect();
         StepView {
@@ -220,10 +220,11 @@ fn seconds(ms: u64, decimals: u32) -> String {
 /// what Mallory read, and what the receiver read.
 fn blocks(step: &Step, from: &str, to: &str) -> Vec<ByteBlock> {
     let mut out = Vec::new();
-    let enc = match (step.encrypted(), step.tls) {
-        (true, _) => "encrypted",
-        (false, true) => "TLS handshake, cleartext",
-        (false, false) => "cleartext",
+    let enc = match (step.tls, step.records.iter().filter(|r| r.encrypted).count()) {
+        (false, _) => "cleartext",
+        (true, 0) => "TLS records, readable",
+        (true, n) if n == step.records.len() => "encrypted",
+        (true, _) => "TLS records, partly encrypted",
     };
     let before_tls = step.sender_plaintext.is_some() && step.tls;
     let written = step.sender_plaintext.as_ref().or(step.sent.as_ref());
