@@ -277,7 +277,7 @@ const USUAL_PORTS: [(&str, &str); 4] = [
     ("25", "25: relay, server to server (RFC 5321)"),
     ("587", "587: submission with STARTTLS (RFC 6409)"),
     ("465", "465: submission with implicit TLS (RFC 8314 §3.3)"),
-    ("2525", "2525: not registered; a common alternative to 587"),
+    ("2525", "2525: no RFC assigns it to mail; some providers offer it"),
 ];
 
 impl Settings {
