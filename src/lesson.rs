@@ -15,7 +15,7 @@ choice! {
         Strip465 = "strip-465": "465 implicit TLS: nothing to strip",
         Refuse454Opportunistic = "refuse-454-opportunistic": "STARTTLS answered with 454: downgrade",
         HideEhloMta = "hide-ehlo-mta": "EHLO refused: the MTA falls back to HELO",
-        MtaStsEnforced = "mta-sts-enforced": "MTA-STS / DANE: the enforced MTA refuses to be stripped",
+        MtaStsEnforced = "mta-sts-enforced": "A sender that enforces TLS, as MTA-STS or DANE would, refuses to be stripped",
         MitmNoValidation = "mitm-no-validation": "Certificate substitution against a client that does not check",
         MitmValidating = "mitm-validating": "Certificate substitution against a validating client",
         Cve20110411Unpatched = "cve-2011-0411-unpatched": "CVE-2011-0411 against an unpatched server",
