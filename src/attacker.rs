@@ -51,17 +51,24 @@ fn strip_starttls(bytes: &[u8]) -> Option<Vec<u8>> {
     let pos = lines.iter().position(|l| l.len() >= 12 && l[..3] == *b"250" && l[4..].to_ascii_uppercase().starts_with(b"STARTTLS"))?;
     let has_auth = lines.iter().any(|l| l.len() > 8 && l[4..].to_ascii_uppercase().starts_with(b"AUTH"));
     let mut out = Vec::new();
+    // Where the last reply line written so far starts, to move the final mark onto it.
+    let mut last_reply_line = None;
     for (i, l) in lines.iter().enumerate() {
         if i != pos {
+            if l.len() >= 4 && l[..3].iter().all(u8::is_ascii_digit) {
+                last_reply_line = Some(out.len());
+            }
             out.extend_from_slice(l);
         } else if !has_auth {
+            last_reply_line = Some(out.len());
             out.extend_from_slice(&l[..4]);
             out.extend_from_slice(FAKE_AUTH);
             out.extend_from_slice(b"\r\n");
         } else if l[3] == b' ' {
-            // The last line goes: the one before it becomes the last.
-            let start = out.len() - lines[i - 1].len();
-            out[start + 3] = b' ';
+            // The last line goes: the reply line before it, if any, becomes the last.
+            if let Some(start) = last_reply_line {
+                out[start + 3] = b' ';
+            }
         }
     }
     Some(out)
@@ -181,7 +188,9 @@ impl Attacker {
         } else {
             // The server's cleartext replies, doctored like a strip, then encrypted for the client.
             let plain = strip_starttls(&seg.bytes).unwrap_or_else(|| seg.bytes.clone());
-            tls.send(&plain);
+            if tls.send(&plain).is_err() {
+                return vec![dropped(seg, "Mallory's TLS with the client has failed, so she relays nothing more")];
+            }
             let mut out = seg;
             out.bytes = tls.take_outgoing();
             out.tls = true;
@@ -203,5 +212,12 @@ mod tests {
         let got = strip_starttls(b"250-mx\r\n250-AUTH PLAIN\r\n250 STARTTLS\r\n").unwrap();
         assert_eq!(got, b"250-mx\r\n250 AUTH PLAIN\r\n");
         assert_eq!(strip_starttls(b"250 ok\r\n"), None);
+    }
+
+    /// Found by fuzzing: replies our server never sends, but a real one or a learner may.
+    #[test]
+    fn strip_survives_odd_replies() {
+        assert_eq!(strip_starttls(b"250 STARTTLS\r\n250 AUTH PLAIN\r\n").unwrap(), b"250 AUTH PLAIN\r\n");
+        assert_eq!(strip_starttls(b"250-AUTH PLAIN\r\n\n250 STARTTLS\r\n").unwrap(), b"250 AUTH PLAIN\r\n\n");
     }
 }

@@ -192,37 +192,56 @@ fn message_read(scenario: &Scenario, trace: &Trace, out: &mut Vec<Finding>) {
 /// client took as protected that the server never sent. Returns whether a
 /// cleartext reply was tampered with.
 fn commands_and_replies(trace: &Trace, out: &mut Vec<Finding>) -> bool {
-    let sent: Vec<String> = trace
+    // Match within the same TLS phase, so that a duplicate in cleartext cannot use up
+    // what was said inside TLS. The phases line up only when client and server had
+    // TLS with each other; a client whose TLS ended at an attacker (mitm-cert) said
+    // everything the server heard in one phase.
+    let established = |client: bool| {
+        trace.events().any(|(_, e)| match e {
+            Event::Client(SessionEvent::TlsEstablished { .. }) => client,
+            Event::Server(SessionEvent::TlsEstablished { .. }) => !client,
+            _ => false,
+        })
+    };
+    let aligned = established(true) && established(false);
+    let phase = |under_tls: bool| usize::from(aligned && under_tls);
+    let sent: Vec<(String, usize)> = trace
         .client_events()
         .filter_map(|(_, e)| match e {
-            ClientEvent::CommandSent { command, .. } => Some(command.to_string()),
+            ClientEvent::CommandSent { command, under_tls } => Some((command.to_string(), phase(*under_tls))),
             _ => None,
         })
         .collect();
-    let mut j = 0;
+    let mut next = [0usize; 2];
     for (step, e) in trace.server_events() {
         let ServerEvent::CommandReceived { command, under_tls } = e else { continue };
-        let text = command.to_string();
-        match sent[j.min(sent.len())..].iter().position(|c| *c == text) {
-            Some(k) => j += k + 1,
+        let (text, p) = (command.to_string(), phase(*under_tls));
+        let from = next[p].min(sent.len());
+        match sent[from..].iter().position(|(c, q)| *q == p && *c == text) {
+            Some(k) => next[p] = from + k + 1,
             None if !matches!(command, Command::Quit) => {
                 out.push(Finding { outcome: Outcome::CommandInjected { command: text, under_tls: *under_tls }, step: step.index })
             }
             None => {}
         }
     }
-    let replies: Vec<&Reply> = trace
-        .server_events()
-        .filter_map(|(_, e)| match e {
-            ServerEvent::ReplySent { reply } => Some(reply),
-            _ => None,
-        })
-        .collect();
-    let (mut j, mut tampered) = (0, false);
+    // The server's replies, each with the phase it was sent in.
+    let mut server_tls = false;
+    let mut replies: Vec<(&Reply, usize)> = Vec::new();
+    for (_, e) in trace.events() {
+        match e {
+            Event::Server(SessionEvent::TlsEstablished { .. }) => server_tls = true,
+            Event::Server(SessionEvent::Smtp(ServerEvent::ReplySent { reply })) => replies.push((reply, phase(server_tls))),
+            _ => {}
+        }
+    }
+    let (mut next, mut tampered) = ([0usize; 2], false);
     for (step, e) in trace.client_events() {
         let ClientEvent::ReplyReceived { reply, under_tls } = e else { continue };
-        match replies[j.min(replies.len())..].iter().position(|r| *r == reply) {
-            Some(k) => j += k + 1,
+        let p = phase(*under_tls);
+        let from = next[p].min(replies.len());
+        match replies[from..].iter().position(|(r, q)| *q == p && *r == reply) {
+            Some(k) => next[p] = from + k + 1,
             None if *under_tls => {
                 out.push(Finding { outcome: Outcome::ForgedReplyAccepted { reply: reply.to_string() }, step: step.index })
             }

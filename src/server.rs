@@ -245,6 +245,8 @@ impl Server {
     }
 
     fn reply(&mut self, reply: Reply) {
+        // Replies echo the client's text (its EHLO name, an unknown parameter): keep every line legal.
+        let reply = reply.fitted();
         self.out.push_back(Output::Send(reply.to_bytes()));
         self.out.push_back(Output::Event(ServerEvent::ReplySent { reply }));
     }
@@ -563,17 +565,38 @@ impl Machine for Server {
         self.say(220, None, &greeting);
     }
 
-    fn handle_input(&mut self, bytes: &[u8], now: Duration) {
+    fn handle_input(&mut self, mut bytes: &[u8], now: Duration) {
         self.last_input = now;
-        match self.phase {
-            Phase::Closed => {}
-            Phase::Data(_) => {
-                let used = self.feed_data(bytes);
-                self.lines.push(&bytes[used..]);
+        // Commands go through the line framer one line at a time, so that the
+        // bytes after DATA reach the DATA reader as they came: the framer's
+        // length cap must not cut a body line (the body may not depend on how
+        // the bytes were read).
+        loop {
+            match self.phase {
+                Phase::Closed => return,
+                Phase::Data(_) if !bytes.is_empty() => {
+                    let used = self.feed_data(bytes);
+                    bytes = &bytes[used..];
+                    if used == 0 {
+                        return;
+                    }
+                }
+                Phase::Command | Phase::Auth(_) if !bytes.is_empty() => {
+                    let cut = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1);
+                    self.lines.push(&bytes[..cut]);
+                    bytes = &bytes[cut..];
+                }
+                // Before the greeting, or waiting for TLS: kept for take_buffered_input.
+                _ => {
+                    self.lines.push(bytes);
+                    bytes = &[];
+                }
             }
-            _ => self.lines.push(bytes),
+            self.process_lines();
+            if bytes.is_empty() {
+                return;
+            }
         }
-        self.process_lines();
     }
 
     fn handle_timeout(&mut self, now: Duration) {

@@ -320,7 +320,9 @@ impl<M: Machine> Endpoint<M> {
     fn encrypt_pending(&mut self) {
         if let Tls::On(stream) = &mut self.tls {
             if !self.to_encrypt.is_empty() {
-                stream.send(&std::mem::take(&mut self.to_encrypt));
+                // After a TLS failure (already reported to the machine and in the
+                // events) nothing more can be encrypted; what is left has nowhere to go.
+                let _ = stream.send(&std::mem::take(&mut self.to_encrypt));
             }
         }
     }

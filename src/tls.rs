@@ -267,10 +267,9 @@ impl TlsStream {
     }
 
     /// Queues plaintext to encrypt (buffered by rustls until the handshake completes).
-    pub fn send(&mut self, plaintext: &[u8]) {
-        // With no buffer limit, writing into rustls's buffer cannot fail or fall short.
-        let written = self.conn.writer().write_all(plaintext);
-        debug_assert!(written.is_ok(), "rustls refused plaintext: {written:?}");
+    /// Fails once the connection has failed: rustls accepts no more data then.
+    pub fn send(&mut self, plaintext: &[u8]) -> Result<(), TlsError> {
+        self.conn.writer().write_all(plaintext).map_err(|e| TlsError::new(TlsErrorKind::Other, e.to_string()))
     }
 
     /// Records ready for the wire.
@@ -402,7 +401,7 @@ mod tests {
         assert_eq!(info.version, "TLS 1.3");
         assert_eq!(info.peer_subject.as_deref(), Some("mail.example.test"));
         assert!(info.cert_check.unwrap().valid);
-        c.send(b"EHLO x\r\n");
+        c.send(b"EHLO x\r\n").unwrap();
         let wire = c.take_outgoing();
         assert_eq!(records(&wire)[0].content_type, "application_data");
         assert_eq!(s.receive(&wire).unwrap(), b"EHLO x\r\n");
@@ -426,7 +425,7 @@ mod tests {
         let (mut c, mut s, r) = pair(IdentityKind::Valid, true);
         r.unwrap();
         let big: Vec<u8> = (0..1_048_576u32).map(|i| (i % 251) as u8).collect();
-        c.send(&big);
+        c.send(&big).unwrap();
         let got = s.receive(&c.take_outgoing()).unwrap();
         assert_eq!(got, big);
     }
@@ -435,7 +434,7 @@ mod tests {
     fn bytes_after_close_notify_are_ignored_not_looped_on() {
         let (mut c, mut s, r) = pair(IdentityKind::Valid, true);
         r.unwrap();
-        s.send(b"221 Bye\r\n");
+        s.send(b"221 Bye\r\n").unwrap();
         s.close();
         let mut wire = s.take_outgoing();
         wire.extend_from_slice(&wire.clone()[..7]);

@@ -218,7 +218,8 @@ impl DataReader {
         if self.line_len > limits::TEXT_LINE {
             self.summary.long_line = true;
         }
-        if self.body.len() + bytes.len() <= self.max_size {
+        // Once over the limit nothing more is kept, so the body is a prefix of the message.
+        if !self.summary.oversize && self.body.len() + bytes.len() <= self.max_size {
             self.body.extend_from_slice(bytes);
         } else {
             self.summary.oversize = true;

@@ -103,6 +103,24 @@ impl Reply {
         self.lines.join(" ")
     }
 
+    /// The same reply with each line's text cut (at a character boundary) so
+    /// that every line fits in the reply-line limit (RFC 5321 §4.5.3.1.5).
+    /// Servers call this on replies that echo the client's text.
+    pub fn fitted(mut self) -> Reply {
+        let overhead = 3 + 1 + self.enhanced.map_or(0, |e| e.to_string().len() + 1) + 2;
+        let room = limits::REPLY_LINE.saturating_sub(overhead);
+        for line in &mut self.lines {
+            if line.len() > room {
+                let mut cut = room;
+                while !line.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                line.truncate(cut);
+            }
+        }
+        self
+    }
+
     /// Wire form, CRLF included.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -127,6 +145,16 @@ impl fmt::Display for Reply {
         let bytes = self.to_bytes();
         f.write_str(String::from_utf8_lossy(&bytes).trim_end())
     }
+}
+
+/// UTF-8 text with each invalid byte replaced by `?`: as many bytes out as in.
+fn lossy_same_length(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    out
 }
 
 /// One parsed reply line.
@@ -187,7 +215,9 @@ impl ReplyReader {
                     return Some(Err(e.into()));
                 }
             };
-            let text = String::from_utf8_lossy(line);
+            // Each invalid byte becomes one '?', not a three-byte U+FFFD, so the reply
+            // serialises to a line no longer than the one received.
+            let text = lossy_same_length(line);
             let parsed = match reply_line(&text) {
                 Ok((_, l)) => l,
                 Err(_) => {

@@ -70,7 +70,7 @@ impl Conv {
         }
         let wire = match &mut self.tls {
             Some(t) => {
-                t.send(bytes);
+                t.send(bytes).map_err(|e| format!("TLS: {e}"))?;
                 t.take_outgoing()
             }
             None => bytes.to_vec(),
