@@ -39,7 +39,7 @@ impl LineReader {
     /// Adds bytes from the peer. Never stores more than `limit` bytes of a partial line.
     pub fn push(&mut self, mut bytes: &[u8]) {
         if self.discarding {
-            match bytes.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', bytes) {
                 Some(i) => {
                     bytes = &bytes[i + 1..];
                     self.discarding = false;
@@ -49,7 +49,7 @@ impl LineReader {
         }
         let old_len = self.buf.len();
         self.buf.extend_from_slice(bytes);
-        if let Some(i) = bytes.iter().rposition(|&b| b == b'\n') {
+        if let Some(i) = memchr::memrchr(b'\n', bytes) {
             self.tail = old_len + i + 1;
         }
         if self.buf.len() - self.tail > self.limit {
@@ -70,7 +70,7 @@ impl LineReader {
             self.overflow_at = None;
             return Some(Err(LineError::TooLong { limit: self.limit }));
         }
-        let Some(i) = self.buf[self.start..].iter().position(|&b| b == b'\n') else {
+        let Some(i) = memchr::memchr(b'\n', &self.buf[self.start..]) else {
             self.compact();
             return None;
         };

@@ -5,6 +5,8 @@
 //! before doing their work, so the README's two commands are all a newcomer
 //! needs.
 
+mod fuzz;
+mod load;
 mod www;
 
 use std::path::PathBuf;
@@ -18,9 +20,12 @@ fn main() -> ExitCode {
         Some("browser") => browser_tests(),
         Some("budget") => www::build().and_then(|()| budget()),
         Some("bench") => run("cargo", &["bench", "--workspace"]),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
+        Some("fuzz-seeds") => fuzz::seeds(),
+        Some("load") => load::load(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <lab|test|browser|budget|bench>\n  lab [PORT]  build the browser lab and serve it on 127.0.0.1 (default port 8080)\n  test        run every check and test\n  browser     build the lab and run only the browser tests\n  budget      print the lab's download size and time to first render\n  bench       run the benchmarks"
+                "usage: cargo xtask <lab|test|browser|budget|bench|fuzz|fuzz-seeds>\n  lab [PORT]  build the browser lab and serve it on 127.0.0.1 (default port 8080)\n  test        run every check and test\n  browser     build the lab and run only the browser tests\n  budget      print the lab's download size and time to first render\n  bench       run the benchmarks\n  fuzz --smoke                   build every fuzz target and run each for 30 s\n  fuzz TARGET [--minutes N]      run one target longer\n  fuzz-seeds  rewrite fuzz/corpus from the lessons' traces\n  load        smtp-lab serve under smtp-source load, beside Postfix's smtp-sink"
             );
             return ExitCode::from(2);
         }
@@ -46,13 +51,13 @@ fn run(program: &str, args: &[&str]) -> Result {
     }
 }
 
-fn have(program: &str) -> bool {
+pub fn have(program: &str) -> bool {
     let on_path = Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success());
     on_path || std::path::Path::new("/usr/sbin").join(program).exists()
 }
 
 /// Installs Debian packages that provide the missing programs.
-fn apt(packages: &[(&str, &str)]) -> Result {
+pub fn apt(packages: &[(&str, &str)]) -> Result {
     let missing: Vec<&str> = packages.iter().filter(|(program, _)| !have(program)).map(|(_, package)| *package).collect();
     if missing.is_empty() {
         return Ok(());
@@ -256,5 +261,6 @@ fn test() -> Result {
     )?;
     wasm_smoke()?;
     run("cargo", &["test", "--workspace"])?;
-    browser_tests()
+    browser_tests()?;
+    fuzz::fuzz(&["--smoke".to_owned()])
 }
