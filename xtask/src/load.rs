@@ -57,7 +57,10 @@ pub fn load() -> Result {
         .spawn()
         .map_err(|e| format!("smtp-lab serve: {e}"))?;
     let mut first = String::new();
-    BufReader::new(serve.stdout.take().expect("piped")).read_line(&mut first).map_err(|e| e.to_string())?;
+    let mut lines = BufReader::new(serve.stdout.take().expect("piped"));
+    lines.read_line(&mut first).map_err(|e| e.to_string())?;
+    // serve prints a line per message; keep reading so that it never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
     let pid = serve.id();
     let serve = Killed(serve);
     let lab_port: u16 = first
@@ -66,7 +69,9 @@ pub fn load() -> Result {
         .and_then(|a| a.rsplit(':').next()?.parse().ok())
         .ok_or_else(|| format!("serve printed {first:?}"))?;
     let sink_port = free_port()?;
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
     let sink = Command::new("/usr/sbin/smtp-sink")
+        .args(if root { &["-u", "nobody"][..] } else { &[][..] })
         .args([&format!("127.0.0.1:{sink_port}"), "256"])
         .stdout(Stdio::null())
         .spawn()

@@ -122,14 +122,16 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
                         let _ = std::fs::write(dir.join(format!("{n}-{queue_id}.eml")), &body.0);
                     }
                     let _guard = stdout.lock();
-                    println!(
-                        "accepted {n}-{queue_id} from <{}> to {} ({} bytes{}{})",
+                    // A reader that went away (the log piped into something that quit)
+                    // must not take the connection down with it.
+                    crate::emit(&format!(
+                        "accepted {n}-{queue_id} from <{}> to {} ({} bytes{}{})\n",
                         envelope.from,
                         envelope.to.iter().map(|t| format!("<{t}>")).collect::<Vec<_>>().join(", "),
                         body.0.len(),
                         if *under_tls { ", TLS" } else { ", cleartext" },
                         authenticated_as.as_ref().map(|u| format!(", auth {u}")).unwrap_or_default()
-                    );
+                    ));
                     let _ = std::io::stdout().flush();
                 }
             });
@@ -232,9 +234,9 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
         accepted |= matches!(e, Event::Client(SessionEvent::Smtp(ClientEvent::MessageAccepted { .. })));
     });
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&trace).map_err(|e| e.to_string())?);
+        crate::emit(&format!("{}\n", serde_json::to_string_pretty(&trace).map_err(|e| e.to_string())?));
     } else {
-        print!("{}", smtp_lab::transcript::render(&trace));
+        crate::emit(&smtp_lab::transcript::render(&trace));
     }
     Ok(accepted)
 }
