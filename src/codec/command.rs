@@ -6,14 +6,6 @@
 
 use std::fmt;
 
-use nom::{
-    bytes::complete::{tag, tag_no_case, take_while, take_while1},
-    character::complete::{char, space0, space1},
-    combinator::{all_consuming, opt},
-    multi::many0,
-    sequence::{delimited, preceded},
-    IResult, Parser,
-};
 use serde::{Deserialize, Serialize};
 
 /// One ESMTP parameter on MAIL or RCPT: `esmtp-keyword ["=" esmtp-value]`.
@@ -134,8 +126,10 @@ impl Command {
             ("VRFY", _) => Err(syntax("VRFY", "needs an argument")),
             ("HELO" | "EHLO", Some(arg)) => {
                 let v = static_verb(verb_upper);
-                let (_, domain) = all_consuming(domain).parse(arg).map_err(|_| syntax(v, "expected a domain or address literal"))?;
-                let domain = domain.to_owned();
+                if !is_domain(arg) {
+                    return Err(syntax(v, "expected a domain or address literal"));
+                }
+                let domain = arg.to_owned();
                 Ok(if v == "HELO" { Command::Helo { domain } } else { Command::Ehlo { domain } })
             }
             ("HELO" | "EHLO", None) => Err(syntax(static_verb(verb_upper), "needs a hostname")),
@@ -156,9 +150,13 @@ impl Command {
             ("MAIL", None) => Err(syntax("MAIL", "expected FROM:<address>")),
             ("RCPT", None) => Err(syntax("RCPT", "expected TO:<address>")),
             ("AUTH", Some(arg)) => {
-                let (_, (mech, ir)) = all_consuming((mechanism, opt(preceded(char(' '), sasl_response))))
-                    .parse(arg)
-                    .map_err(|_| syntax("AUTH", "expected a mechanism and optional base64"))?;
+                let (mech, ir) = match arg.split_once(' ') {
+                    Some((m, ir)) => (m, Some(ir)),
+                    None => (arg, None),
+                };
+                if !is_mechanism(mech) || ir.is_some_and(|ir| !is_sasl_response(ir)) {
+                    return Err(syntax("AUTH", "expected a mechanism and optional base64"));
+                }
                 Ok(Command::Auth { mechanism: mech.to_ascii_uppercase(), initial_response: ir.map(str::to_owned) })
             }
             ("AUTH", None) => Err(syntax("AUTH", "needs a mechanism")),
@@ -223,7 +221,11 @@ impl AuthLine {
         if text == "*" {
             return Ok(AuthLine::Cancel);
         }
-        all_consuming(sasl_response).parse(text).map(|(_, r)| AuthLine::Response(r.to_owned())).map_err(|_| bad)
+        if is_sasl_response(text) {
+            Ok(AuthLine::Response(text.to_owned()))
+        } else {
+            Err(bad)
+        }
     }
 }
 
@@ -235,59 +237,77 @@ fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-/// `Domain / address-literal`, loosely: printable ASCII without spaces or brackets
-/// inside, or a bracketed literal.
-fn domain(i: &str) -> IResult<&str, &str> {
-    let literal = nom::combinator::recognize(delimited(char('['), take_while1(|c: char| c != ']' && c.is_ascii_graphic()), char(']')));
-    let name = take_while1(|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
-    nom::branch::alt((literal, name)).parse(i)
+/// `Domain / address-literal`, loosely: a name of letters, digits, `-`, `.`
+/// and `_`, or a bracketed literal of printable ASCII. The whole of `s`.
+fn is_domain(s: &str) -> bool {
+    let b = s.as_bytes();
+    match b {
+        [b'[', inner @ .., b']'] => !inner.is_empty() && inner.iter().all(|&c| c != b']' && c.is_ascii_graphic()),
+        _ => !b.is_empty() && b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_')),
+    }
 }
 
-/// `Path = "<" [ A-d-l ":" ] Mailbox ">"` or `"<>"`; the source route is dropped.
-fn path(i: &str) -> IResult<&str, String> {
-    let (i, inner) = delimited(char('<'), take_while(|c: char| c != '<' && c != '>' && !c.is_control()), char('>')).parse(i)?;
+/// `Path = "<" [ A-d-l ":" ] Mailbox ">"` or `"<>"`, at the start of `s`; the
+/// source route is dropped. Returns the mailbox and the rest.
+fn path(s: &str) -> Option<(&str, &str)> {
+    let inner_and_rest = s.strip_prefix('<')?;
+    let close = inner_and_rest.find(|c: char| c == '<' || c == '>' || c.is_control())?;
+    if inner_and_rest.as_bytes()[close] != b'>' {
+        return None;
+    }
+    let inner = &inner_and_rest[..close];
     let mailbox = match inner.rfind(':') {
         Some(p) if inner.starts_with('@') => &inner[p + 1..],
         _ => inner,
     };
-    Ok((i, mailbox.to_owned()))
+    Some((mailbox, &inner_and_rest[close + 1..]))
 }
 
-/// `esmtp-param = esmtp-keyword ["=" esmtp-value]`.
-fn param(i: &str) -> IResult<&str, Param> {
-    let keyword = take_while1(|c: char| c.is_ascii_alphanumeric() || c == '-');
-    let value = take_while1(|c: char| c.is_ascii_graphic() && c != '=');
-    let (i, (k, v)) = (keyword, opt(preceded(char('='), value))).parse(i)?;
-    Ok((i, Param::new(k, v)))
+/// `esmtp-param = esmtp-keyword ["=" esmtp-value]`, the whole of `s`.
+fn param(s: &str) -> Option<Param> {
+    let (k, v) = match s.split_once('=') {
+        Some((k, v)) => (k, Some(v)),
+        None => (s, None),
+    };
+    let keyword_ok = !k.is_empty() && k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-');
+    let value_ok = v.is_none_or(|v| !v.is_empty() && v.bytes().all(|c| c.is_ascii_graphic() && c != b'='));
+    (keyword_ok && value_ok).then(|| Param::new(k, v))
 }
 
-/// `"FROM:" Reverse-path *(SP esmtp-param)`, tolerating a space after the colon.
+/// `"FROM:" Reverse-path *(SP esmtp-param)`, tolerating a space after the colon
+/// and trailing spaces.
 fn path_and_params(prefix: &'static str, i: &str) -> Result<(String, Vec<Param>), ()> {
-    all_consuming((preceded((tag_no_case(prefix), space0), path), many0(preceded(space1, param)), space0))
-        .parse(i)
-        .map(|(_, (p, ps, _))| (p, ps))
-        .map_err(|_| ())
+    let head = i.get(..prefix.len()).filter(|h| h.eq_ignore_ascii_case(prefix)).ok_or(())?;
+    let (mailbox, rest) = path(i[head.len()..].trim_start_matches([' ', '\t'])).ok_or(())?;
+    let mut params = Vec::new();
+    let mut rest = rest;
+    loop {
+        let trimmed = rest.trim_start_matches([' ', '\t']);
+        if trimmed.is_empty() {
+            break;
+        }
+        if trimmed.len() == rest.len() {
+            return Err(()); // a parameter must follow white space
+        }
+        let end = trimmed.find([' ', '\t']).unwrap_or(trimmed.len());
+        params.push(param(&trimmed[..end]).ok_or(())?);
+        rest = &trimmed[end..];
+    }
+    Ok((mailbox.to_owned(), params))
 }
 
 /// `sasl-mech = 1*20(UPPER-ALPHA / DIGIT / "-" / "_")`, case-insensitive here.
-fn mechanism(i: &str) -> IResult<&str, &str> {
-    let (rest, m) = take_while1(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_').parse(i)?;
-    if m.len() > 20 {
-        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::TooLarge)));
-    }
-    Ok((rest, m))
+fn is_mechanism(m: &str) -> bool {
+    (1..=20).contains(&m.len()) && m.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
 }
 
-/// base64 text, or `=` for an empty initial response.
-fn sasl_response(i: &str) -> IResult<&str, &str> {
-    nom::branch::alt((
-        tag("="),
-        nom::combinator::recognize((
-            take_while1(|c: char| c.is_ascii_alphanumeric() || c == '+' || c == '/'),
-            take_while(|c: char| c == '='),
-        )),
-    ))
-    .parse(i)
+/// base64 text, or `=` for an empty initial response; the whole of `s`.
+fn is_sasl_response(s: &str) -> bool {
+    if s == "=" {
+        return true;
+    }
+    let body = s.trim_end_matches('=');
+    !body.is_empty() && body.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
 }
 
 /// `Mailbox = Local-part "@" ( Domain / address-literal )`, checked loosely.
@@ -295,7 +315,7 @@ pub fn is_mailbox(s: &str) -> bool {
     match s.rsplit_once('@') {
         Some((local, dom)) => {
             let local_ok = !local.is_empty() && (local.starts_with('"') || !local.contains(' '));
-            local_ok && all_consuming(domain).parse(dom).is_ok()
+            local_ok && is_domain(dom)
         }
         None => false,
     }

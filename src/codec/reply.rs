@@ -4,11 +4,6 @@
 
 use std::fmt;
 
-use nom::{
-    character::complete::{char, one_of, satisfy},
-    combinator::{opt, rest},
-    IResult, Parser,
-};
 use serde::{Deserialize, Serialize};
 
 use super::limits;
@@ -29,17 +24,29 @@ impl EnhancedCode {
 
     /// Parses `class "." subject "." detail` at the start of `text`, followed by SP or the end.
     fn parse_prefix(text: &str) -> Option<(EnhancedCode, &str)> {
-        fn num(i: &str) -> IResult<&str, u16> {
-            let (r, d) = nom::bytes::complete::take_while_m_n(1, 3, |c: char| c.is_ascii_digit()).parse(i)?;
-            Ok((r, d.parse().unwrap_or(0)))
+        /// 1 to 3 digits at the start of `b`: the number and how many digits.
+        fn num(b: &[u8]) -> Option<(u16, usize)> {
+            let n = b.iter().take(3).take_while(|c| c.is_ascii_digit()).count();
+            (n > 0).then(|| (b[..n].iter().fold(0u16, |v, d| v * 10 + u16::from(d - b'0')), n))
         }
-        let (r, (class, _, subject, _, detail)) = (one_of("245"), char('.'), num, char('.'), num).parse(text).ok()?;
-        let r = match r.strip_prefix(' ') {
-            Some(r) => r,
-            None if r.is_empty() => r,
-            None => return None,
+        let b = text.as_bytes();
+        let class = *b.first().filter(|c| matches!(c, b'2' | b'4' | b'5'))?;
+        if b.get(1) != Some(&b'.') {
+            return None;
+        }
+        let (subject, n1) = num(&b[2..])?;
+        let at = 2 + n1;
+        if b.get(at) != Some(&b'.') {
+            return None;
+        }
+        let (detail, n2) = num(&b[at + 1..])?;
+        let end = at + 1 + n2;
+        let rest = match b.get(end) {
+            None => "",
+            Some(b' ') => &text[end + 1..],
+            Some(_) => return None,
         };
-        Some((EnhancedCode::new(class as u8 - b'0', subject, detail), r))
+        Some((EnhancedCode::new(class - b'0', subject, detail), rest))
     }
 }
 
@@ -166,16 +173,19 @@ pub struct ReplyLine<'a> {
 }
 
 /// `Reply-code [ ("-" / SP) textstring ]`, where `Reply-code = %x32-35 %x30-35 %x30-39`.
-pub fn reply_line(line: &str) -> IResult<&str, ReplyLine<'_>> {
-    let digit = |lo: char, hi: char| satisfy(move |c| (lo..=hi).contains(&c));
-    let (i, (a, b, c)) = (digit('2', '5'), digit('0', '5'), digit('0', '9')).parse(line)?;
-    let code = (a as u16 - 48) * 100 + (b as u16 - 48) * 10 + (c as u16 - 48);
-    let (i, sep) = opt(one_of("- ")).parse(i)?;
-    let (i, text) = match sep {
-        Some(_) => rest.parse(i)?,
-        None => nom::combinator::eof.parse(i)?,
-    };
-    Ok((i, ReplyLine { code, last: sep != Some('-'), text }))
+pub fn reply_line(line: &str) -> Option<ReplyLine<'_>> {
+    let b = line.as_bytes();
+    let (a, m, c) = (*b.first()?, *b.get(1)?, *b.get(2)?);
+    if !(b'2'..=b'5').contains(&a) || !(b'0'..=b'5').contains(&m) || !c.is_ascii_digit() {
+        return None;
+    }
+    let code = u16::from(a - b'0') * 100 + u16::from(m - b'0') * 10 + u16::from(c - b'0');
+    match b.get(3) {
+        None => Some(ReplyLine { code, last: true, text: "" }),
+        Some(b'-') => Some(ReplyLine { code, last: false, text: &line[4..] }),
+        Some(b' ') => Some(ReplyLine { code, last: true, text: &line[4..] }),
+        Some(_) => None,
+    }
 }
 
 /// One line of a reply being assembled: its code, its text, and where the
@@ -217,10 +227,13 @@ impl ReplyReader {
             };
             // Each invalid byte becomes one '?', not a three-byte U+FFFD, so the reply
             // serialises to a line no longer than the one received.
-            let text = lossy_same_length(line);
+            let text = match std::str::from_utf8(line) {
+                Ok(t) => std::borrow::Cow::Borrowed(t),
+                Err(_) => std::borrow::Cow::Owned(lossy_same_length(line)),
+            };
             let parsed = match reply_line(&text) {
-                Ok((_, l)) => l,
-                Err(_) => {
+                Some(l) => l,
+                None => {
                     self.pending.clear();
                     return Some(Err(ReplyError::Malformed(text.chars().take(64).collect())));
                 }
@@ -238,6 +251,12 @@ impl ReplyReader {
             }
             let enhanced = EnhancedCode::parse_prefix(parsed.text).map(|(e, rest)| (e, parsed.text.len() - rest.len()));
             let last = parsed.last;
+            if last && self.pending.is_empty() {
+                // A one-line reply, the common case: one allocation for its text.
+                let enhanced = enhanced.filter(|(e, _)| e.class == (parsed.code / 100) as u8);
+                let body = enhanced.map_or(parsed.text, |(_, offset)| &parsed.text[offset..]);
+                return Some(Ok(Reply { code: parsed.code, enhanced: enhanced.map(|(e, _)| e), lines: vec![body.to_owned()] }));
+            }
             self.pending.push(PendingLine { code: parsed.code, text: parsed.text.to_owned(), enhanced });
             if last {
                 return Some(Ok(assemble(std::mem::take(&mut self.pending))));
