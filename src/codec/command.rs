@@ -74,6 +74,132 @@ pub enum CommandError {
     NotText,
 }
 
+/// A command borrowed from the framed line it was parsed from: no allocation.
+/// Everything is checked at parse time; [`Command::from`] makes it owned
+/// (upper-casing the mechanism and parameter keywords).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandRef<'a> {
+    Helo { domain: &'a str },
+    Ehlo { domain: &'a str },
+    Mail { from: &'a str, params: Params<'a> },
+    Rcpt { to: &'a str, params: Params<'a> },
+    Data,
+    Rset,
+    Noop { arg: Option<&'a str> },
+    Quit,
+    Vrfy { arg: &'a str },
+    Help { topic: Option<&'a str> },
+    StartTls,
+    Auth { mechanism: &'a str, initial_response: Option<&'a str> },
+}
+
+/// The ESMTP parameters of MAIL or RCPT, checked, as they were written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Params<'a>(&'a str);
+
+impl<'a> Params<'a> {
+    /// Each `keyword[=value]`, as written.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, Option<&'a str>)> {
+        let text = self.0;
+        text.split([' ', '\t']).filter(|p| !p.is_empty()).map(|p| match memchr::memchr(b'=', p.as_bytes()) {
+            Some(i) => (&p[..i], Some(&p[i + 1..])),
+            None => (p, None),
+        })
+    }
+}
+
+impl<'a> CommandRef<'a> {
+    /// Parses one command line (without CRLF). The verb is matched first, so
+    /// that an unknown verb (500) and a known verb with bad arguments (501) differ.
+    pub fn parse(line: &'a [u8]) -> Result<CommandRef<'a>, CommandError> {
+        let line = std::str::from_utf8(line).map_err(|_| CommandError::NotText)?;
+        let (verb, args) = match memchr::memchr(b' ', line.as_bytes()) {
+            Some(i) => (&line[..i], Some(&line[i + 1..])),
+            None => (line, None),
+        };
+        // Every verb fits in 8 bytes; uppercase it on the stack. Longer ones are unknown.
+        let mut buf = [0u8; 8];
+        let verb_upper: &[u8] = match buf.get_mut(..verb.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(verb.as_bytes());
+                dst.make_ascii_uppercase();
+                dst
+            }
+            None => b"",
+        };
+        let syntax = |verb, reason| CommandError::Syntax { verb, reason };
+        match (verb_upper, args) {
+            (b"DATA", None) => Ok(CommandRef::Data),
+            (b"RSET", None) => Ok(CommandRef::Rset),
+            (b"QUIT", None) => Ok(CommandRef::Quit),
+            (b"STARTTLS", None) => Ok(CommandRef::StartTls),
+            (b"DATA" | b"RSET" | b"QUIT" | b"STARTTLS", Some(_)) => Err(syntax(static_verb(verb_upper), "takes no arguments")),
+            (b"NOOP", arg) => Ok(CommandRef::Noop { arg }),
+            (b"HELP", topic) => Ok(CommandRef::Help { topic }),
+            (b"VRFY", Some(arg)) if !arg.trim().is_empty() => Ok(CommandRef::Vrfy { arg }),
+            (b"VRFY", _) => Err(syntax("VRFY", "needs an argument")),
+            (b"HELO" | b"EHLO", Some(domain)) => {
+                let v = static_verb(verb_upper);
+                if !is_domain(domain) {
+                    return Err(syntax(v, "expected a domain or address literal"));
+                }
+                Ok(if v == "HELO" { CommandRef::Helo { domain } } else { CommandRef::Ehlo { domain } })
+            }
+            (b"HELO" | b"EHLO", None) => Err(syntax(static_verb(verb_upper), "needs a hostname")),
+            (b"MAIL", Some(arg)) => {
+                let (from, params) = path_and_params("FROM:", arg).ok_or(syntax("MAIL", "expected FROM:<address>"))?;
+                if !from.is_empty() && !is_mailbox(from) {
+                    return Err(CommandError::BadAddress { verb: "MAIL" });
+                }
+                Ok(CommandRef::Mail { from, params })
+            }
+            (b"RCPT", Some(arg)) => {
+                let (to, params) = path_and_params("TO:", arg).ok_or(syntax("RCPT", "expected TO:<address>"))?;
+                if !is_mailbox(to) && !to.eq_ignore_ascii_case("postmaster") {
+                    return Err(CommandError::BadAddress { verb: "RCPT" });
+                }
+                Ok(CommandRef::Rcpt { to, params })
+            }
+            (b"MAIL", None) => Err(syntax("MAIL", "expected FROM:<address>")),
+            (b"RCPT", None) => Err(syntax("RCPT", "expected TO:<address>")),
+            (b"AUTH", Some(arg)) => {
+                let (mechanism, initial_response) = match arg.split_once(' ') {
+                    Some((m, ir)) => (m, Some(ir)),
+                    None => (arg, None),
+                };
+                if !is_mechanism(mechanism) || initial_response.is_some_and(|ir| !is_sasl_response(ir)) {
+                    return Err(syntax("AUTH", "expected a mechanism and optional base64"));
+                }
+                Ok(CommandRef::Auth { mechanism, initial_response })
+            }
+            (b"AUTH", None) => Err(syntax("AUTH", "needs a mechanism")),
+            _ => Err(CommandError::Unrecognized(truncate(verb, 32))),
+        }
+    }
+}
+
+impl From<CommandRef<'_>> for Command {
+    fn from(c: CommandRef<'_>) -> Command {
+        let params = |p: Params<'_>| p.iter().map(|(k, v)| Param::new(k, v)).collect();
+        match c {
+            CommandRef::Helo { domain } => Command::Helo { domain: domain.to_owned() },
+            CommandRef::Ehlo { domain } => Command::Ehlo { domain: domain.to_owned() },
+            CommandRef::Mail { from, params: p } => Command::Mail { from: from.to_owned(), params: params(p) },
+            CommandRef::Rcpt { to, params: p } => Command::Rcpt { to: to.to_owned(), params: params(p) },
+            CommandRef::Data => Command::Data,
+            CommandRef::Rset => Command::Rset,
+            CommandRef::Noop { arg } => Command::Noop { arg: arg.map(str::to_owned) },
+            CommandRef::Quit => Command::Quit,
+            CommandRef::Vrfy { arg } => Command::Vrfy { arg: arg.to_owned() },
+            CommandRef::Help { topic } => Command::Help { topic: topic.map(str::to_owned) },
+            CommandRef::StartTls => Command::StartTls,
+            CommandRef::Auth { mechanism, initial_response } => {
+                Command::Auth { mechanism: mechanism.to_ascii_uppercase(), initial_response: initial_response.map(str::to_owned) }
+            }
+        }
+    }
+}
+
 impl Command {
     /// The verb as it appears on the wire.
     pub fn verb(&self) -> &'static str {
@@ -93,75 +219,9 @@ impl Command {
         }
     }
 
-    /// Parses one command line (without CRLF).
+    /// Parses one command line (without CRLF): [`CommandRef::parse`], owned.
     pub fn parse(line: &[u8]) -> Result<Command, CommandError> {
-        let line = std::str::from_utf8(line).map_err(|_| CommandError::NotText)?;
-        let (verb, args) = match line.find(' ') {
-            Some(i) => (&line[..i], Some(&line[i + 1..])),
-            None => (line, None),
-        };
-        // Every verb fits in 8 bytes; uppercase it on the stack. Longer ones are unknown.
-        let mut buf = [0u8; 8];
-        let verb_upper = match buf.get_mut(..verb.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(verb.as_bytes());
-                dst.make_ascii_uppercase();
-                std::str::from_utf8(dst).unwrap_or("")
-            }
-            None => "",
-        };
-        let syntax = |verb, reason| CommandError::Syntax { verb, reason };
-        match (verb_upper, args) {
-            ("DATA", None) => Ok(Command::Data),
-            ("RSET", None) => Ok(Command::Rset),
-            ("QUIT", None) => Ok(Command::Quit),
-            ("STARTTLS", None) => Ok(Command::StartTls),
-            ("DATA" | "RSET" | "QUIT" | "STARTTLS", Some(_)) => {
-                let v = static_verb(verb_upper);
-                Err(syntax(v, "takes no arguments"))
-            }
-            ("NOOP", arg) => Ok(Command::Noop { arg: arg.map(str::to_owned) }),
-            ("HELP", topic) => Ok(Command::Help { topic: topic.map(str::to_owned) }),
-            ("VRFY", Some(arg)) if !arg.trim().is_empty() => Ok(Command::Vrfy { arg: arg.to_owned() }),
-            ("VRFY", _) => Err(syntax("VRFY", "needs an argument")),
-            ("HELO" | "EHLO", Some(arg)) => {
-                let v = static_verb(verb_upper);
-                if !is_domain(arg) {
-                    return Err(syntax(v, "expected a domain or address literal"));
-                }
-                let domain = arg.to_owned();
-                Ok(if v == "HELO" { Command::Helo { domain } } else { Command::Ehlo { domain } })
-            }
-            ("HELO" | "EHLO", None) => Err(syntax(static_verb(verb_upper), "needs a hostname")),
-            ("MAIL", Some(arg)) => {
-                let (from, params) = path_and_params("FROM:", arg).map_err(|_| syntax("MAIL", "expected FROM:<address>"))?;
-                if !from.is_empty() && !is_mailbox(&from) {
-                    return Err(CommandError::BadAddress { verb: "MAIL" });
-                }
-                Ok(Command::Mail { from, params })
-            }
-            ("RCPT", Some(arg)) => {
-                let (to, params) = path_and_params("TO:", arg).map_err(|_| syntax("RCPT", "expected TO:<address>"))?;
-                if !is_mailbox(&to) && !to.eq_ignore_ascii_case("postmaster") {
-                    return Err(CommandError::BadAddress { verb: "RCPT" });
-                }
-                Ok(Command::Rcpt { to, params })
-            }
-            ("MAIL", None) => Err(syntax("MAIL", "expected FROM:<address>")),
-            ("RCPT", None) => Err(syntax("RCPT", "expected TO:<address>")),
-            ("AUTH", Some(arg)) => {
-                let (mech, ir) = match arg.split_once(' ') {
-                    Some((m, ir)) => (m, Some(ir)),
-                    None => (arg, None),
-                };
-                if !is_mechanism(mech) || ir.is_some_and(|ir| !is_sasl_response(ir)) {
-                    return Err(syntax("AUTH", "expected a mechanism and optional base64"));
-                }
-                Ok(Command::Auth { mechanism: mech.to_ascii_uppercase(), initial_response: ir.map(str::to_owned) })
-            }
-            ("AUTH", None) => Err(syntax("AUTH", "needs a mechanism")),
-            _ => Err(CommandError::Unrecognized(truncate(verb, 32))),
-        }
+        CommandRef::parse(line).map(Command::from)
     }
 
     /// The command as wire bytes, CRLF included.
@@ -229,8 +289,8 @@ impl AuthLine {
     }
 }
 
-fn static_verb(upper: &str) -> &'static str {
-    ["DATA", "RSET", "QUIT", "STARTTLS", "HELO", "EHLO"].into_iter().find(|v| *v == upper).unwrap_or("?")
+fn static_verb(upper: &[u8]) -> &'static str {
+    ["DATA", "RSET", "QUIT", "STARTTLS", "HELO", "EHLO"].into_iter().find(|v| v.as_bytes() == upper).unwrap_or("?")
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -251,8 +311,12 @@ fn is_domain(s: &str) -> bool {
 /// source route is dropped. Returns the mailbox and the rest.
 fn path(s: &str) -> Option<(&str, &str)> {
     let inner_and_rest = s.strip_prefix('<')?;
-    let close = inner_and_rest.find(|c: char| c == '<' || c == '>' || c.is_control())?;
-    if inner_and_rest.as_bytes()[close] != b'>' {
+    // The first '<', '>' or control character (C0, DEL, or C1, which UTF-8 writes as C2 80..9F).
+    let b = inner_and_rest.as_bytes();
+    let close = b.iter().enumerate().position(|(i, &c)| {
+        c == b'<' || c == b'>' || c < 0x20 || c == 0x7f || (c == 0xc2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
+    })?;
+    if b[close] != b'>' {
         return None;
     }
     let inner = &inner_and_rest[..close];
@@ -263,37 +327,33 @@ fn path(s: &str) -> Option<(&str, &str)> {
     Some((mailbox, &inner_and_rest[close + 1..]))
 }
 
-/// `esmtp-param = esmtp-keyword ["=" esmtp-value]`, the whole of `s`.
-fn param(s: &str) -> Option<Param> {
-    let (k, v) = match s.split_once('=') {
-        Some((k, v)) => (k, Some(v)),
-        None => (s, None),
-    };
+/// `esmtp-param = esmtp-keyword ["=" esmtp-value]`.
+fn is_param(k: &str, v: Option<&str>) -> bool {
     let keyword_ok = !k.is_empty() && k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-');
-    let value_ok = v.is_none_or(|v| !v.is_empty() && v.bytes().all(|c| c.is_ascii_graphic() && c != b'='));
-    (keyword_ok && value_ok).then(|| Param::new(k, v))
+    keyword_ok && v.is_none_or(|v| !v.is_empty() && v.bytes().all(|c| c.is_ascii_graphic() && c != b'='))
+}
+
+fn is_blank(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// `s` without its leading spaces and tabs.
+fn trim_blank_start(s: &str) -> &str {
+    let n = s.bytes().take_while(|&c| is_blank(c)).count();
+    &s[n..]
 }
 
 /// `"FROM:" Reverse-path *(SP esmtp-param)`, tolerating a space after the colon
-/// and trailing spaces.
-fn path_and_params(prefix: &'static str, i: &str) -> Result<(String, Vec<Param>), ()> {
-    let head = i.get(..prefix.len()).filter(|h| h.eq_ignore_ascii_case(prefix)).ok_or(())?;
-    let (mailbox, rest) = path(i[head.len()..].trim_start_matches([' ', '\t'])).ok_or(())?;
-    let mut params = Vec::new();
-    let mut rest = rest;
-    loop {
-        let trimmed = rest.trim_start_matches([' ', '\t']);
-        if trimmed.is_empty() {
-            break;
-        }
-        if trimmed.len() == rest.len() {
-            return Err(()); // a parameter must follow white space
-        }
-        let end = trimmed.find([' ', '\t']).unwrap_or(trimmed.len());
-        params.push(param(&trimmed[..end]).ok_or(())?);
-        rest = &trimmed[end..];
+/// and trailing spaces. Returns the mailbox and the checked parameters.
+fn path_and_params<'a>(prefix: &'static str, i: &'a str) -> Option<(&'a str, Params<'a>)> {
+    let head = i.get(..prefix.len()).filter(|h| h.eq_ignore_ascii_case(prefix))?;
+    let (mailbox, rest) = path(trim_blank_start(&i[head.len()..]))?;
+    // Parameters must follow white space, and each must be well formed.
+    if rest.as_bytes().first().is_some_and(|&c| !is_blank(c)) {
+        return None;
     }
-    Ok((mailbox.to_owned(), params))
+    let params = Params(rest);
+    params.iter().all(|(k, v)| is_param(k, v)).then_some((mailbox, params))
 }
 
 /// `sasl-mech = 1*20(UPPER-ALPHA / DIGIT / "-" / "_")`, case-insensitive here.
@@ -312,9 +372,10 @@ fn is_sasl_response(s: &str) -> bool {
 
 /// `Mailbox = Local-part "@" ( Domain / address-literal )`, checked loosely.
 pub fn is_mailbox(s: &str) -> bool {
-    match s.rsplit_once('@') {
-        Some((local, dom)) => {
-            let local_ok = !local.is_empty() && (local.starts_with('"') || !local.contains(' '));
+    match memchr::memrchr(b'@', s.as_bytes()) {
+        Some(at) => {
+            let (local, dom) = (&s[..at], &s[at + 1..]);
+            let local_ok = !local.is_empty() && (local.starts_with('"') || memchr::memchr(b' ', local.as_bytes()).is_none());
             local_ok && is_domain(dom)
         }
         None => false,

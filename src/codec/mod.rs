@@ -11,7 +11,7 @@ pub mod line;
 pub mod reply;
 pub mod sasl;
 
-pub use command::{AuthLine, Command, CommandError, Param};
+pub use command::{AuthLine, Command, CommandError, CommandRef, Param, Params};
 pub use data::{dot_stuff, DataReader, DataSummary, EndOfData, EodVariant};
 pub use ehlo::{Capabilities, Extension};
 pub use line::{LineError, LineReader};
