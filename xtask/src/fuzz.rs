@@ -1,5 +1,7 @@
-//! `cargo xtask fuzz`: coverage-guided fuzzing with cargo-fuzz (libFuzzer) on
-//! nightly, no sanitizer. `--smoke` builds every target and runs each on its
+//! `cargo xtask fuzz`: coverage-guided fuzzing with cargo-fuzz (libFuzzer), no
+//! sanitizer. It runs on the machine's own toolchain with `RUSTC_BOOTSTRAP=1`
+//! (cargo-fuzz passes `-Z` flags), because a fresh machine of this kind can
+//! fetch no other toolchain. `--smoke` builds every target and runs each on its
 //! committed seeds for a fixed number of inputs from a fixed random seed, so
 //! that CI is repeatable (about 30 s a target); `fuzz TARGET --minutes N`
 //! runs one target for a time, with a fresh random seed. Each run prints its
@@ -24,11 +26,7 @@ pub const TARGETS: [(&str, u64); 9] = [
     ("honest", 80_000),
 ];
 
-fn ensure_nightly_and_cargo_fuzz() -> Result {
-    let toolchains = Command::new("rustup").args(["toolchain", "list"]).output().map_err(|e| format!("rustup: {e}"))?;
-    if !String::from_utf8_lossy(&toolchains.stdout).lines().any(|l| l.starts_with("nightly")) {
-        run("rustup", &["toolchain", "install", "nightly", "--profile", "minimal"])?;
-    }
+fn ensure_cargo_fuzz() -> Result {
     if !have("cargo-fuzz") {
         run("cargo", &["install", "--quiet", "cargo-fuzz"])?;
     }
@@ -67,7 +65,7 @@ fn fuzz_one(target: &str, budget: Budget) -> Result {
         let _ = std::fs::remove_dir_all(&scratch);
     }
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
-    let mut args: Vec<String> = ["+nightly", "fuzz", "run", "-s", "none", target].iter().map(|s| (*s).to_owned()).collect();
+    let mut args: Vec<String> = ["fuzz", "run", "-s", "none", target].iter().map(|s| (*s).to_owned()).collect();
     args.push(scratch.display().to_string());
     for dir in [format!("fuzz/corpus/{target}"), format!("fuzz/regressions/{target}")] {
         if Path::new(&dir).exists() {
@@ -88,7 +86,7 @@ fn fuzz_one(target: &str, budget: Budget) -> Result {
         }
     };
     eprintln!("+ cargo {}", args.join(" "));
-    let out = Command::new("cargo").args(&args).output().map_err(|e| format!("cargo fuzz: {e}"))?;
+    let out = Command::new("cargo").args(&args).env("RUSTC_BOOTSTRAP", "1").output().map_err(|e| format!("cargo fuzz: {e}"))?;
     let log = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     let s = stats(&log);
     println!("fuzz {target:10} {:>12} executions  {:>8} exec/s  cov {}  ({what})", s.runs, s.per_sec, s.cov);
@@ -102,8 +100,15 @@ fn fuzz_one(target: &str, budget: Budget) -> Result {
 
 /// `cargo xtask fuzz --smoke` or `cargo xtask fuzz TARGET [--minutes N]`.
 pub fn fuzz(args: &[String]) -> Result {
-    ensure_nightly_and_cargo_fuzz()?;
-    run("cargo", &["+nightly", "fuzz", "build", "-s", "none"])?;
+    ensure_cargo_fuzz()?;
+    let status = Command::new("cargo")
+        .args(["fuzz", "build", "-s", "none"])
+        .env("RUSTC_BOOTSTRAP", "1")
+        .status()
+        .map_err(|e| format!("cargo fuzz: {e}"))?;
+    if !status.success() {
+        return Err("`cargo fuzz build` failed".into());
+    }
     match args.first().map(String::as_str) {
         Some("--smoke") | None => {
             for (target, runs) in TARGETS {
