@@ -26,16 +26,20 @@ pub fn is_text(bytes: &[u8]) -> bool {
 }
 
 impl Step {
+    /// Every TLS record is application data (the SMTP inside is shown by its plaintext).
+    fn all_application_data(&self) -> bool {
+        self.records.iter().all(|r| r.content_type == "application_data")
+    }
+
     /// The plaintext this step shows: what the receiver read; for cleartext,
     /// what the wire carried; inside TLS, when every record is application
     /// data the receiver did not open, what the sender wrote. `None` when the
     /// step is TLS records without readable content (a handshake), or nothing.
     pub fn shown(&self) -> Option<&[u8]> {
-        let all_app_data = self.records.iter().all(|r| r.content_type == "application_data");
         match (&self.receiver_plaintext, self.tls) {
             (Some(p), _) => Some(p.as_slice()),
             (None, false) => self.wire.as_ref().map(|b| b.as_slice()),
-            (None, true) if all_app_data => self.sender_plaintext.as_ref().map(|b| b.as_slice()),
+            (None, true) if self.all_application_data() => self.sender_plaintext.as_ref().map(|b| b.as_slice()),
             (None, true) => None,
         }
     }
@@ -43,8 +47,7 @@ impl Step {
     /// The TLS records to draw, when the wire bytes are TLS and not all application data
     /// (those are shown by their plaintext instead).
     pub fn handshake_records(&self) -> Option<&[RecordInfo]> {
-        let all_app_data = self.records.iter().all(|r| r.content_type == "application_data");
-        (self.tls && !all_app_data).then_some(self.records.as_slice())
+        (self.tls && !self.all_application_data()).then_some(self.records.as_slice())
     }
 
     /// Whether an attacker changed, dropped or made up this step's bytes, so

@@ -1,26 +1,19 @@
 //! Every attacker, fed arbitrary segments in either direction, cleartext or
 //! TLS: no panic, and what it returns is bounded by what it was given.
 #![no_main]
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use smtp_lab::attack::Attack;
 use smtp_lab::attacker::Attacker;
-use smtp_lab::pki::Pki;
 use smtp_lab::trace::Direction;
 use smtp_lab::vocab::Choice;
 use smtp_lab::wire::{Middlebox, Segment};
 
-fn pki() -> Arc<Pki> {
-    static PKI: OnceLock<Arc<Pki>> = OnceLock::new();
-    PKI.get_or_init(|| Pki::generate(smtp_lab::names::SERVER_NAME).expect("certificates")).clone()
-}
-
 fuzz_target!(|input: (u8, Vec<(bool, bool, Vec<u8>)>)| {
     let (attack, segments) = input;
     let attack = Attack::ALL[usize::from(attack) % Attack::ALL.len()];
-    let mut mallory = Attacker::new(attack, 25, pki(), 0);
+    let mut mallory = Attacker::new(attack, 25, fuzz_support::pki(), 0);
     for (i, (c2s, tls, bytes)) in segments.into_iter().enumerate() {
         let direction = if c2s { Direction::ClientToServer } else { Direction::ServerToClient };
         let mut seg = Segment::injected(direction, bytes.clone(), "");

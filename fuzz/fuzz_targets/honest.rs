@@ -1,20 +1,14 @@
 //! With nobody on the wire, the outcome analysis never reports an injected
 //! command or a forged reply, whatever the setup and the message.
 #![no_main]
-use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use smtp_lab::client::TlsPolicy;
 use smtp_lab::outcome::{self, Outcome};
-use smtp_lab::pki::{IdentityKind, Pki};
+use smtp_lab::pki::IdentityKind;
 use smtp_lab::scenario::{Scenario, ServerTls};
 use smtp_lab::server::AuthPolicy;
 use smtp_lab::vocab::Choice;
-
-fn pki() -> Arc<Pki> {
-    static PKI: OnceLock<Arc<Pki>> = OnceLock::new();
-    PKI.get_or_init(|| Pki::generate(smtp_lab::names::SERVER_NAME).expect("certificates")).clone()
-}
 
 fn pick<T: Choice>(b: u8) -> T {
     T::ALL[usize::from(b) % T::ALL.len()]
@@ -31,7 +25,7 @@ fuzz_target!(|input: ([u8; 6], Vec<u8>)| {
     s.client.pipelining = flags & 2 != 0;
     s.server.require_tls = flags & 4 != 0;
     s.client.message = message;
-    let trace = s.run(&pki());
+    let trace = s.run(&fuzz_support::pki());
     for f in outcome::analyse(&s, &trace) {
         assert!(
             !matches!(f.outcome, Outcome::CommandInjected { .. } | Outcome::ForgedReplyAccepted { .. }),

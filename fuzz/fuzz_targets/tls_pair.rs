@@ -2,19 +2,12 @@
 //! replaces the TLS records as the input says: no panic, and the session ends
 //! within the step limit with a clear outcome.
 #![no_main]
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use smtp_lab::outcome;
-use smtp_lab::pki::Pki;
 use smtp_lab::scenario::Scenario;
 use smtp_lab::wire::{Middlebox, Segment, MAX_STEPS};
-
-fn pki() -> Arc<Pki> {
-    static PKI: OnceLock<Arc<Pki>> = OnceLock::new();
-    PKI.get_or_init(|| Pki::generate(smtp_lab::names::SERVER_NAME).expect("certificates")).clone()
-}
 
 /// Each TLS segment takes the next instruction: pass, flip a byte, cut, or replace with input bytes.
 struct Corrupter {
@@ -50,7 +43,7 @@ impl Middlebox for Corrupter {
 fuzz_target!(|input: (u8, Vec<u8>)| {
     let (port, plan) = input;
     let scenario = Scenario::for_port([25, 465, 587][usize::from(port % 3)]);
-    let trace = scenario.link(&pki()).with_middlebox(Box::new(Corrupter { plan, at: 0 })).run();
+    let trace = scenario.link(&fuzz_support::pki()).with_middlebox(Box::new(Corrupter { plan, at: 0 })).run();
     assert!(trace.steps.len() < MAX_STEPS && !trace.truncated, "the session did not end");
     assert!(!outcome::analyse(&scenario, &trace).is_empty(), "no outcome at all");
 });
