@@ -2,12 +2,14 @@
 //! Stalwart's smtp-proto on the same bytes.
 //!
 //! Both sides do the same job: split a stream into lines and parse each into a
-//! typed command or reply. `cargo bench --bench codec` prints MiB/s per row.
+//! typed command or reply, ours borrowed from the buffer (smtp-proto's owns
+//! its strings). `cargo bench --bench codec` prints MiB/s per row, then the
+//! throughput ratio smtp-lab / smtp-proto per group (the target: 1.0).
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use smtp_lab::codec::{CommandRef, LineReader, ReplyReader};
+use criterion::{criterion_group, Criterion, Throughput};
+use smtp_lab::codec::{Command, CommandRef, LineReader, ReplyReader};
 
 const COMMANDS: &[&str] = &[
     "EHLO client.example.test\r\n",
@@ -60,6 +62,17 @@ fn ours_commands(bytes: &[u8]) -> usize {
     n
 }
 
+fn ours_commands_owned(bytes: &[u8]) -> usize {
+    let mut lines = LineReader::new(smtp_lab::codec::limits::AUTH_LINE);
+    lines.push(bytes);
+    let mut n = 0;
+    while let Some(line) = lines.next_line_ref() {
+        black_box(Command::parse(line.expect("corpus is well-formed")).expect("corpus is well-formed"));
+        n += 1;
+    }
+    n
+}
+
 fn proto_commands(bytes: &[u8]) -> usize {
     let mut iter = bytes.iter();
     let mut n = 0;
@@ -75,8 +88,20 @@ fn ours_replies(bytes: &[u8]) -> usize {
     let mut r = ReplyReader::default();
     r.push(bytes);
     let mut n = 0;
+    // Borrowed, as a client that acts on the code and moves on would use it.
+    while let Some(reply) = r.next_reply_ref() {
+        black_box(reply.expect("corpus is well-formed"));
+        n += 1;
+    }
+    n
+}
+
+fn ours_replies_owned(bytes: &[u8]) -> usize {
+    let mut r = ReplyReader::default();
+    r.push(bytes);
+    let mut n = 0;
     while let Some(reply) = r.next_reply() {
-        reply.expect("corpus is well-formed");
+        black_box(reply.expect("corpus is well-formed"));
         n += 1;
     }
     n
@@ -100,19 +125,47 @@ fn bench(c: &mut Criterion) {
     // Both parsers must agree on what the corpus holds before their speed means anything.
     assert_eq!(ours_commands(&commands), proto_commands(&commands), "command counts differ");
     assert_eq!(ours_replies(&replies), proto_replies(&replies), "reply counts differ");
+    assert_eq!(ours_commands_owned(&commands), ours_commands(&commands));
+    assert_eq!(ours_replies_owned(&replies), ours_replies(&replies));
 
     let mut g = c.benchmark_group("commands");
     g.throughput(Throughput::Bytes(commands.len() as u64));
     g.bench_function("smtp-lab", |b| b.iter(|| ours_commands(black_box(&commands))));
+    g.bench_function("smtp-lab-owned", |b| b.iter(|| ours_commands_owned(black_box(&commands))));
     g.bench_function("smtp-proto", |b| b.iter(|| proto_commands(black_box(&commands))));
     g.finish();
 
     let mut g = c.benchmark_group("replies");
     g.throughput(Throughput::Bytes(replies.len() as u64));
     g.bench_function("smtp-lab", |b| b.iter(|| ours_replies(black_box(&replies))));
+    g.bench_function("smtp-lab-owned", |b| b.iter(|| ours_replies_owned(black_box(&replies))));
     g.bench_function("smtp-proto", |b| b.iter(|| proto_replies(black_box(&replies))));
     g.finish();
 }
 
+/// Criterion's median time for one row of this run, from the estimates it wrote.
+fn median_ns(group: &str, row: &str, since: std::time::SystemTime) -> Option<f64> {
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let path = std::path::Path::new(&target).join("criterion").join(group).join(row).join("new/estimates.json");
+    // A row this run filtered out still has an older file; it does not count.
+    if std::fs::metadata(&path).and_then(|m| m.modified()).ok()? < since {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    let since = std::time::SystemTime::now();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    for group in ["commands", "replies"] {
+        for (row, what) in [("smtp-lab", "borrowed"), ("smtp-lab-owned", "owned")] {
+            if let (Some(ours), Some(proto)) = (median_ns(group, row, since), median_ns(group, "smtp-proto", since)) {
+                println!("{group} ({what}): smtp-lab / smtp-proto throughput ratio {:.2}", proto / ours);
+            }
+        }
+    }
+}

@@ -101,10 +101,19 @@ impl<'a> Params<'a> {
     /// Each `keyword[=value]`, as written.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, Option<&'a str>)> {
         let text = self.0;
-        text.split([' ', '\t']).filter(|p| !p.is_empty()).map(|p| match memchr::memchr(b'=', p.as_bytes()) {
-            Some(i) => (&p[..i], Some(&p[i + 1..])),
-            None => (p, None),
-        })
+        text.as_bytes()
+            .split(|&c| c == b' ' || c == b'\t')
+            .scan(0, move |at, p| {
+                // Split at ASCII bytes, so each piece is a whole &str of `text`.
+                let piece = &text[*at..*at + p.len()];
+                *at += p.len() + 1;
+                Some(piece)
+            })
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.bytes().position(|c| c == b'=') {
+                Some(i) => (&p[..i], Some(&p[i + 1..])),
+                None => (p, None),
+            })
     }
 }
 
@@ -112,59 +121,53 @@ impl<'a> CommandRef<'a> {
     /// Parses one command line (without CRLF). The verb is matched first, so
     /// that an unknown verb (500) and a known verb with bad arguments (501) differ.
     pub fn parse(line: &'a [u8]) -> Result<CommandRef<'a>, CommandError> {
-        let line = std::str::from_utf8(line).map_err(|_| CommandError::NotText)?;
-        let (verb, args) = match memchr::memchr(b' ', line.as_bytes()) {
-            Some(i) => (&line[..i], Some(&line[i + 1..])),
+        let line = text(line).ok_or(CommandError::NotText)?;
+        let Some((key, verb_len)) = split_verb(line.as_bytes()) else {
+            return Err(CommandError::Unrecognized(truncate(line.split(' ').next().unwrap_or(line), 32)));
+        };
+        let (verb, args) = match line.get(verb_len + 1..) {
+            Some(args) => (&line[..verb_len], Some(args)),
             None => (line, None),
         };
-        // Every verb fits in 8 bytes; uppercase it on the stack. Longer ones are unknown.
-        let mut buf = [0u8; 8];
-        let verb_upper: &[u8] = match buf.get_mut(..verb.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(verb.as_bytes());
-                dst.make_ascii_uppercase();
-                dst
-            }
-            None => b"",
-        };
         let syntax = |verb, reason| CommandError::Syntax { verb, reason };
-        match (verb_upper, args) {
-            (b"DATA", None) => Ok(CommandRef::Data),
-            (b"RSET", None) => Ok(CommandRef::Rset),
-            (b"QUIT", None) => Ok(CommandRef::Quit),
-            (b"STARTTLS", None) => Ok(CommandRef::StartTls),
-            (b"DATA" | b"RSET" | b"QUIT" | b"STARTTLS", Some(_)) => Err(syntax(static_verb(verb_upper), "takes no arguments")),
-            (b"NOOP", arg) => Ok(CommandRef::Noop { arg }),
-            (b"HELP", topic) => Ok(CommandRef::Help { topic }),
-            (b"VRFY", Some(arg)) if !arg.trim().is_empty() => Ok(CommandRef::Vrfy { arg }),
-            (b"VRFY", _) => Err(syntax("VRFY", "needs an argument")),
-            (b"HELO" | b"EHLO", Some(domain)) => {
-                let v = static_verb(verb_upper);
-                if !is_domain(domain) {
-                    return Err(syntax(v, "expected a domain or address literal"));
-                }
-                Ok(if v == "HELO" { CommandRef::Helo { domain } } else { CommandRef::Ehlo { domain } })
-            }
-            (b"HELO" | b"EHLO", None) => Err(syntax(static_verb(verb_upper), "needs a hostname")),
-            (b"MAIL", Some(arg)) => {
-                let (from, params) = path_and_params("FROM:", arg).ok_or(syntax("MAIL", "expected FROM:<address>"))?;
-                if !from.is_empty() && !is_mailbox(from) {
+        match (key, args) {
+            (DATA, None) => Ok(CommandRef::Data),
+            (RSET, None) => Ok(CommandRef::Rset),
+            (QUIT, None) => Ok(CommandRef::Quit),
+            (STARTTLS, None) => Ok(CommandRef::StartTls),
+            (DATA, Some(_)) => Err(syntax("DATA", "takes no arguments")),
+            (RSET, Some(_)) => Err(syntax("RSET", "takes no arguments")),
+            (QUIT, Some(_)) => Err(syntax("QUIT", "takes no arguments")),
+            (STARTTLS, Some(_)) => Err(syntax("STARTTLS", "takes no arguments")),
+            (NOOP, arg) => Ok(CommandRef::Noop { arg }),
+            (HELP, topic) => Ok(CommandRef::Help { topic }),
+            (VRFY, Some(arg)) if !arg.trim().is_empty() => Ok(CommandRef::Vrfy { arg }),
+            (VRFY, _) => Err(syntax("VRFY", "needs an argument")),
+            (HELO, Some(domain)) if is_domain(domain) => Ok(CommandRef::Helo { domain }),
+            (EHLO, Some(domain)) if is_domain(domain) => Ok(CommandRef::Ehlo { domain }),
+            (HELO, Some(_)) => Err(syntax("HELO", "expected a domain or address literal")),
+            (EHLO, Some(_)) => Err(syntax("EHLO", "expected a domain or address literal")),
+            (HELO, None) => Err(syntax("HELO", "needs a hostname")),
+            (EHLO, None) => Err(syntax("EHLO", "needs a hostname")),
+            (MAIL, Some(arg)) => {
+                let (from, params) = path_and_params(b"FROM:", arg).ok_or(syntax("MAIL", "expected FROM:<address>"))?;
+                if !from.mailbox.is_empty() && !from.is_mailbox() {
                     return Err(CommandError::BadAddress { verb: "MAIL" });
                 }
-                Ok(CommandRef::Mail { from, params })
+                Ok(CommandRef::Mail { from: from.mailbox, params })
             }
-            (b"RCPT", Some(arg)) => {
-                let (to, params) = path_and_params("TO:", arg).ok_or(syntax("RCPT", "expected TO:<address>"))?;
-                if !is_mailbox(to) && !to.eq_ignore_ascii_case("postmaster") {
+            (RCPT, Some(arg)) => {
+                let (to, params) = path_and_params(b"TO:", arg).ok_or(syntax("RCPT", "expected TO:<address>"))?;
+                if !to.is_mailbox() && !to.mailbox.eq_ignore_ascii_case("postmaster") {
                     return Err(CommandError::BadAddress { verb: "RCPT" });
                 }
-                Ok(CommandRef::Rcpt { to, params })
+                Ok(CommandRef::Rcpt { to: to.mailbox, params })
             }
-            (b"MAIL", None) => Err(syntax("MAIL", "expected FROM:<address>")),
-            (b"RCPT", None) => Err(syntax("RCPT", "expected TO:<address>")),
-            (b"AUTH", Some(arg)) => {
-                let (mechanism, initial_response) = match arg.split_once(' ') {
-                    Some((m, ir)) => (m, Some(ir)),
+            (MAIL, None) => Err(syntax("MAIL", "expected FROM:<address>")),
+            (RCPT, None) => Err(syntax("RCPT", "expected TO:<address>")),
+            (AUTH, Some(arg)) => {
+                let (mechanism, initial_response) = match memchr::memchr(b' ', arg.as_bytes()) {
+                    Some(i) => (&arg[..i], Some(&arg[i + 1..])),
                     None => (arg, None),
                 };
                 if !is_mechanism(mechanism) || initial_response.is_some_and(|ir| !is_sasl_response(ir)) {
@@ -172,7 +175,7 @@ impl<'a> CommandRef<'a> {
                 }
                 Ok(CommandRef::Auth { mechanism, initial_response })
             }
-            (b"AUTH", None) => Err(syntax("AUTH", "needs a mechanism")),
+            (AUTH, None) => Err(syntax("AUTH", "needs a mechanism")),
             _ => Err(CommandError::Unrecognized(truncate(verb, 32))),
         }
     }
@@ -289,8 +292,104 @@ impl AuthLine {
     }
 }
 
-fn static_verb(upper: &[u8]) -> &'static str {
-    ["DATA", "RSET", "QUIT", "STARTTLS", "HELO", "EHLO"].into_iter().find(|v| v.as_bytes() == upper).unwrap_or("?")
+/// `line` as text. Most command lines are ASCII, which is checked a word at a time.
+#[inline]
+fn text(line: &[u8]) -> Option<&str> {
+    if line.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        Some(unsafe { std::str::from_utf8_unchecked(line) })
+    } else {
+        std::str::from_utf8(line).ok()
+    }
+}
+
+/// The verb's key (see [`verb_key`]) and length, or `None` if the verb is
+/// longer than any known one. Every verb fits in 8 bytes, so its end is a
+/// space among the first 9 bytes or the line's end.
+#[inline]
+fn split_verb(line: &[u8]) -> Option<(u64, usize)> {
+    let len = match line.iter().take(9).position(|&c| c == b' ') {
+        Some(i) => i,
+        None if line.len() <= 8 => line.len(),
+        None => return None,
+    };
+    Some((verb_key(&line[..len]), len))
+}
+
+/// A verb of up to 8 bytes as one number, upper-cased and padded with 0xFF,
+/// a byte UTF-8 never contains: two keys are equal exactly when the verbs are
+/// equal ignoring ASCII case. Dispatch is then a match on integers.
+#[inline]
+const fn verb_key(verb: &[u8]) -> u64 {
+    let mut buf = [0xffu8; 8];
+    let mut i = 0;
+    while i < verb.len() && i < 8 {
+        buf[i] = verb[i].to_ascii_uppercase();
+        i += 1;
+    }
+    u64::from_le_bytes(buf)
+}
+
+const DATA: u64 = verb_key(b"DATA");
+const RSET: u64 = verb_key(b"RSET");
+const QUIT: u64 = verb_key(b"QUIT");
+const STARTTLS: u64 = verb_key(b"STARTTLS");
+const NOOP: u64 = verb_key(b"NOOP");
+const HELP: u64 = verb_key(b"HELP");
+const VRFY: u64 = verb_key(b"VRFY");
+const HELO: u64 = verb_key(b"HELO");
+const EHLO: u64 = verb_key(b"EHLO");
+const MAIL: u64 = verb_key(b"MAIL");
+const RCPT: u64 = verb_key(b"RCPT");
+const AUTH: u64 = verb_key(b"AUTH");
+
+/// Byte classes for the checks below, one table lookup per byte.
+const DOMAIN: u8 = 1; // letter, digit, '-', '.', '_'
+const BASE64: u8 = 2; // letter, digit, '+', '/'
+const MECHANISM: u8 = 4; // letter, digit, '-', '_'
+const KEYWORD: u8 = 8; // letter, digit, '-'
+const VALUE: u8 = 16; // graphic ASCII but '='
+const PATH_STOP: u8 = 32; // '<', '>', C0, DEL, and 0xC2 (which may start a C1 control)
+const PARAM_SEP: u8 = 64; // space, tab
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let alnum = c.is_ascii_alphanumeric();
+        let mut f = 0;
+        if alnum || c == b'-' || c == b'.' || c == b'_' {
+            f |= DOMAIN;
+        }
+        if alnum || c == b'+' || c == b'/' {
+            f |= BASE64;
+        }
+        if alnum || c == b'-' || c == b'_' {
+            f |= MECHANISM;
+        }
+        if alnum || c == b'-' {
+            f |= KEYWORD;
+        }
+        if c.is_ascii_graphic() && c != b'=' {
+            f |= VALUE;
+        }
+        if c == b'<' || c == b'>' || c < 0x20 || c == 0x7f || c == 0xc2 {
+            f |= PATH_STOP;
+        }
+        if c == b' ' || c == b'\t' {
+            f |= PARAM_SEP;
+        }
+        t[i] = f;
+        i += 1;
+    }
+    t
+};
+
+/// Every byte of `b` is in `class` (no early exit: short fields, no branches).
+#[inline]
+fn all_in(b: &[u8], class: u8) -> bool {
+    b.iter().fold(class, |acc, &c| acc & CLASS[usize::from(c)]) == class
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -300,65 +399,97 @@ fn truncate(s: &str, n: usize) -> String {
 /// `Domain / address-literal`, loosely: a name of letters, digits, `-`, `.`
 /// and `_`, or a bracketed literal of printable ASCII. The whole of `s`.
 fn is_domain(s: &str) -> bool {
-    let b = s.as_bytes();
-    match b {
+    match s.as_bytes() {
         [b'[', inner @ .., b']'] => !inner.is_empty() && inner.iter().all(|&c| c != b']' && c.is_ascii_graphic()),
-        _ => !b.is_empty() && b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_')),
+        b => !b.is_empty() && all_in(b, DOMAIN),
+    }
+}
+
+/// A path's mailbox, with what the one scan over it learnt.
+struct Path<'a> {
+    mailbox: &'a str,
+    /// The last '@' of the mailbox, if any.
+    at: Option<usize>,
+    /// A space before that '@' (allowed only in a quoted local part).
+    local_space: bool,
+    rest: &'a str,
+}
+
+impl Path<'_> {
+    /// `Mailbox = Local-part "@" ( Domain / address-literal )`, checked loosely.
+    fn is_mailbox(&self) -> bool {
+        self.at.is_some_and(|at| {
+            let local = &self.mailbox[..at];
+            !local.is_empty() && (local.starts_with('"') || !self.local_space) && is_domain(&self.mailbox[at + 1..])
+        })
     }
 }
 
 /// `Path = "<" [ A-d-l ":" ] Mailbox ">"` or `"<>"`, at the start of `s`; the
-/// source route is dropped. Returns the mailbox and the rest.
-fn path(s: &str) -> Option<(&str, &str)> {
-    let inner_and_rest = s.strip_prefix('<')?;
-    // The first '<', '>' or control character (C0, DEL, or C1, which UTF-8 writes as C2 80..9F).
-    let b = inner_and_rest.as_bytes();
-    let close = b.iter().enumerate().position(|(i, &c)| {
-        c == b'<' || c == b'>' || c < 0x20 || c == 0x7f || (c == 0xc2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
-    })?;
-    if b[close] != b'>' {
+/// source route is dropped.
+fn path(s: &str) -> Option<Path<'_>> {
+    let b = s.as_bytes();
+    if b.first() != Some(&b'<') {
         return None;
     }
-    let inner = &inner_and_rest[..close];
-    let mailbox = match inner.rfind(':') {
-        Some(p) if inner.starts_with('@') => &inner[p + 1..],
-        _ => inner,
+    // One pass to the first '<', '>' or control character (C0, DEL, or C1,
+    // which UTF-8 writes as C2 80..9F), noting the last ':', the last '@' and
+    // the last space before it on the way. Index 0 (the '<') means none.
+    let (mut last_colon, mut last_at, mut last_space, mut space_before_at) = (0, 0, 0, 0);
+    let mut i = 1;
+    let close = loop {
+        let c = *b.get(i)?;
+        if CLASS[usize::from(c)] & PATH_STOP != 0 {
+            match c {
+                b'>' => break i,
+                0xc2 if !b.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)) => {}
+                _ => return None,
+            }
+        } else {
+            match c {
+                b':' => last_colon = i,
+                b'@' => (last_at, space_before_at) = (i, last_space),
+                b' ' => last_space = i,
+                _ => {}
+            }
+        }
+        i += 1;
     };
-    Some((mailbox, &inner_and_rest[close + 1..]))
+    let start = if b.get(1) == Some(&b'@') && last_colon > 0 { last_colon + 1 } else { 1 };
+    Some(Path {
+        mailbox: &s[start..close],
+        at: (last_at >= start).then(|| last_at - start),
+        local_space: space_before_at >= start,
+        rest: &s[close + 1..],
+    })
 }
 
 /// `esmtp-param = esmtp-keyword ["=" esmtp-value]`.
 fn is_param(k: &str, v: Option<&str>) -> bool {
-    let keyword_ok = !k.is_empty() && k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-');
-    keyword_ok && v.is_none_or(|v| !v.is_empty() && v.bytes().all(|c| c.is_ascii_graphic() && c != b'='))
-}
-
-fn is_blank(c: u8) -> bool {
-    c == b' ' || c == b'\t'
-}
-
-/// `s` without its leading spaces and tabs.
-fn trim_blank_start(s: &str) -> &str {
-    let n = s.bytes().take_while(|&c| is_blank(c)).count();
-    &s[n..]
+    !k.is_empty() && all_in(k.as_bytes(), KEYWORD) && v.is_none_or(|v| !v.is_empty() && all_in(v.as_bytes(), VALUE))
 }
 
 /// `"FROM:" Reverse-path *(SP esmtp-param)`, tolerating a space after the colon
 /// and trailing spaces. Returns the mailbox and the checked parameters.
-fn path_and_params<'a>(prefix: &'static str, i: &'a str) -> Option<(&'a str, Params<'a>)> {
-    let head = i.get(..prefix.len()).filter(|h| h.eq_ignore_ascii_case(prefix))?;
-    let (mailbox, rest) = path(trim_blank_start(&i[head.len()..]))?;
+fn path_and_params<'a>(prefix: &'static [u8], i: &'a str) -> Option<(Path<'a>, Params<'a>)> {
+    if !i.as_bytes().get(..prefix.len())?.eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    let after = &i[prefix.len()..];
+    let blanks = after.bytes().take_while(|&c| CLASS[usize::from(c)] & PARAM_SEP != 0).count();
+    let path = path(&after[blanks..])?;
+    let rest = path.rest;
     // Parameters must follow white space, and each must be well formed.
-    if rest.as_bytes().first().is_some_and(|&c| !is_blank(c)) {
+    if rest.as_bytes().first().is_some_and(|&c| CLASS[usize::from(c)] & PARAM_SEP == 0) {
         return None;
     }
     let params = Params(rest);
-    params.iter().all(|(k, v)| is_param(k, v)).then_some((mailbox, params))
+    params.iter().all(|(k, v)| is_param(k, v)).then_some((path, params))
 }
 
 /// `sasl-mech = 1*20(UPPER-ALPHA / DIGIT / "-" / "_")`, case-insensitive here.
 fn is_mechanism(m: &str) -> bool {
-    (1..=20).contains(&m.len()) && m.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    (1..=20).contains(&m.len()) && all_in(m.as_bytes(), MECHANISM)
 }
 
 /// base64 text, or `=` for an empty initial response; the whole of `s`.
@@ -367,19 +498,7 @@ fn is_sasl_response(s: &str) -> bool {
         return true;
     }
     let body = s.trim_end_matches('=');
-    !body.is_empty() && body.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
-}
-
-/// `Mailbox = Local-part "@" ( Domain / address-literal )`, checked loosely.
-pub fn is_mailbox(s: &str) -> bool {
-    match memchr::memrchr(b'@', s.as_bytes()) {
-        Some(at) => {
-            let (local, dom) = (&s[..at], &s[at + 1..]);
-            let local_ok = !local.is_empty() && (local.starts_with('"') || memchr::memchr(b' ', local.as_bytes()).is_none());
-            local_ok && is_domain(dom)
-        }
-        None => false,
-    }
+    !body.is_empty() && all_in(body.as_bytes(), BASE64)
 }
 
 #[cfg(test)]
@@ -433,6 +552,40 @@ mod tests {
             let cmd = Command::parse(line.as_bytes()).unwrap();
             assert_eq!(cmd.to_line(), format!("{line}\r\n").into_bytes());
         }
+    }
+
+    #[test]
+    fn verb_split_agrees_with_a_plain_one() {
+        let plain = |line: &[u8]| {
+            let len = line.iter().position(|&c| c == b' ').unwrap_or(line.len());
+            (len <= 8).then(|| (verb_key(&line[..len]), len))
+        };
+        let lines = [
+            "",
+            "d",
+            "data",
+            "DATA",
+            "Data x",
+            "starttls",
+            "STARTTLS x",
+            "STARTTLSX",
+            "startTLS ",
+            "mail from:<a@b>",
+            "\u{e9}hlo x",
+            "ehl\u{e9} x",
+            "abcdefgh",
+            "abcdefghi j",
+            "a b",
+            " DATA",
+            "QUIT\t",
+            "[\\]^_`{|",
+            "@Z[`az{ ",
+        ];
+        for line in lines {
+            assert_eq!(split_verb(line.as_bytes()), plain(line.as_bytes()), "{line:?}");
+        }
+        assert_eq!(split_verb(b"eHlO x").map(|(k, _)| k), Some(EHLO));
+        assert_ne!(split_verb(b"EHL@ x").map(|(k, _)| k), Some(EHLO));
     }
 
     #[test]

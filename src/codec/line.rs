@@ -28,12 +28,14 @@ pub struct LineReader {
     discarding: bool,
     /// Position at which an over-long line was cut out, reported in order.
     overflow_at: Option<usize>,
+    /// Start of lines already returned but kept in the buffer (see [`Self::hold`]).
+    held: Option<usize>,
 }
 
 impl LineReader {
     /// `limit` counts the terminating CRLF, as the RFC limits do.
     pub fn new(limit: usize) -> Self {
-        LineReader { buf: Vec::new(), start: 0, tail: 0, limit, discarding: false, overflow_at: None }
+        LineReader { buf: Vec::new(), start: 0, tail: 0, limit, discarding: false, overflow_at: None, held: None }
     }
 
     /// Adds bytes from the peer. Never stores more than `limit` bytes of a partial line.
@@ -70,7 +72,7 @@ impl LineReader {
             self.overflow_at = None;
             return Some(Err(LineError::TooLong { limit: self.limit }));
         }
-        let Some(i) = memchr::memchr(b'\n', &self.buf[self.start..]) else {
+        let Some(i) = find_lf(&self.buf[self.start..]) else {
             self.compact();
             return None;
         };
@@ -83,6 +85,24 @@ impl LineReader {
             return Some(Err(LineError::BareLf));
         }
         Some(Ok(&line[..line.len() - 2]))
+    }
+
+    /// Keeps the lines returned from now on in the buffer, so that a reader
+    /// assembling several lines (a multi-line reply) can borrow them at once
+    /// with [`Self::take_held`]. The caller bounds how many lines it holds.
+    pub fn hold(&mut self) {
+        self.held.get_or_insert(self.start);
+    }
+
+    /// The lines returned since [`Self::hold`], CRLFs included; they are let go.
+    pub fn take_held(&mut self) -> &[u8] {
+        let from = self.held.take().unwrap_or(self.start);
+        &self.buf[from..self.start]
+    }
+
+    /// Lets the held lines go.
+    pub fn release(&mut self) {
+        self.held = None;
     }
 
     /// Hands back every byte not yet returned as a line (h11's `trailing_data`).
@@ -106,17 +126,46 @@ impl LineReader {
         self.tail = 0;
         self.overflow_at = None;
         self.discarding = false;
+        self.held = None;
     }
 
     fn compact(&mut self) {
-        if self.start == 0 {
+        let keep = self.held.unwrap_or(self.start);
+        if keep == 0 {
             return;
         }
-        self.buf.drain(..self.start);
-        self.tail -= self.start;
-        self.overflow_at = self.overflow_at.map(|p| p - self.start);
-        self.start = 0;
+        self.buf.drain(..keep);
+        self.start -= keep;
+        self.tail -= keep;
+        self.overflow_at = self.overflow_at.map(|p| p - keep);
+        self.held = self.held.map(|_| 0);
     }
+}
+
+/// The first LF in `b`. Command and reply lines are short, so the first 64
+/// bytes are searched eight at a time in registers (no call, no dispatch);
+/// longer lines go to `memchr`.
+#[inline]
+fn find_lf(b: &[u8]) -> Option<usize> {
+    const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let head = b.len().min(64);
+    let mut words = b[..head].chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().expect("chunks of 8")) ^ LF;
+        // A zero byte of x is an LF; the lowest flag set is exact (Mycroft's test).
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    if let Some(i) = words.remainder().iter().position(|&c| c == b'\n') {
+        return Some(at + i);
+    }
+    memchr::memchr(b'\n', &b[head..]).map(|i| head + i)
 }
 
 #[cfg(test)]
@@ -154,6 +203,34 @@ mod tests {
         let mut r = LineReader::new(8);
         r.push(b"123456789\r\nab\ncd\r\n");
         assert_eq!(drain(&mut r), vec![Err(LineError::TooLong { limit: 8 }), Err(LineError::BareLf), Ok(b"cd".to_vec())]);
+    }
+
+    #[test]
+    fn find_lf_agrees_with_a_plain_search() {
+        for len in 0..150 {
+            for at in 0..=len {
+                let mut b = vec![b'x'; len];
+                if at < len {
+                    b[at] = b'\n';
+                }
+                b.iter_mut().skip(at + 1).step_by(3).for_each(|c| *c = b'\n');
+                assert_eq!(find_lf(&b), b.iter().position(|&c| c == b'\n'), "len {len}, LF at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn held_lines_survive_compaction() {
+        let mut r = LineReader::new(512);
+        r.push(b"250-a\r\n250-b");
+        r.hold();
+        assert_eq!(r.next_line(), Some(Ok(b"250-a".to_vec())));
+        assert_eq!(r.next_line(), None); // compacts
+        r.push(b"\r\n250 c\r\nNEXT");
+        assert_eq!(drain(&mut r), vec![Ok(b"250-b".to_vec()), Ok(b"250 c".to_vec())]);
+        assert_eq!(r.take_held(), b"250-a\r\n250-b\r\n250 c\r\n");
+        assert_eq!(r.take_held(), b"");
+        assert_eq!(r.take_buffered(), b"NEXT".to_vec());
     }
 
     #[test]

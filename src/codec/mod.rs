@@ -15,5 +15,5 @@ pub use command::{AuthLine, Command, CommandError, CommandRef, Param, Params};
 pub use data::{dot_stuff, DataReader, DataSummary, EndOfData, EodVariant};
 pub use ehlo::{Capabilities, Extension};
 pub use line::{LineError, LineReader};
-pub use reply::{EnhancedCode, Reply, ReplyError, ReplyReader};
+pub use reply::{EnhancedCode, Reply, ReplyError, ReplyReader, ReplyRef};
 pub use sasl::{Mechanism, Secret};

@@ -2,6 +2,7 @@
 //!
 //! `Reply-line = *( Reply-code "-" [ textstring ] CRLF ) Reply-code [ SP textstring ] CRLF`
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -22,14 +23,14 @@ impl EnhancedCode {
         EnhancedCode { class, subject, detail }
     }
 
-    /// Parses `class "." subject "." detail` at the start of `text`, followed by SP or the end.
-    fn parse_prefix(text: &str) -> Option<(EnhancedCode, &str)> {
+    /// Parses `class "." subject "." detail` at the start of `text`, followed
+    /// by SP or the end: the code and where the text after it starts.
+    fn parse_prefix(b: &[u8]) -> Option<(EnhancedCode, usize)> {
         /// 1 to 3 digits at the start of `b`: the number and how many digits.
         fn num(b: &[u8]) -> Option<(u16, usize)> {
             let n = b.iter().take(3).take_while(|c| c.is_ascii_digit()).count();
             (n > 0).then(|| (b[..n].iter().fold(0u16, |v, d| v * 10 + u16::from(d - b'0')), n))
         }
-        let b = text.as_bytes();
         let class = *b.first().filter(|c| matches!(c, b'2' | b'4' | b'5'))?;
         if b.get(1) != Some(&b'.') {
             return None;
@@ -42,8 +43,8 @@ impl EnhancedCode {
         let (detail, n2) = num(&b[at + 1..])?;
         let end = at + 1 + n2;
         let rest = match b.get(end) {
-            None => "",
-            Some(b' ') => &text[end + 1..],
+            None => end,
+            Some(b' ') => end + 1,
             Some(_) => return None,
         };
         Some((EnhancedCode::new(class - b'0', subject, detail), rest))
@@ -164,49 +165,92 @@ fn lossy_same_length(bytes: &[u8]) -> String {
     out
 }
 
-/// One parsed reply line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplyLine<'a> {
-    pub code: u16,
-    pub last: bool,
-    pub text: &'a str,
-}
-
-/// `Reply-code [ ("-" / SP) textstring ]`, where `Reply-code = %x32-35 %x30-35 %x30-39`.
-pub fn reply_line(line: &str) -> Option<ReplyLine<'_>> {
-    let b = line.as_bytes();
+/// `Reply-code [ ("-" / SP) textstring ]`, where `Reply-code = %x32-35 %x30-35 %x30-39`:
+/// the code and whether this is the reply's last line. The text starts at byte 4.
+fn reply_line(b: &[u8]) -> Option<(u16, bool)> {
     let (a, m, c) = (*b.first()?, *b.get(1)?, *b.get(2)?);
     if !(b'2'..=b'5').contains(&a) || !(b'0'..=b'5').contains(&m) || !c.is_ascii_digit() {
         return None;
     }
     let code = u16::from(a - b'0') * 100 + u16::from(m - b'0') * 10 + u16::from(c - b'0');
     match b.get(3) {
-        None => Some(ReplyLine { code, last: true, text: "" }),
-        Some(b'-') => Some(ReplyLine { code, last: false, text: &line[4..] }),
-        Some(b' ') => Some(ReplyLine { code, last: true, text: &line[4..] }),
+        None | Some(b' ') => Some((code, true)),
+        Some(b'-') => Some((code, false)),
         Some(_) => None,
     }
 }
 
-/// One line of a reply being assembled: its code, its text, and where the
-/// text starts after an enhanced code (parsed once, when the line arrives).
-#[derive(Debug, Clone)]
-struct PendingLine {
-    code: u16,
-    text: String,
-    enhanced: Option<(EnhancedCode, usize)>,
+/// The text of a reply line (CRLF and code removed), and the enhanced code at its start.
+fn line_text(line: &[u8]) -> (&[u8], Option<(EnhancedCode, usize)>) {
+    let text = line.get(4..).unwrap_or_default();
+    (text, EnhancedCode::parse_prefix(text))
 }
 
-/// Assembles replies from a byte stream, one line at a time, within fixed bounds.
+/// A reply borrowed from the reader's buffer, checked, with no allocation:
+/// what a client that acts on the code and moves on needs. [`Reply::from`]
+/// makes it owned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyRef<'a> {
+    pub code: u16,
+    /// As [`Reply::enhanced`].
+    pub enhanced: Option<EnhancedCode>,
+    /// The reply's lines as received, CRLFs included.
+    raw: &'a [u8],
+}
+
+impl<'a> ReplyRef<'a> {
+    /// The reply's lines as received, CRLFs included.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// The text of each line without code or shared enhanced code. Each
+    /// invalid UTF-8 byte becomes one '?', not a three-byte U+FFFD, so the
+    /// reply serialises to lines no longer than the ones received.
+    pub fn lines(&self) -> impl Iterator<Item = Cow<'a, str>> {
+        let strip = self.enhanced.is_some();
+        self.raw.strip_suffix(b"\r\n").unwrap_or(self.raw).split(|&c| c == b'\n').map(move |line| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let (text, enhanced) = line_text(line);
+            let text = match (strip, enhanced) {
+                (true, Some((_, offset))) => &text[offset..],
+                _ => text,
+            };
+            match std::str::from_utf8(text) {
+                Ok(t) => Cow::Borrowed(t),
+                Err(_) => Cow::Owned(lossy_same_length(text)),
+            }
+        })
+    }
+}
+
+impl From<ReplyRef<'_>> for Reply {
+    fn from(r: ReplyRef<'_>) -> Reply {
+        Reply { code: r.code, enhanced: r.enhanced, lines: r.lines().map(Cow::into_owned).collect() }
+    }
+}
+
+/// What is known of the reply being assembled, line by line.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pending {
+    lines: usize,
+    code: u16,
+    /// The first line's enhanced code, while every line so far carried the same one.
+    enhanced: Option<EnhancedCode>,
+}
+
+/// Assembles replies from a byte stream, one line at a time, within fixed
+/// bounds: the lines of a reply stay in the line reader's buffer (at most
+/// [`limits::REPLY_MAX_LINES`] of them) until its last line arrives.
 #[derive(Debug, Clone)]
 pub struct ReplyReader {
     lines: LineReader,
-    pending: Vec<PendingLine>,
+    pending: Pending,
 }
 
 impl Default for ReplyReader {
     fn default() -> Self {
-        ReplyReader { lines: LineReader::new(limits::REPLY_LINE), pending: Vec::new() }
+        ReplyReader { lines: LineReader::new(limits::REPLY_LINE), pending: Pending::default() }
     }
 }
 
@@ -215,81 +259,63 @@ impl ReplyReader {
         self.lines.push(bytes);
     }
 
-    /// The next complete reply, or `None` until more bytes arrive.
+    /// The next complete reply, owned, or `None` until more bytes arrive.
     pub fn next_reply(&mut self) -> Option<Result<Reply, ReplyError>> {
+        self.next_reply_ref().map(|r| r.map(Reply::from))
+    }
+
+    /// The next complete reply, borrowed from the buffer, or `None` until more bytes arrive.
+    pub fn next_reply_ref(&mut self) -> Option<Result<ReplyRef<'_>, ReplyError>> {
         loop {
-            let line = match self.lines.next_line_ref()? {
-                Ok(l) => l,
-                Err(e) => {
-                    self.pending.clear();
-                    return Some(Err(e.into()));
-                }
+            self.lines.hold();
+            let (code, last, enhanced) = match self.lines.next_line_ref()? {
+                Ok(line) => match reply_line(line) {
+                    Some((code, last)) => (code, last, line_text(line).1.map(|(e, _)| e)),
+                    None => {
+                        let shown: String = lossy_same_length(line).chars().take(64).collect();
+                        return Some(Err(self.fail(ReplyError::Malformed(shown))));
+                    }
+                },
+                Err(e) => return Some(Err(self.fail(e.into()))),
             };
-            // Each invalid byte becomes one '?', not a three-byte U+FFFD, so the reply
-            // serialises to a line no longer than the one received.
-            let text = match std::str::from_utf8(line) {
-                Ok(t) => std::borrow::Cow::Borrowed(t),
-                Err(_) => std::borrow::Cow::Owned(lossy_same_length(line)),
-            };
-            let parsed = match reply_line(&text) {
-                Some(l) => l,
-                None => {
-                    self.pending.clear();
-                    return Some(Err(ReplyError::Malformed(text.chars().take(64).collect())));
-                }
-            };
-            if let Some(first) = self.pending.first() {
-                if first.code != parsed.code {
-                    let first = first.code;
-                    self.pending.clear();
-                    return Some(Err(ReplyError::InconsistentCode(first, parsed.code)));
-                }
+            let p = &mut self.pending;
+            if p.lines == 0 {
+                // The enhanced code counts only when it is of the reply's class.
+                *p = Pending { lines: 0, code, enhanced: enhanced.filter(|e| u16::from(e.class) == code / 100) };
+            } else if p.code != code {
+                let first = p.code;
+                return Some(Err(self.fail(ReplyError::InconsistentCode(first, code))));
+            } else if p.enhanced != enhanced {
+                p.enhanced = None;
             }
-            if self.pending.len() >= limits::REPLY_MAX_LINES {
-                self.pending.clear();
-                return Some(Err(ReplyError::TooManyLines(limits::REPLY_MAX_LINES)));
+            if p.lines >= limits::REPLY_MAX_LINES {
+                return Some(Err(self.fail(ReplyError::TooManyLines(limits::REPLY_MAX_LINES))));
             }
-            let enhanced = EnhancedCode::parse_prefix(parsed.text).map(|(e, rest)| (e, parsed.text.len() - rest.len()));
-            let last = parsed.last;
-            if last && self.pending.is_empty() {
-                // A one-line reply, the common case: one allocation for its text.
-                let enhanced = enhanced.filter(|(e, _)| e.class == (parsed.code / 100) as u8);
-                let body = enhanced.map_or(parsed.text, |(_, offset)| &parsed.text[offset..]);
-                return Some(Ok(Reply { code: parsed.code, enhanced: enhanced.map(|(e, _)| e), lines: vec![body.to_owned()] }));
-            }
-            self.pending.push(PendingLine { code: parsed.code, text: parsed.text.to_owned(), enhanced });
+            p.lines += 1;
             if last {
-                return Some(Ok(assemble(std::mem::take(&mut self.pending))));
+                let enhanced = std::mem::take(&mut self.pending).enhanced;
+                let raw = self.lines.take_held();
+                return Some(Ok(ReplyRef { code, enhanced, raw }));
             }
         }
     }
 
+    /// Drops the reply in progress and returns `e`.
+    fn fail(&mut self, e: ReplyError) -> ReplyError {
+        self.pending = Pending::default();
+        self.lines.release();
+        e
+    }
+
     /// Bytes received but not yet part of a reply (see [`LineReader::take_buffered`]).
     pub fn take_buffered(&mut self) -> Vec<u8> {
-        self.pending.clear();
+        self.pending = Pending::default();
         self.lines.take_buffered()
     }
 
     pub fn buffered_len(&self) -> usize {
         self.lines.buffered_len()
     }
-}
-
-/// The enhanced code counts only when every line carries the same one, of the reply's class.
-fn assemble(lines: Vec<PendingLine>) -> Reply {
-    let code = lines[0].code;
-    let first = lines[0].enhanced.map(|(e, _)| e).filter(|e| e.class == (code / 100) as u8);
-    let shared = first.filter(|f| lines.iter().all(|l| l.enhanced.map(|(e, _)| e) == Some(*f)));
-    let lines = lines
-        .into_iter()
-        .map(|mut l| {
-            if let (Some(_), Some((_, offset))) = (shared, l.enhanced) {
-                l.text.drain(..offset);
-            }
-            l.text
-        })
-        .collect();
-    Reply { code, enhanced: shared, lines }
 }
 
 #[cfg(test)]
