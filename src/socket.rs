@@ -36,6 +36,16 @@ impl Side {
     }
 }
 
+/// What [`drive`] keeps of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every step with its bytes, for a transcript or a trace file.
+    Steps,
+    /// Only events (to `on_event`): the trace comes back empty, and a
+    /// connection holds no more memory than its machine's own bounded buffers.
+    Events,
+}
+
 /// Runs `endpoint` over `stream` until it closes; returns the recorded trace.
 /// `on_event` sees every event as it happens (to print accepted messages, say).
 pub fn drive<M: Machine>(
@@ -43,6 +53,7 @@ pub fn drive<M: Machine>(
     mut stream: TcpStream,
     side: Side,
     server: (&str, u16),
+    keep: Keep,
     mut on_event: impl FnMut(&Event),
 ) -> Trace
 where
@@ -64,6 +75,9 @@ where
             let e: Event = e.into();
             on_event(&e);
             events.push(e);
+        }
+        if keep == Keep::Events {
+            return;
         }
         let outgoing = dir == Some(side.outgoing());
         let state = endpoint.state_name();

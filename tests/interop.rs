@@ -358,6 +358,59 @@ fn a_hostile_client_cannot_crash_or_bloat_the_server() {
     assert_eq!(served.wait_for(1).len(), 1);
 }
 
+/// Connects and reads what the server says first.
+fn greeting(addr: &str) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = [0u8; 512];
+    let n = s.read(&mut buf).unwrap();
+    (s, String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+#[test]
+fn serve_closes_idle_connections_and_recovers_from_its_connection_limit() {
+    let served = Served::start(&["--role", "relay", "--idle-timeout", "1", "--max-connections", "2"]);
+    let (mut idle, first) = greeting(&served.addr());
+    let (busy, second) = greeting(&served.addr());
+    assert!(first.starts_with("220 ") && second.starts_with("220 "), "{first}{second}");
+
+    // The limit: the third connection is refused with 421 and closed.
+    let (mut refused, said) = greeting(&served.addr());
+    assert_eq!(said, "421 4.3.2 Too many connections, try again later\r\n");
+    assert_eq!(refused.read(&mut [0u8; 16]).unwrap(), 0, "closed after the 421");
+
+    // An idle connection hears 421 4.4.2 (RFC 5321 §4.5.3.2.7 lets the server give up) and is closed.
+    let mut rest = Vec::new();
+    idle.read_to_end(&mut rest).unwrap();
+    assert_eq!(String::from_utf8_lossy(&rest), "421 4.4.2 mail.example.test Error: timeout exceeded\r\n");
+
+    // Once connections are gone, new ones are greeted again.
+    drop(busy);
+    let t = Instant::now();
+    let again = loop {
+        let (_, said) = greeting(&served.addr());
+        if said.starts_with("220 ") || t.elapsed() > Duration::from_secs(10) {
+            break said;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(again.starts_with("220 "), "{again}");
+}
+
+#[test]
+fn send_repeats_sessions_over_starttls_as_a_load_generator() {
+    let served = Served::start(&["--role", "relay"]);
+    let out = run(Command::new(BIN)
+        .args(["send", "--server", &served.addr(), "--policy", "require-starttls", "--ca"])
+        .arg(served.ca())
+        .args(["--from", "load@client.test", "--to", "postmaster@example.test", "--sessions", "30", "--concurrency", "4"]));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.starts_with("30 sessions, 30 accepted, 0 failed, concurrency 4,"), "{summary}");
+    let delivered = served.wait_for(30);
+    assert_eq!(delivered.len(), 30);
+    assert!(served.log.lock().unwrap().lines().filter(|l| l.contains("TLS")).count() >= 30);
+}
+
 /// A Postfix instance configured and started by the test in a temporary
 /// directory, listening on loopback for STARTTLS and implicit TLS, delivering
 /// bob@example.test to a maildir. Stopped on drop.

@@ -15,7 +15,7 @@ use smtp_lab::scenario::Scenario;
 use smtp_lab::server::{Account, Server, ServerEvent};
 use smtp_lab::session::{Endpoint, SessionEvent, SessionOptions, TlsSide};
 use smtp_lab::settings::{ClientSettings, ServerSettings};
-use smtp_lab::socket::{drive, unix_now, Side};
+use smtp_lab::socket::{drive, unix_now, Keep, Side};
 use smtp_lab::tls::ClientTls;
 use smtp_lab::trace::Event;
 
@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// Connections served at once; more are turned away with 421.
     #[arg(long, default_value_t = 256)]
     max_connections: usize,
+    /// Seconds a connection may wait between commands before the server says
+    /// 421 and closes. Default: 300, the five minutes of RFC 5321 §4.5.3.2.7.
+    #[arg(long, default_value_t = 300)]
+    idle_timeout: u64,
 }
 
 pub fn serve(a: &ServeArgs) -> Result<(), String> {
@@ -69,6 +73,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
         config.local_domains = a.local_domain.clone();
     }
     config.max_message_size = a.max_message_size;
+    config.idle_timeout = std::time::Duration::from_secs(a.idle_timeout);
 
     let pki = Pki::generate(&a.hostname).map_err(|e| e.to_string())?;
     if let Some(path) = &a.write_ca {
@@ -109,7 +114,8 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
             };
             let hostname = config.hostname.clone();
             let endpoint = Endpoint::new(Server::new(config), TlsSide::Server { pki, identity }, options);
-            let trace = drive(endpoint, stream, Side::Server, (&hostname, local.port()), |e| {
+            let keep = if trace_dir.is_some() { Keep::Steps } else { Keep::Events };
+            let trace = drive(endpoint, stream, Side::Server, (&hostname, local.port()), keep, |e| {
                 if let Event::Server(SessionEvent::Smtp(ServerEvent::MessageAccepted {
                     queue_id,
                     envelope,
@@ -184,6 +190,14 @@ pub struct SendArgs {
     /// Print the trace as JSON instead of a transcript.
     #[arg(long)]
     json: bool,
+    /// Send the message this many times, one session each, and print sessions
+    /// per second instead of a transcript: a load generator with this client,
+    /// STARTTLS included (Postfix's smtp-source has no TLS).
+    #[arg(long, default_value_t = 1)]
+    sessions: u32,
+    /// Sessions at once when --sessions is more than 1.
+    #[arg(long, default_value_t = 1)]
+    concurrency: u32,
 }
 
 pub fn send(a: &SendArgs) -> Result<bool, String> {
@@ -225,18 +239,63 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
         epoch_unix: unix_now(),
         ..SessionOptions::default()
     };
-    let stream = TcpStream::connect(&a.server).map_err(|e| format!("{}: {e}", a.server))?;
-    let port = stream.peer_addr().map(|p| p.port()).unwrap_or(0);
-    let endpoint = Endpoint::new(Client::new(config), TlsSide::Client(tls), options);
-    let mut accepted = false;
     let host = a.server.rsplit_once(':').map_or(a.server.as_str(), |(h, _)| h);
-    let trace = drive(endpoint, stream, Side::Client, (host, port), |e| {
-        accepted |= matches!(e, Event::Client(SessionEvent::Smtp(ClientEvent::MessageAccepted { .. })));
-    });
+    // One session: connect, drive the client to the end, and whether the message was accepted.
+    let session = |config: smtp_lab::client::ClientConfig, tls: ClientTls, keep| {
+        let stream = TcpStream::connect(&a.server).map_err(|e| format!("{}: {e}", a.server))?;
+        let port = stream.peer_addr().map(|p| p.port()).unwrap_or(0);
+        let endpoint = Endpoint::new(Client::new(config), TlsSide::Client(tls), options.clone());
+        let mut accepted = false;
+        let trace = drive(endpoint, stream, Side::Client, (host, port), keep, |e| {
+            accepted |= matches!(e, Event::Client(SessionEvent::Smtp(ClientEvent::MessageAccepted { .. })));
+        });
+        Ok::<_, String>((accepted, trace))
+    };
+    if a.sessions > 1 {
+        return load(a, || session(config.clone(), tls.clone(), Keep::Events).map(|(accepted, _)| accepted));
+    }
+    let (accepted, trace) = session(config, tls, Keep::Steps)?;
     if a.json {
         crate::emit(&format!("{}\n", serde_json::to_string_pretty(&trace).map_err(|e| e.to_string())?));
     } else {
         crate::emit(&smtp_lab::transcript::render(&trace));
     }
     Ok(accepted)
+}
+
+/// `send --sessions N --concurrency C`: N sessions from C threads; prints
+/// sessions per second, and succeeds when every message was accepted.
+fn load(a: &SendArgs, session: impl Fn() -> Result<bool, String> + Sync) -> Result<bool, String> {
+    let next = AtomicU64::new(0);
+    let (accepted, failed) = (AtomicU64::new(0), AtomicU64::new(0));
+    let first_error = Mutex::new(None::<String>);
+    let started = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..a.concurrency.clamp(1, a.sessions) {
+            s.spawn(|| {
+                while next.fetch_add(1, Ordering::Relaxed) < u64::from(a.sessions) {
+                    match session() {
+                        Ok(true) => accepted.fetch_add(1, Ordering::Relaxed),
+                        Ok(false) => failed.fetch_add(1, Ordering::Relaxed),
+                        Err(e) => {
+                            first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                            failed.fetch_add(1, Ordering::Relaxed)
+                        }
+                    };
+                }
+            });
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let (accepted, failed) = (accepted.into_inner(), failed.into_inner());
+    crate::emit(&format!(
+        "{} sessions, {accepted} accepted, {failed} failed, concurrency {}, {secs:.2} s, {:.0} sessions/s\n",
+        a.sessions,
+        a.concurrency,
+        f64::from(a.sessions) / secs
+    ));
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        eprintln!("smtp-lab: first error: {e}");
+    }
+    Ok(failed == 0)
 }
