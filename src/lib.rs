@@ -8,7 +8,8 @@
 //! - [`machine`], [`client`], [`server`]: the SMTP state machines.
 //! - [`pki`], [`tls`]: certificates made in memory; rustls driven without I/O.
 //! - [`session`]: a machine plus TLS; owns the STARTTLS switch.
-//! - [`trace`], [`wire`], [`attacker`]: two endpoints on a wire, an attacker on it, and the record.
+//! - [`trace`], [`wire`], [`attacker`]: two endpoints on a wire, an attacker on it, and the record;
+//!   [`dissect`]: its TLS records, as the path sees them and opened with the session's secrets.
 //! - [`scenario`], [`outcome`], [`matrix`], [`settings`], [`preset`], [`assemble`]: settings
 //!   to a finished trace, and what it amounted to.
 //! - Views: [`view`] (one step as every renderer shows it), [`pcap`], [`transcript`],
@@ -25,6 +26,7 @@ pub mod bytes;
 pub mod claims;
 pub mod client;
 pub mod codec;
+pub mod dissect;
 pub mod explain;
 pub mod export;
 pub mod lesson;

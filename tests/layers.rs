@@ -28,6 +28,7 @@ const LAYERS: &[(&str, u8)] = &[
     // Two endpoints on a wire, and what it recorded.
     ("trace", 7),
     ("wire", 8),
+    ("dissect", 8),
     ("attacker", 9),
     // Settings to a session.
     ("scenario", 10),

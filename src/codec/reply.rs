@@ -209,8 +209,9 @@ impl<'a> ReplyRef<'a> {
     /// reply serialises to lines no longer than the ones received.
     pub fn lines(&self) -> impl Iterator<Item = Cow<'a, str>> {
         let strip = self.enhanced.is_some();
-        self.raw.strip_suffix(b"\r\n").unwrap_or(self.raw).split(|&c| c == b'\n').map(move |line| {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // Every line ends with CRLF (the line reader saw to it); a CR before that is text.
+        self.raw.split_inclusive(|&c| c == b'\n').map(move |line| {
+            let line = line.strip_suffix(b"\r\n").unwrap_or(line);
             let (text, enhanced) = line_text(line);
             let text = match (strip, enhanced) {
                 (true, Some((_, offset))) => &text[offset..],
@@ -356,6 +357,13 @@ mod tests {
         assert!(matches!(read_all(b"\x16\x03\x03\x00\x02\r\n")[0], Err(ReplyError::Malformed(_))));
         let many = b"250-x\r\n".repeat(200);
         assert!(matches!(read_all(&many)[0], Err(ReplyError::TooManyLines(_))));
+    }
+
+    #[test]
+    fn carriage_returns_in_the_text_are_kept() {
+        // Found by the reply fuzz target: the last line lost one CR of its text.
+        let got = read_all(b"220-a\r\r\n220 2\r\r\r\n");
+        assert_eq!(got[0].as_ref().unwrap().lines, ["a\r", "2\r\r"]);
     }
 
     #[test]

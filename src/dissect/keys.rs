@@ -1,0 +1,135 @@
+//! Traffic keys from a session's own secrets, to open the records it sent.
+//!
+//! The key log (NSS format, the one rustls writes and Wireshark reads) holds
+//! each TLS 1.3 traffic secret by the ClientHello's random. From a secret,
+//! HKDF-Expand-Label gives the record key and IV (RFC 8446 §7.1, §7.3); each
+//! record's nonce is the IV XOR its sequence number (§5.3), its additional
+//! data the record header (§5.2). All with ring, which rustls already uses.
+
+use ring::{aead, hkdf};
+
+/// The TLS 1.3 cipher suites (RFC 8446 §B.4) that rustls with ring offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Suite {
+    pub id: u16,
+    pub name: &'static str,
+    aead: &'static aead::Algorithm,
+    hkdf: hkdf::Algorithm,
+}
+
+impl Suite {
+    pub fn tls13(id: u16) -> Option<Suite> {
+        let (name, aead, hkdf) = match id {
+            0x1301 => ("TLS_AES_128_GCM_SHA256", &aead::AES_128_GCM, hkdf::HKDF_SHA256),
+            0x1302 => ("TLS_AES_256_GCM_SHA384", &aead::AES_256_GCM, hkdf::HKDF_SHA384),
+            0x1303 => ("TLS_CHACHA20_POLY1305_SHA256", &aead::CHACHA20_POLY1305, hkdf::HKDF_SHA256),
+            _ => return None,
+        };
+        Some(Suite { id, name, aead, hkdf })
+    }
+}
+
+/// The secret a key log holds for `label` (e.g. `SERVER_HANDSHAKE_TRAFFIC_SECRET`)
+/// and the session whose ClientHello carried `client_random`.
+pub fn secret(key_log: &[String], label: &str, client_random: &[u8]) -> Option<Vec<u8>> {
+    key_log.iter().find_map(|line| {
+        let mut parts = line.split_whitespace();
+        (parts.next()? == label && hex(parts.next()?)? == client_random).then_some(())?;
+        hex(parts.next()?)
+    })
+}
+
+fn hex(s: &str) -> Option<Vec<u8>> {
+    (s.len() % 2 == 0).then_some(())?;
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// An output length for ring's HKDF.
+struct Len(usize);
+
+impl hkdf::KeyType for Len {
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+/// `HKDF-Expand-Label(Secret, Label, "", Length)` (RFC 8446 §7.1).
+fn expand_label(alg: hkdf::Algorithm, secret: &[u8], label: &str, len: usize) -> Vec<u8> {
+    let full = [b"tls13 ", label.as_bytes()].concat();
+    let length = u16::try_from(len).expect("key lengths are small").to_be_bytes();
+    let info: [&[u8]; 5] = [&length, &[full.len() as u8], &full, &[0], &[]];
+    let mut out = vec![0; len];
+    hkdf::Prk::new_less_safe(alg, secret).expand(&info, Len(len)).and_then(|okm| okm.fill(&mut out)).expect("a length HKDF allows");
+    out
+}
+
+/// Opens one direction's records under one traffic secret, counting them.
+pub struct Opener {
+    suite: Suite,
+    secret: Vec<u8>,
+    key: aead::LessSafeKey,
+    iv: [u8; aead::NONCE_LEN],
+    seq: u64,
+}
+
+/// A record that would not open: the receiver would answer bad_record_mac (RFC 8446 §5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenError;
+
+impl Opener {
+    pub fn new(suite: Suite, secret: Vec<u8>) -> Opener {
+        let key = expand_label(suite.hkdf, &secret, "key", suite.aead.key_len());
+        let iv: [u8; aead::NONCE_LEN] =
+            expand_label(suite.hkdf, &secret, "iv", aead::NONCE_LEN).try_into().expect("asked for NONCE_LEN bytes");
+        let key = aead::LessSafeKey::new(aead::UnboundKey::new(suite.aead, &key).expect("the suite's key length"));
+        Opener { suite, secret, key, iv, seq: 0 }
+    }
+
+    /// Opens a TLSCiphertext (RFC 8446 §5.2): the inner content type and content,
+    /// padding removed.
+    pub fn open(&mut self, header: &[u8], body: &[u8]) -> Result<(u8, Vec<u8>), OpenError> {
+        let mut nonce = self.iv;
+        for (n, s) in nonce[4..].iter_mut().zip(self.seq.to_be_bytes()) {
+            *n ^= s;
+        }
+        self.seq += 1;
+        let mut buf = body.to_vec();
+        let plain =
+            self.key.open_in_place(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(header), &mut buf).map_err(|_| OpenError)?;
+        // TLSInnerPlaintext: content, then the real type, then zeros (§5.4).
+        let end = plain.iter().rposition(|&b| b != 0).ok_or(OpenError)?;
+        let content_type = plain[end];
+        let mut content = plain[..end].to_vec();
+        content.shrink_to_fit();
+        Ok((content_type, content))
+    }
+
+    /// After a KeyUpdate: the next secret and fresh keys (RFC 8446 §7.2).
+    pub fn update(&mut self) {
+        let next = expand_label(self.suite.hkdf, &self.secret, "traffic upd", self.secret.len());
+        *self = Opener::new(self.suite, next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 8448 §3 (simple 1-RTT handshake): the server's handshake traffic
+    /// secret, and the key and IV derived from it.
+    #[test]
+    fn rfc_8448_server_handshake_keys() {
+        let secret = hex("b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38").unwrap();
+        let key = expand_label(hkdf::HKDF_SHA256, &secret, "key", 16);
+        let iv = expand_label(hkdf::HKDF_SHA256, &secret, "iv", 12);
+        assert_eq!(key, hex("3fce516009c21727d0f2e4e86ee403bc").unwrap());
+        assert_eq!(iv, hex("5d313eb2671276ee13000b30").unwrap());
+    }
+
+    #[test]
+    fn secrets_are_found_by_label_and_random() {
+        let log = vec!["CLIENT_TRAFFIC_SECRET_0 0a0b 1122".to_owned(), "SERVER_TRAFFIC_SECRET_0 0a0b 3344".to_owned()];
+        assert_eq!(secret(&log, "SERVER_TRAFFIC_SECRET_0", &[0x0a, 0x0b]), Some(vec![0x33, 0x44]));
+        assert_eq!(secret(&log, "SERVER_TRAFFIC_SECRET_0", &[0x0a]), None);
+    }
+}

@@ -1,0 +1,336 @@
+//! Handshake messages, alerts and change_cipher_spec, field by field, each
+//! with the section of the RFC that defines it. Hellos, extensions and alerts
+//! are parsed by tls-parser; what it does not parse (TLS 1.3's
+//! EncryptedExtensions, Certificate, CertificateVerify and NewSessionTicket
+//! layouts) is read here from the RFC 8446 structures, and certificates by
+//! x509-parser.
+
+use serde::Serialize;
+use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
+
+/// One message, as its fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub name: &'static str,
+    /// Where the message is defined, e.g. "RFC 8446 §4.1.2".
+    pub section: &'static str,
+    pub fields: Vec<Field>,
+}
+
+/// One field of a message, its value as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    pub name: &'static str,
+    pub value: String,
+}
+
+fn field(name: &'static str, value: impl Into<String>) -> Field {
+    Field { name, value: value.into() }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// `BadRecordMac` → `bad_record_mac`: tls-parser's names as the RFCs write them.
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+fn version_name(v: u16) -> String {
+    match v {
+        0x0304 => "TLS 1.3".into(),
+        0x0303 => "TLS 1.2".into(),
+        0x0302 => "TLS 1.1".into(),
+        0x0301 => "TLS 1.0".into(),
+        v => format!("0x{v:04x}"),
+    }
+}
+
+fn suite_name(id: u16) -> String {
+    tls_parser::TlsCipherSuite::from_id(id).map_or_else(|| format!("0x{id:04x}"), |s| s.name.to_owned())
+}
+
+/// Named groups (RFC 8446 §4.2.7, RFC 8422 §5.1.1).
+fn group_name(g: u16) -> String {
+    match g {
+        0x001d => "x25519".into(),
+        0x001e => "x448".into(),
+        0x0017 => "secp256r1".into(),
+        0x0018 => "secp384r1".into(),
+        0x0019 => "secp521r1".into(),
+        0x11ec => "X25519MLKEM768".into(),
+        g => snake(&format!("{}", tls_parser::NamedGroup(g))),
+    }
+}
+
+/// Signature schemes (RFC 8446 §4.2.3).
+fn scheme_name(s: u16) -> String {
+    let name = match s {
+        0x0401 => "rsa_pkcs1_sha256",
+        0x0501 => "rsa_pkcs1_sha384",
+        0x0601 => "rsa_pkcs1_sha512",
+        0x0403 => "ecdsa_secp256r1_sha256",
+        0x0503 => "ecdsa_secp384r1_sha384",
+        0x0603 => "ecdsa_secp521r1_sha512",
+        0x0804 => "rsa_pss_rsae_sha256",
+        0x0805 => "rsa_pss_rsae_sha384",
+        0x0806 => "rsa_pss_rsae_sha512",
+        0x0807 => "ed25519",
+        0x0808 => "ed448",
+        0x0201 => "rsa_pkcs1_sha1",
+        0x0203 => "ecdsa_sha1",
+        s => return format!("0x{s:04x}"),
+    };
+    name.into()
+}
+
+fn list(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}
+
+/// Reads a big-endian length of `n` bytes and that many bytes after it.
+fn vector(b: &[u8], n: usize) -> Option<(&[u8], &[u8])> {
+    let len = b.get(..n)?.iter().fold(0usize, |acc, &x| acc << 8 | usize::from(x));
+    let body = b.get(n..n + len)?;
+    Some((body, &b[n + len..]))
+}
+
+/// The random of a ClientHello (whole message, header included).
+pub fn hello_random(msg: &[u8]) -> Option<Vec<u8>> {
+    // type(1) length(3) legacy_version(2) random(32) (RFC 8446 §4.1.2).
+    msg.get(6..38).map(<[u8]>::to_vec)
+}
+
+/// The cipher suite of a ServerHello that selected TLS 1.3 (supported_versions
+/// 0x0304, RFC 8446 §4.2.1), or `None` for an earlier version.
+pub fn server_hello_tls13_suite(msg: &[u8]) -> Option<u16> {
+    let (_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh))) = tls_parser::parse_tls_message_handshake(msg).ok()? else {
+        return None;
+    };
+    let (_, exts) = tls_parser::parse_tls_server_hello_extensions(sh.ext?).ok()?;
+    exts.iter().any(|e| matches!(e, TlsExtension::SupportedVersions(v) if v.first().is_some_and(|v| v.0 == 0x0304))).then_some(sh.cipher.0)
+}
+
+/// The groups of a key_share extension: a list in a ClientHello, one entry in
+/// a ServerHello (RFC 8446 §4.2.8).
+fn key_share_groups(data: &[u8], client: bool) -> Vec<u16> {
+    let mut entries = if client { vector(data, 2).map_or(&[][..], |(v, _)| v) } else { data };
+    let mut out = Vec::new();
+    while let Some(group) = entries.get(..2) {
+        out.push(u16::from_be_bytes([group[0], group[1]]));
+        match vector(&entries[2..], 2) {
+            Some((_, rest)) => entries = rest,
+            None => break,
+        }
+    }
+    out
+}
+
+/// The fields of a list of extensions.
+fn extensions(exts: &[TlsExtension<'_>], client: bool) -> Vec<Field> {
+    exts.iter()
+        .filter_map(|e| {
+            Some(match e {
+                TlsExtension::SNI(names) => {
+                    field("server_name (RFC 6066 §3)", list(names.iter().map(|(_, n)| String::from_utf8_lossy(n).into_owned())))
+                }
+                TlsExtension::SupportedVersions(v) => {
+                    field("supported_versions (RFC 8446 §4.2.1)", list(v.iter().map(|v| version_name(v.0))))
+                }
+                TlsExtension::EllipticCurves(g) => field("supported_groups (RFC 8446 §4.2.7)", list(g.iter().map(|g| group_name(g.0)))),
+                TlsExtension::KeyShare(data) => {
+                    field("key_share (RFC 8446 §4.2.8)", list(key_share_groups(data, client).into_iter().map(group_name)))
+                }
+                TlsExtension::SignatureAlgorithms(s) => {
+                    field("signature_algorithms (RFC 8446 §4.2.3)", list(s.iter().map(|&s| scheme_name(s))))
+                }
+                TlsExtension::ALPN(p) => field(
+                    "application_layer_protocol_negotiation (RFC 7301 §3.1)",
+                    list(p.iter().map(|p| String::from_utf8_lossy(p).into_owned())),
+                ),
+                TlsExtension::PskExchangeModes(m) => field(
+                    "psk_key_exchange_modes (RFC 8446 §4.2.9)",
+                    list(m.iter().map(|m| if *m == 1 { "psk_dhe_ke".to_owned() } else { format!("{m}") })),
+                ),
+                TlsExtension::ExtendedMasterSecret => field("extended_master_secret (RFC 7627 §5.1)", "present"),
+                TlsExtension::RenegotiationInfo(_) => field("renegotiation_info (RFC 5746 §3.2)", "present"),
+                TlsExtension::EcPointFormats(_) => field("ec_point_formats (RFC 8422 §5.1.2)", "present"),
+                TlsExtension::SessionTicket(_) => field("session_ticket (RFC 5077 §3.2)", "present"),
+                TlsExtension::StatusRequest(_) => field("status_request (RFC 6066 §8)", "present"),
+                TlsExtension::SignedCertificateTimestamp(_) => field("signed_certificate_timestamp (RFC 6962 §3.3.1)", "present"),
+                TlsExtension::Unknown(t, _) => field("extension", format!("type {}", t.0)),
+                _ => return None,
+            })
+        })
+        .collect()
+}
+
+fn client_hello(msg: &[u8]) -> Option<Message> {
+    let (_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch))) = tls_parser::parse_tls_message_handshake(msg).ok()? else {
+        return None;
+    };
+    let mut fields = vec![
+        field("legacy_version", version_name(ch.version.0)),
+        field("random", hex(ch.random)),
+        field("legacy_session_id", ch.session_id.map(hex).unwrap_or_default()),
+        field("cipher_suites", list(ch.ciphers.iter().map(|c| suite_name(c.0)))),
+    ];
+    if let Some(ext) = ch.ext {
+        fields.extend(extensions(&tls_parser::parse_tls_client_hello_extensions(ext).ok()?.1, true));
+    }
+    Some(Message { name: "ClientHello", section: "RFC 8446 §4.1.2", fields })
+}
+
+fn server_hello(msg: &[u8]) -> Option<Message> {
+    let (_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh))) = tls_parser::parse_tls_message_handshake(msg).ok()? else {
+        return None;
+    };
+    let mut fields = vec![
+        field("legacy_version", version_name(sh.version.0)),
+        field("random", hex(sh.random)),
+        field("legacy_session_id_echo", sh.session_id.map(hex).unwrap_or_default()),
+        field("cipher_suite", suite_name(sh.cipher.0)),
+    ];
+    if let Some(ext) = sh.ext {
+        fields.extend(extensions(&tls_parser::parse_tls_server_hello_extensions(ext).ok()?.1, false));
+    }
+    Some(Message { name: "ServerHello", section: "RFC 8446 §4.1.3", fields })
+}
+
+/// One certificate's fields (RFC 5280 §4.1), by x509-parser.
+fn certificate_fields(der: &[u8], i: usize) -> Vec<Field> {
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+        return vec![field("certificate", format!("#{i}: {} bytes, not a parsable X.509 certificate", der.len()))];
+    };
+    let sans = match cert.subject_alternative_name() {
+        Ok(Some(ext)) => list(ext.value.general_names.iter().map(|n| n.to_string())),
+        _ => String::new(),
+    };
+    let validity = cert.validity();
+    vec![
+        field("subject", format!("#{i}: {}", cert.subject())),
+        field("subject_alt_names", sans),
+        field("issuer", cert.issuer().to_string()),
+        field("validity", format!("{} to {}", validity.not_before, validity.not_after)),
+        field("public_key", oid_name(&cert.public_key().algorithm.algorithm.to_id_string())),
+        field("signature_algorithm", oid_name(&cert.signature_algorithm.algorithm.to_id_string())),
+    ]
+}
+
+/// Names of the algorithm identifiers a certificate here can carry.
+fn oid_name(oid: &str) -> String {
+    match oid {
+        "1.2.840.10045.2.1" => "EC public key",
+        "1.2.840.113549.1.1.1" => "RSA",
+        "1.3.101.112" => "Ed25519",
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
+        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+        "1.2.840.113549.1.1.10" => "RSASSA-PSS",
+        other => return other.to_owned(),
+    }
+    .into()
+}
+
+/// TLS 1.3 Certificate (RFC 8446 §4.4.2): a request context, then entries
+/// of certificate data and extensions. TLS 1.2's (RFC 5246 §7.4.2) is a plain list.
+fn certificate(body: &[u8], tls13: bool) -> Option<Message> {
+    let mut fields = Vec::new();
+    let list = if tls13 { vector(body, 1)?.1 } else { body };
+    let (mut entries, _) = vector(list, 3)?;
+    let mut i = 0;
+    while !entries.is_empty() {
+        let (der, rest) = vector(entries, 3)?;
+        entries = if tls13 { vector(rest, 2)?.1 } else { rest };
+        fields.extend(certificate_fields(der, i));
+        i += 1;
+    }
+    let section = if tls13 { "RFC 8446 §4.4.2" } else { "RFC 5246 §7.4.2" };
+    Some(Message { name: "Certificate", section, fields })
+}
+
+fn encrypted_extensions(body: &[u8]) -> Option<Message> {
+    let (exts, _) = vector(body, 2)?;
+    let (_, parsed) = tls_parser::parse_tls_extensions(exts).ok()?;
+    Some(Message { name: "EncryptedExtensions", section: "RFC 8446 §4.3.1", fields: extensions(&parsed, false) })
+}
+
+/// One whole handshake message (header included), dissected.
+fn handshake(msg: &[u8], tls13: bool) -> Message {
+    let body = &msg[4..];
+    let plain = |name, section, fields| Message { name, section, fields };
+    let parsed = match msg[0] {
+        1 => client_hello(msg),
+        2 => server_hello(msg),
+        4 if tls13 => (body.len() >= 4).then(|| {
+            let lifetime = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+            plain("NewSessionTicket", "RFC 8446 §4.6.1", vec![field("ticket_lifetime", format!("{lifetime} s"))])
+        }),
+        8 => encrypted_extensions(body),
+        11 => certificate(body, tls13),
+        15 => (body.len() >= 2).then(|| {
+            let scheme = u16::from_be_bytes([body[0], body[1]]);
+            let section = if tls13 { "RFC 8446 §4.4.3" } else { "RFC 5246 §7.4.8" };
+            plain("CertificateVerify", section, vec![field("algorithm", scheme_name(scheme))])
+        }),
+        20 => {
+            let section = if tls13 { "RFC 8446 §4.4.4" } else { "RFC 5246 §7.4.9" };
+            Some(plain("Finished", section, vec![field("verify_data", format!("{} bytes", body.len()))]))
+        }
+        24 => Some(plain("KeyUpdate", "RFC 8446 §4.6.3", vec![])),
+        _ => None,
+    };
+    parsed.unwrap_or_else(|| Message {
+        name: "handshake message",
+        section: "RFC 8446 §4",
+        fields: vec![field("type", msg[0].to_string()), field("length", body.len().to_string())],
+    })
+}
+
+/// Joins handshake bytes across records and returns each message as it completes.
+#[derive(Debug, Default)]
+pub struct Reassembler {
+    buf: Vec<u8>,
+}
+
+impl Reassembler {
+    pub fn push(&mut self, bytes: &[u8], tls13: bool) -> Vec<Message> {
+        self.buf.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        while self.buf.len() >= 4 {
+            let len = usize::from(self.buf[1]) << 16 | usize::from(self.buf[2]) << 8 | usize::from(self.buf[3]);
+            if self.buf.len() < 4 + len {
+                break;
+            }
+            let msg: Vec<u8> = self.buf.drain(..4 + len).collect();
+            out.push(handshake(&msg, tls13));
+        }
+        out
+    }
+}
+
+/// An alert record's content (RFC 8446 §6).
+pub fn alert(body: &[u8]) -> Option<Message> {
+    let [level, description] = body.get(..2)?.try_into().ok()?;
+    let level = match level {
+        1 => "warning".to_owned(),
+        2 => "fatal".to_owned(),
+        l => l.to_string(),
+    };
+    let description = snake(&format!("{}", tls_parser::TlsAlertDescription(description)));
+    Some(Message { name: "Alert", section: "RFC 8446 §6", fields: vec![field("level", level), field("description", description)] })
+}
+
+/// The change_cipher_spec record a TLS 1.3 peer sends only so that
+/// middleboxes see a familiar handshake (RFC 8446 Appendix D.4).
+pub fn change_cipher_spec() -> Message {
+    Message { name: "ChangeCipherSpec", section: "RFC 8446 §D.4", fields: vec![] }
+}

@@ -1,0 +1,250 @@
+//! Every TLS record of a session, twice: as anyone on the path sees it (the
+//! record header, and the fields of cleartext handshake messages) and as the
+//! receiving endpoint sees it inside, opened with the session's own secrets
+//! from its key log. Nothing is re-run: the records are the recorded bytes
+//! the receiver got, and a test checks that what opens here is exactly what
+//! the receiver read.
+//!
+//! Each direction is one byte stream of records, reassembled from the steps
+//! that carried it; a record belongs to the step in which its last byte
+//! arrived, as it does for the receiver. The keys of a direction are those of
+//! the receiver's own TLS session: with a man in the middle, the client and the
+//! server each have a session with Mallory, and each has its own secrets.
+
+mod keys;
+mod messages;
+
+use serde::Serialize;
+
+use crate::bytes::Bytes;
+use crate::trace::{Direction, Trace};
+
+pub use messages::{Field, Message};
+
+/// One TLS record as it crossed the wire, and what was inside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Record {
+    /// The step in which the receiver had the whole record.
+    pub step: usize,
+    pub direction: Direction,
+    /// The record header (RFC 8446 §5.1): visible to anyone on the path.
+    pub content_type: &'static str,
+    pub version: u16,
+    pub length: u16,
+    /// Messages anyone on the path can read: cleartext handshake messages,
+    /// alerts and change_cipher_spec.
+    pub visible: Vec<Message>,
+    /// What the receiver found inside, for a protected record.
+    pub inside: Option<Inside>,
+    /// Why a protected record was not opened.
+    pub error: Option<String>,
+}
+
+/// A protected record opened (RFC 8446 §5.2: TLSInnerPlaintext).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Inside {
+    /// The real content type, hidden from the path inside the record.
+    pub content_type: &'static str,
+    /// Handshake messages and alerts, dissected.
+    pub messages: Vec<Message>,
+    /// Application data: the SMTP bytes themselves.
+    pub data: Option<Bytes>,
+}
+
+/// The name of a record content type (RFC 8446 §5.1, RFC 5246 §6.2.1).
+pub fn content_type_name(t: u8) -> &'static str {
+    match t {
+        20 => "change_cipher_spec",
+        21 => "alert",
+        22 => "handshake",
+        23 => "application_data",
+        24 => "heartbeat",
+        _ => "unknown",
+    }
+}
+
+/// Every TLS record of `trace`, in the order of the steps that completed them.
+pub fn dissect(trace: &Trace) -> Vec<Record> {
+    let mut out: Vec<Record> =
+        [Direction::ClientToServer, Direction::ServerToClient].into_iter().flat_map(|dir| OneWay::new(trace, dir).records()).collect();
+    // Stable: within a step, records keep their order.
+    out.sort_by_key(|r| r.step);
+    out
+}
+
+/// Records of one direction, with the TLS session of its receiver.
+struct OneWay<'a> {
+    trace: &'a Trace,
+    dir: Direction,
+}
+
+/// The steps' bytes of one direction joined into one stream, remembering
+/// where each step's bytes end.
+struct Stream {
+    bytes: Vec<u8>,
+    ends: Vec<(usize, usize)>,
+}
+
+impl Stream {
+    /// `wire`: what the receiver got; otherwise what the sender wrote.
+    fn of(trace: &Trace, dir: Direction, wire: bool) -> Stream {
+        let mut s = Stream { bytes: Vec::new(), ends: Vec::new() };
+        for step in trace.steps.iter().filter(|s| s.direction == Some(dir) && s.tls) {
+            if let Some(b) = if wire { &step.wire } else { &step.sent } {
+                s.bytes.extend_from_slice(&b.0);
+                s.ends.push((s.bytes.len(), step.index));
+            }
+        }
+        s
+    }
+
+    /// The step whose bytes include offset `end - 1`.
+    fn step_at(&self, end: usize) -> usize {
+        self.ends.iter().find(|(e, _)| *e >= end).map_or(0, |(_, i)| *i)
+    }
+
+    /// Whole records: (header, body, the offset just past the record).
+    fn records(&self) -> impl Iterator<Item = (&[u8], &[u8], usize)> {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let header = self.bytes.get(at..at + 5)?;
+            let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+            let body = self.bytes.get(at + 5..at + 5 + len)?;
+            at += 5 + len;
+            Some((header, body, at))
+        })
+    }
+}
+
+/// The first handshake message of `kind` in a stream of records, cleartext only.
+fn first_handshake(stream: &Stream, kind: u8) -> Option<Vec<u8>> {
+    let mut hs = Vec::new();
+    for (header, body, _) in stream.records() {
+        if header[0] != 22 {
+            break;
+        }
+        hs.extend_from_slice(body);
+        if hs.first() == Some(&kind) && hs.len() >= 4 {
+            let len = usize::from(hs[1]) << 16 | usize::from(hs[2]) << 8 | usize::from(hs[3]);
+            if hs.len() >= 4 + len {
+                return Some(hs[..4 + len].to_vec());
+            }
+        }
+    }
+    None
+}
+
+/// What decrypting one direction needs: the session's client random, the
+/// suite the server chose, and whether it is TLS 1.3.
+struct Session {
+    client_random: Vec<u8>,
+    suite: Option<keys::Suite>,
+}
+
+impl<'a> OneWay<'a> {
+    fn new(trace: &'a Trace, dir: Direction) -> Self {
+        OneWay { trace, dir }
+    }
+
+    /// The receiver's session: its ClientHello and ServerHello, one received
+    /// and one sent (the client sent its hello; the server received it).
+    fn session(&self) -> Option<Session> {
+        let to_server = self.dir == Direction::ClientToServer;
+        let hello = first_handshake(&Stream::of(self.trace, Direction::ClientToServer, to_server), 1)?;
+        let server_hello = first_handshake(&Stream::of(self.trace, Direction::ServerToClient, !to_server), 2)?;
+        let client_random = messages::hello_random(&hello)?;
+        let suite = messages::server_hello_tls13_suite(&server_hello).and_then(keys::Suite::tls13);
+        Some(Session { client_random, suite })
+    }
+
+    fn records(&self) -> Vec<Record> {
+        let stream = Stream::of(self.trace, self.dir, true);
+        let session = self.session();
+        let sender = if self.dir == Direction::ClientToServer { "CLIENT" } else { "SERVER" };
+        let secret = |label: &str| {
+            let s = session.as_ref()?;
+            Some((s.suite?, keys::secret(&self.trace.key_log, &format!("{sender}_{label}"), &s.client_random)?))
+        };
+        let mut opener: Option<keys::Opener> = None;
+        let mut finished = false;
+        let mut broken = false;
+        let mut handshake = messages::Reassembler::default();
+        let mut inner_handshake = messages::Reassembler::default();
+        let mut out = Vec::new();
+        for (header, body, end) in stream.records() {
+            let mut record = Record {
+                step: stream.step_at(end),
+                direction: self.dir,
+                content_type: content_type_name(header[0]),
+                version: u16::from_be_bytes([header[1], header[2]]),
+                length: body.len() as u16,
+                visible: Vec::new(),
+                inside: None,
+                error: None,
+            };
+            match header[0] {
+                // A TLS 1.3 protected record always says application_data outside (RFC 8446 §5.2).
+                23 if session.as_ref().is_some_and(|s| s.suite.is_some()) => {
+                    if broken {
+                        record.error = Some("not opened: an earlier record of this direction did not open".into());
+                    } else {
+                        if opener.is_none() {
+                            opener = secret("HANDSHAKE_TRAFFIC_SECRET").map(|(suite, s)| keys::Opener::new(suite, s));
+                        }
+                        match opener.as_mut().map(|o| o.open(header, body)) {
+                            None => record.error = Some("not opened: no secret for this session in the key log".into()),
+                            Some(Err(keys::OpenError)) => {
+                                broken = true;
+                                record.error = Some(
+                                    "did not open: the record was altered, so the receiver answers bad_record_mac (RFC 8446 §5.2)".into(),
+                                );
+                            }
+                            Some(Ok((inner_type, content))) => {
+                                let mut inside = Inside { content_type: content_type_name(inner_type), messages: Vec::new(), data: None };
+                                match inner_type {
+                                    22 => {
+                                        inside.messages = inner_handshake.push(&content, true);
+                                        let names = inside.messages.iter().map(|m| m.name);
+                                        let (fin, update) =
+                                            names.fold((false, false), |(f, u), n| (f || n == "Finished", u || n == "KeyUpdate"));
+                                        if fin && !finished {
+                                            // After its Finished, a side sends under its application traffic secret (RFC 8446 §7.1).
+                                            finished = true;
+                                            opener = secret("TRAFFIC_SECRET_0").map(|(suite, s)| keys::Opener::new(suite, s));
+                                        } else if update {
+                                            if let Some(o) = opener.as_mut() {
+                                                o.update();
+                                            }
+                                        }
+                                    }
+                                    21 => inside.messages = messages::alert(&content).into_iter().collect(),
+                                    23 => inside.data = Some(Bytes(content)),
+                                    _ => {}
+                                }
+                                record.inside = Some(inside);
+                            }
+                        }
+                    }
+                }
+                22 => record.visible = handshake.push(body, false),
+                21 => record.visible = messages::alert(body).into_iter().collect(),
+                20 => record.visible = vec![messages::change_cipher_spec()],
+                _ => {}
+            }
+            out.push(record);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_attributes_a_record_to_the_step_that_completed_it() {
+        let s = Stream { bytes: vec![22, 3, 3, 0, 2, 1, 2, 23, 3, 3, 0, 1, 9], ends: vec![(6, 4), (13, 7)] };
+        let ends: Vec<usize> = s.records().map(|(_, _, end)| s.step_at(end)).collect();
+        assert_eq!(ends, vec![7, 7]);
+    }
+}

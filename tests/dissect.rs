@@ -1,0 +1,80 @@
+//! The TLS dissector on every lesson: every record the trace carried is
+//! dissected, and every protected record opens, with the session's own
+//! secrets, to exactly the bytes its receiver read.
+
+mod common;
+
+use common::pki;
+use smtp_lab::assemble;
+use smtp_lab::dissect::{dissect, Record};
+use smtp_lab::lesson::Lesson;
+use smtp_lab::trace::{StepKind, Trace};
+use smtp_lab::vocab::Choice;
+
+fn run(lesson: Lesson) -> Trace {
+    assemble::lesson(lesson).unwrap().run(&pki())
+}
+
+#[test]
+fn every_record_of_every_lesson_is_dissected_and_opens_to_what_the_receiver_read() {
+    let mut opened = 0;
+    for &lesson in Lesson::ALL {
+        let trace = run(lesson);
+        let records = dissect(&trace);
+        // As many records as the trace's record headers.
+        let headers: usize = trace.steps.iter().map(|s| s.records.len()).sum();
+        assert_eq!(records.len(), headers, "{lesson:?}: records dissected");
+        for r in &records {
+            assert!(r.error.is_none(), "{lesson:?} step {}: {:?}", r.step, r.error);
+            if r.content_type == "application_data" {
+                assert!(r.inside.is_some(), "{lesson:?} step {}: a protected record that did not open", r.step);
+                opened += 1;
+            }
+        }
+        // Per step: the application data opened here is what the receiver read.
+        for step in trace.steps.iter().filter(|s| s.tls) {
+            let inside: Vec<u8> = records
+                .iter()
+                .filter(|r| r.step == step.index)
+                .filter_map(|r| r.inside.as_ref()?.data.as_ref())
+                .flat_map(|d| d.0.iter().copied())
+                .collect();
+            let Some(read) = step.receiver_plaintext.as_ref().map(|b| b.0.clone()) else {
+                // Nothing read: only because the receiver had already closed its side.
+                let receiver_closed =
+                    trace.steps[..step.index].iter().any(|s| s.kind == StepKind::Fin && s.direction == step.direction.map(|d| d.reverse()));
+                assert!(inside.is_empty() || receiver_closed, "{lesson:?} step {}: opened data nobody read", step.index);
+                continue;
+            };
+            if Some(&read) == step.wire.as_ref().map(|w| &w.0) {
+                // A receiver not speaking TLS (a client's TLS to a cleartext port) reads the records as text.
+                assert!(inside.is_empty(), "{lesson:?} step {}", step.index);
+                continue;
+            }
+            assert_eq!(String::from_utf8_lossy(&inside), String::from_utf8_lossy(&read), "{lesson:?} step {}: opened vs read", step.index);
+        }
+    }
+    assert!(opened > 100, "only {opened} protected records in all lessons");
+}
+
+fn names(records: &[Record], inside: bool) -> Vec<&'static str> {
+    records
+        .iter()
+        .flat_map(|r| if inside { r.inside.iter().flat_map(|i| i.messages.iter()).collect::<Vec<_>>() } else { r.visible.iter().collect() })
+        .map(|m| m.name)
+        .collect()
+}
+
+#[test]
+fn a_587_handshake_shows_sni_outside_and_the_certificate_inside() {
+    let records = dissect(&run(Lesson::Submission587));
+    assert_eq!(names(&records, false), ["ClientHello", "ServerHello", "ChangeCipherSpec", "ChangeCipherSpec"]);
+    // The server's flight, the client's Finished, then SMTP; close_notify at the end (RFC 8446 §6.1).
+    assert_eq!(names(&records, true)[..5], ["EncryptedExtensions", "Certificate", "CertificateVerify", "Finished", "Finished"]);
+    let hello = records.iter().flat_map(|r| &r.visible).find(|m| m.name == "ClientHello").unwrap();
+    let sni = hello.fields.iter().find(|f| f.name.starts_with("server_name")).unwrap();
+    assert_eq!(sni.value, "mail.example.test");
+    let cert = records.iter().filter_map(|r| r.inside.as_ref()).flat_map(|i| &i.messages).find(|m| m.name == "Certificate").unwrap();
+    let subject = cert.fields.iter().find(|f| f.name == "subject").unwrap();
+    assert!(subject.value.contains("mail.example.test"), "{subject:?}");
+}
