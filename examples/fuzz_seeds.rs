@@ -37,6 +37,14 @@ fn main() {
             write("command", format!("{id}-{i}"), line.strip_suffix(b"\r\n").unwrap_or(line));
         }
         write("link", id.to_owned(), format!("preset={id}&step=3").as_bytes());
+        if lesson == Lesson::Submission587 {
+            // The dissect target replaces step `which`'s record bytes: seed it with real records.
+            for (which, step) in trace.steps.iter().filter(|s| s.tls).enumerate() {
+                if let Some(wire) = &step.wire {
+                    write("dissect", format!("{id}-{which}"), &[&[which as u8][..], &wire.0].concat());
+                }
+            }
+        }
     }
     println!("seeds written to {dir}");
 }

@@ -35,7 +35,8 @@ pub fn secret(key_log: &[String], label: &str, client_random: &[u8]) -> Option<V
     key_log.iter().find_map(|line| {
         let mut parts = line.split_whitespace();
         (parts.next()? == label && hex(parts.next()?)? == client_random).then_some(())?;
-        hex(parts.next()?)
+        // A traffic secret is as long as the suite's hash: 32 or 48 bytes.
+        hex(parts.next()?).filter(|s| matches!(s.len(), 32 | 48))
     })
 }
 
@@ -128,8 +129,11 @@ mod tests {
 
     #[test]
     fn secrets_are_found_by_label_and_random() {
-        let log = vec!["CLIENT_TRAFFIC_SECRET_0 0a0b 1122".to_owned(), "SERVER_TRAFFIC_SECRET_0 0a0b 3344".to_owned()];
-        assert_eq!(secret(&log, "SERVER_TRAFFIC_SECRET_0", &[0x0a, 0x0b]), Some(vec![0x33, 0x44]));
+        let (a, b) = ("11".repeat(32), "22".repeat(48));
+        let log = vec![format!("CLIENT_TRAFFIC_SECRET_0 0a0b {a}"), format!("SERVER_TRAFFIC_SECRET_0 0a0b {b}")];
+        assert_eq!(secret(&log, "SERVER_TRAFFIC_SECRET_0", &[0x0a, 0x0b]), Some(vec![0x22; 48]));
         assert_eq!(secret(&log, "SERVER_TRAFFIC_SECRET_0", &[0x0a]), None);
+        let odd = vec!["SERVER_TRAFFIC_SECRET_0 0a0b 3344".to_owned()];
+        assert_eq!(secret(&odd, "SERVER_TRAFFIC_SECRET_0", &[0x0a, 0x0b]), None, "not a secret's length");
     }
 }

@@ -14,7 +14,7 @@ use crate::{have, run, Result};
 
 /// The targets in `fuzz/fuzz_targets/`, parsers first, with the number of
 /// inputs a smoke run tries (about 30 s each on this machine).
-pub const TARGETS: [(&str, u64); 9] = [
+pub const TARGETS: [(&str, u64); 10] = [
     ("command", 3_000_000),
     ("reply", 600_000),
     ("data", 1_000_000),
@@ -24,6 +24,7 @@ pub const TARGETS: [(&str, u64); 9] = [
     ("attacker", 1_500_000),
     ("tls_pair", 50_000),
     ("honest", 80_000),
+    ("dissect", 100_000),
 ];
 
 fn ensure_cargo_fuzz() -> Result {
