@@ -188,6 +188,67 @@ fn escape(s: &str, max: usize) -> String {
     out
 }
 
+/// Every TLS record of the session, dissected: what anyone on the path sees
+/// (the header, and cleartext messages field by field) and what the receiver
+/// found inside, each field with its note (`smtp-lab run --format tls`).
+pub fn tls(trace: &Trace) -> String {
+    let records = crate::dissect::dissect(trace);
+    let mut out = String::new();
+    if records.is_empty() {
+        out.push_str("no TLS in this session\n");
+        return out;
+    }
+    let _ = writeln!(out, "Header fields, visible on every record:");
+    for (name, note) in crate::dissect::HEADER_NOTES {
+        let _ = writeln!(out, "  {name}: {note}");
+    }
+    let messages = |out: &mut String, ms: &[crate::dissect::Message]| {
+        for m in ms {
+            let _ = writeln!(out, "    {} ({})", m.name, m.section);
+            if let Some(note) = m.note {
+                let _ = writeln!(out, "      = {note}");
+            }
+            for f in &m.fields {
+                let _ = writeln!(out, "      {}: {}", f.name, f.value);
+                if let Some(note) = f.note {
+                    let _ = writeln!(out, "        = {note}");
+                }
+            }
+        }
+    };
+    for r in &records {
+        let arrow = match r.direction {
+            Direction::ClientToServer => "client -> server",
+            Direction::ServerToClient => "server -> client",
+        };
+        let _ = writeln!(out, "\nstep {:>3}  {arrow}  {} record, version 0x{:04x}, {} bytes", r.step, r.content_type, r.version, r.length);
+        if !r.visible.is_empty() {
+            let _ = writeln!(out, "  on the path, in cleartext:");
+            messages(&mut out, &r.visible);
+        }
+        match (&r.inside, &r.error) {
+            (Some(inside), _) => {
+                let _ = writeln!(
+                    out,
+                    "  on the path: {} bytes of ciphertext; inside, opened with the session's keys: {}",
+                    r.length, inside.content_type
+                );
+                messages(&mut out, &inside.messages);
+                if let Some(data) = &inside.data {
+                    for line in String::from_utf8_lossy(&data.0).split_inclusive('\n') {
+                        let _ = writeln!(out, "    {}", line.escape_debug());
+                    }
+                }
+            }
+            (None, Some(e)) => {
+                let _ = writeln!(out, "  on the path: {} bytes of ciphertext; {e}", r.length);
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

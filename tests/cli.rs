@@ -25,3 +25,19 @@ fn unset_flags_leave_the_preset_alone_and_set_ones_apply() {
     let out = run(&["--preset", "submission-587", "--cert", "self-signed"]);
     assert!(out.contains("TLS failed") && out.contains("aborted safely"), "{out}");
 }
+
+#[test]
+fn format_tls_shows_the_path_and_the_inside_of_each_record() {
+    let out = run(&["--preset", "submission-587", "--format", "tls"]);
+    // The ClientHello is cleartext: its SNI is on the path.
+    let hello = out.split("\nstep").find(|s| s.contains("ClientHello (RFC 8446 §4.1.2)")).expect("a ClientHello");
+    assert!(hello.contains("on the path, in cleartext:"), "{hello}");
+    assert!(hello.contains("server_name (RFC 6066 §3): mail.example.test"), "{hello}");
+    // The certificate is inside a protected record, opened with the session's keys.
+    let cert = out.split("\nstep").find(|s| s.contains("Certificate (RFC 8446 §4.4.2)")).expect("a Certificate");
+    assert!(cert.contains("application_data record") && cert.contains("inside, opened with the session's keys: handshake"), "{cert}");
+    assert!(cert.contains("subject: #0: CN=mail.example.test"), "{cert}");
+    // And so are the SMTP lines, password included.
+    assert!(out.contains("AUTH PLAIN "), "the AUTH line opened");
+    assert!(run(&["--preset", "relay-25", "--policy", "plain", "--format", "tls"]).starts_with("no TLS in this session"));
+}

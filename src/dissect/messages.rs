@@ -14,18 +14,41 @@ pub struct Message {
     pub name: &'static str,
     /// Where the message is defined, e.g. "RFC 8446 §4.1.2".
     pub section: &'static str,
+    /// What the message is for, when that is not obvious from its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
     pub fields: Vec<Field>,
 }
 
-/// One field of a message, its value as text.
+/// One field of a message, its value as text, and what it tells a learner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Field {
     pub name: &'static str,
     pub value: String,
+    /// Why the field matters, with its RFC section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
 }
 
 fn field(name: &'static str, value: impl Into<String>) -> Field {
-    Field { name, value: value.into() }
+    Field { name, value: value.into(), note: note(name) }
+}
+
+/// The notes, by field name; each sentence checked against the section it cites.
+fn note(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "legacy_version" => "TLS 1.3 keeps 0x0303 (TLS 1.2) here; the versions really offered or chosen are in supported_versions (RFC 8446 §4.1.2, §4.1.3).",
+        "legacy_session_id" => "Non-empty only for middlebox compatibility mode, so that the handshake looks like a TLS 1.2 resumption (RFC 8446 §4.1.2, Appendix D.4).",
+        "server_name (RFC 6066 §3)" => "The name of the server the client wants, in cleartext: anyone on the path reads it (RFC 6066 §3).",
+        "key_share (RFC 8446 §4.2.8)" => "Ephemeral (EC)DHE public values; both sides derive the handshake keys from them, so every handshake message after ServerHello is encrypted (RFC 8446 §4.2.8, §7.1).",
+        "supported_versions (RFC 8446 §4.2.1)" => "The versions offered (ClientHello) or the one chosen (ServerHello) (RFC 8446 §4.2.1).",
+        "cipher_suite" => "The AEAD and hash that protect every later record (RFC 8446 §4.1.3, §B.4).",
+        "subject" => "Who the certificate names. In TLS 1.3 it travels encrypted under the handshake keys (RFC 8446 §4.4.2); a TLS 1.2 observer reads it in cleartext (RFC 5246 §7.4.2).",
+        "subject_alt_names" => "The DNS names the certificate is valid for, which a client compares with the name it asked for (RFC 5280 §4.2.1.6).",
+        "algorithm" => "The signature over the handshake transcript that proves the server holds the certificate's private key (RFC 8446 §4.4.3).",
+        "verify_data" => "An HMAC over the handshake so far: any altered handshake message makes it fail (RFC 8446 §4.4.4).",
+        _ => return None,
+    })
 }
 
 fn hex(b: &[u8]) -> String {
@@ -139,6 +162,12 @@ fn extensions(exts: &[TlsExtension<'_>], client: bool) -> Vec<Field> {
     exts.iter()
         .filter_map(|e| {
             Some(match e {
+                // A server that used the name answers with an empty server_name (RFC 6066 §3).
+                TlsExtension::SNI(names) if names.is_empty() => {
+                    Field {
+                        name: "server_name (RFC 6066 §3)", value: "empty: the server used the name the client sent".into(), note: None
+                    }
+                }
                 TlsExtension::SNI(names) => {
                     field("server_name (RFC 6066 §3)", list(names.iter().map(|(_, n)| String::from_utf8_lossy(n).into_owned())))
                 }
@@ -186,7 +215,7 @@ fn client_hello(msg: &[u8]) -> Option<Message> {
     if let Some(ext) = ch.ext {
         fields.extend(extensions(&tls_parser::parse_tls_client_hello_extensions(ext).ok()?.1, true));
     }
-    Some(Message { name: "ClientHello", section: "RFC 8446 §4.1.2", fields })
+    Some(Message { name: "ClientHello", section: "RFC 8446 §4.1.2", note: None, fields })
 }
 
 fn server_hello(msg: &[u8]) -> Option<Message> {
@@ -202,7 +231,7 @@ fn server_hello(msg: &[u8]) -> Option<Message> {
     if let Some(ext) = sh.ext {
         fields.extend(extensions(&tls_parser::parse_tls_server_hello_extensions(ext).ok()?.1, false));
     }
-    Some(Message { name: "ServerHello", section: "RFC 8446 §4.1.3", fields })
+    Some(Message { name: "ServerHello", section: "RFC 8446 §4.1.3", note: None, fields })
 }
 
 /// One certificate's fields (RFC 5280 §4.1), by x509-parser.
@@ -215,14 +244,21 @@ fn certificate_fields(der: &[u8], i: usize) -> Vec<Field> {
         _ => String::new(),
     };
     let validity = cert.validity();
-    vec![
-        field("subject", format!("#{i}: {}", cert.subject())),
-        field("subject_alt_names", sans),
+    let mut subject = field("subject", format!("#{i}: {}", cert.subject()));
+    let mut sans = field("subject_alt_names", sans);
+    if i > 0 {
+        (subject.note, sans.note) = (None, None);
+    }
+    let mut fields = vec![
+        subject,
+        sans,
         field("issuer", cert.issuer().to_string()),
         field("validity", format!("{} to {}", validity.not_before, validity.not_after)),
         field("public_key", oid_name(&cert.public_key().algorithm.algorithm.to_id_string())),
         field("signature_algorithm", oid_name(&cert.signature_algorithm.algorithm.to_id_string())),
-    ]
+    ];
+    fields.retain(|f| !f.value.is_empty());
+    fields
 }
 
 /// Names of the algorithm identifiers a certificate here can carry.
@@ -254,19 +290,19 @@ fn certificate(body: &[u8], tls13: bool) -> Option<Message> {
         i += 1;
     }
     let section = if tls13 { "RFC 8446 §4.4.2" } else { "RFC 5246 §7.4.2" };
-    Some(Message { name: "Certificate", section, fields })
+    Some(Message { name: "Certificate", section, note: None, fields })
 }
 
 fn encrypted_extensions(body: &[u8]) -> Option<Message> {
     let (exts, _) = vector(body, 2)?;
     let (_, parsed) = tls_parser::parse_tls_extensions(exts).ok()?;
-    Some(Message { name: "EncryptedExtensions", section: "RFC 8446 §4.3.1", fields: extensions(&parsed, false) })
+    Some(Message { name: "EncryptedExtensions", section: "RFC 8446 §4.3.1", note: None, fields: extensions(&parsed, false) })
 }
 
 /// One whole handshake message (header included), dissected.
 fn handshake(msg: &[u8], tls13: bool) -> Message {
     let body = &msg[4..];
-    let plain = |name, section, fields| Message { name, section, fields };
+    let plain = |name, section, fields| Message { name, section, note: None, fields };
     let parsed = match msg[0] {
         1 => client_hello(msg),
         2 => server_hello(msg),
@@ -291,6 +327,7 @@ fn handshake(msg: &[u8], tls13: bool) -> Message {
     parsed.unwrap_or_else(|| Message {
         name: "handshake message",
         section: "RFC 8446 §4",
+        note: None,
         fields: vec![field("type", msg[0].to_string()), field("length", body.len().to_string())],
     })
 }
@@ -326,11 +363,23 @@ pub fn alert(body: &[u8]) -> Option<Message> {
         l => l.to_string(),
     };
     let description = snake(&format!("{}", tls_parser::TlsAlertDescription(description)));
-    Some(Message { name: "Alert", section: "RFC 8446 §6", fields: vec![field("level", level), field("description", description)] })
+    Some(Message {
+        name: "Alert",
+        section: "RFC 8446 §6",
+        note: None,
+        fields: vec![field("level", level), field("description", description)],
+    })
 }
 
 /// The change_cipher_spec record a TLS 1.3 peer sends only so that
 /// middleboxes see a familiar handshake (RFC 8446 Appendix D.4).
 pub fn change_cipher_spec() -> Message {
-    Message { name: "ChangeCipherSpec", section: "RFC 8446 §D.4", fields: vec![] }
+    Message {
+        name: "ChangeCipherSpec",
+        section: "RFC 8446 Appendix D.4",
+        note: Some(
+            "In TLS 1.3 a dummy record, sent so that middleboxes see what looks like a TLS 1.2 resumption; the receiver drops it (RFC 8446 §5, Appendix D.4).",
+        ),
+        fields: vec![],
+    }
 }

@@ -21,6 +21,16 @@ use crate::trace::{Direction, Trace};
 
 pub use messages::{Field, Message};
 
+/// What the record header tells anyone on the path, by field (RFC 8446 §5.1, §5.2).
+pub const HEADER_NOTES: [(&str, &str); 3] = [
+    (
+        "content_type",
+        "A protected record always says application_data outside; its real type is the last non-zero byte inside (RFC 8446 §5.2).",
+    ),
+    ("version", "legacy_record_version: 0x0303 on every TLS 1.3 record except a first ClientHello, which may say 0x0301 (RFC 8446 §5.1)."),
+    ("length", "Encryption hides the bytes but not how many there are: the path sees each record's length (RFC 8446 §1, §5.4)."),
+];
+
 /// One TLS record as it crossed the wire, and what was inside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Record {

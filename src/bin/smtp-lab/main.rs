@@ -57,6 +57,8 @@ enum Format {
     Json,
     /// A Mermaid sequenceDiagram.
     Mermaid,
+    /// Every TLS record dissected: what the path sees, and what is inside (opened with the session's keys).
+    Tls,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -185,6 +187,7 @@ fn main() -> ExitCode {
                 Format::Text => emit(&smtp_lab::export::text(&trace, &findings)),
                 Format::Json => emit(&smtp_lab::export::json(&scenario, &trace, &findings)),
                 Format::Mermaid => emit(&smtp_lab::export::mermaid(&trace, &findings)),
+                Format::Tls => emit(&smtp_lab::export::tls(&trace)),
             }
         }
         Commands::Matrix { format } => {
