@@ -221,7 +221,12 @@ pub fn tls(trace: &Trace) -> String {
             Direction::ClientToServer => "client -> server",
             Direction::ServerToClient => "server -> client",
         };
-        let _ = writeln!(out, "\nstep {:>3}  {arrow}  {} record, version 0x{:04x}, {} bytes", r.step, r.content_type, r.version, r.length);
+        let sent = if r.as_sent { "  (as sent; not what crossed)" } else { "" };
+        let _ = writeln!(
+            out,
+            "\nstep {:>3}  {arrow}  {} record, version 0x{:04x}, {} bytes{sent}",
+            r.step, r.content_type, r.version, r.length
+        );
         if !r.visible.is_empty() {
             let _ = writeln!(out, "  on the path, in cleartext:");
             messages(&mut out, &r.visible);

@@ -37,6 +37,10 @@ pub struct Record {
     /// The step in which the receiver had the whole record.
     pub step: usize,
     pub direction: Direction,
+    /// The sender's own record, where what it sent differs from what crossed
+    /// (a segment dropped or changed on the way, or taken by a man in the
+    /// middle); opened with the sender's session.
+    pub as_sent: bool,
     /// The record header (RFC 8446 §5.1): visible to anyone on the path.
     pub content_type: &'static str,
     pub version: u16,
@@ -73,19 +77,27 @@ pub fn content_type_name(t: u8) -> &'static str {
     }
 }
 
-/// Every TLS record of `trace`, in the order of the steps that completed them.
+/// Every TLS record of `trace`, in the order of the steps that completed
+/// them: what crossed, and where a sender's bytes differ from that, what it sent.
 pub fn dissect(trace: &Trace) -> Vec<Record> {
-    let mut out: Vec<Record> =
-        [Direction::ClientToServer, Direction::ServerToClient].into_iter().flat_map(|dir| OneWay::new(trace, dir).records()).collect();
+    let mut out = Vec::new();
+    for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+        out.extend(OneWay { trace, dir, wire: true }.records());
+        if Stream::of(trace, dir, false).bytes != Stream::of(trace, dir, true).bytes {
+            out.extend(OneWay { trace, dir, wire: false }.records());
+        }
+    }
     // Stable: within a step, records keep their order.
     out.sort_by_key(|r| r.step);
     out
 }
 
-/// Records of one direction, with the TLS session of its receiver.
+/// Records of one direction, as received (`wire`) with the receiver's TLS
+/// session, or as sent with the sender's.
 struct OneWay<'a> {
     trace: &'a Trace,
     dir: Direction,
+    wire: bool,
 }
 
 /// The steps' bytes of one direction joined into one stream, remembering
@@ -151,24 +163,22 @@ struct Session {
     suite: Option<keys::Suite>,
 }
 
-impl<'a> OneWay<'a> {
-    fn new(trace: &'a Trace, dir: Direction) -> Self {
-        OneWay { trace, dir }
-    }
-
-    /// The receiver's session: its ClientHello and ServerHello, one received
-    /// and one sent (the client sent its hello; the server received it).
+impl OneWay<'_> {
+    /// The session of the endpoint whose stream this is (the receiver of what
+    /// crossed, the sender of what was sent): the ClientHello and ServerHello
+    /// as that endpoint sent or received them. The client sent its hello and
+    /// received the server's; the server the other way round.
     fn session(&self) -> Option<Session> {
-        let to_server = self.dir == Direction::ClientToServer;
-        let hello = first_handshake(&Stream::of(self.trace, Direction::ClientToServer, to_server), 1)?;
-        let server_hello = first_handshake(&Stream::of(self.trace, Direction::ServerToClient, !to_server), 2)?;
+        let client = (self.dir == Direction::ClientToServer) != self.wire;
+        let hello = first_handshake(&Stream::of(self.trace, Direction::ClientToServer, !client), 1)?;
+        let server_hello = first_handshake(&Stream::of(self.trace, Direction::ServerToClient, client), 2)?;
         let client_random = messages::hello_random(&hello)?;
         let suite = messages::server_hello_tls13_suite(&server_hello).and_then(keys::Suite::tls13);
         Some(Session { client_random, suite })
     }
 
     fn records(&self) -> Vec<Record> {
-        let stream = Stream::of(self.trace, self.dir, true);
+        let stream = Stream::of(self.trace, self.dir, self.wire);
         let session = self.session();
         let sender = if self.dir == Direction::ClientToServer { "CLIENT" } else { "SERVER" };
         let secret = |label: &str| {
@@ -185,6 +195,7 @@ impl<'a> OneWay<'a> {
             let mut record = Record {
                 step: stream.step_at(end),
                 direction: self.dir,
+                as_sent: !self.wire,
                 content_type: content_type_name(header[0]),
                 version: u16::from_be_bytes([header[1], header[2]]),
                 length: body.len() as u16,
