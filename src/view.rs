@@ -12,7 +12,7 @@ use crate::client::{ClientEvent, NoTlsReason};
 use crate::server::ServerEvent;
 use crate::session::SessionEvent;
 use crate::tls::{records, RecordInfo};
-use crate::trace::{Direction, Event, Step, StepKind};
+use crate::trace::{Direction, Event, Step, StepKind, Trace};
 
 /// Lines a row's label shows of a segment before "(+N lines)".
 const LABEL_CHARS: usize = 72;
@@ -255,6 +255,44 @@ fn blocks(step: &Step, from: &str, to: &str) -> Vec<ByteBlock> {
 
 fn block(title: String, note: &'static str, bytes: &[u8]) -> ByteBlock {
     ByteBlock { title, note, len: bytes.len(), text: is_text(bytes).then(|| text_view(bytes)), hex: hex_view(bytes) }
+}
+
+/// One TLS record in the step panel: the header and cleartext messages on
+/// one side ("what anyone on the path sees"), what the receiver opened on the
+/// other ("what is inside"). From [`crate::dissect`].
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsRecordView {
+    /// "handshake · version 0x0301 · 219 bytes".
+    pub header: String,
+    /// The sender's own record, which is not what crossed.
+    pub as_sent: bool,
+    pub visible: Vec<crate::dissect::Message>,
+    /// The hidden content type, once opened.
+    pub inside_type: Option<&'static str>,
+    pub inside: Vec<crate::dissect::Message>,
+    /// Application data as text (`\r`, `\n` written out).
+    pub inside_text: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The TLS records of every step, dissected (one list per step, empty for a
+/// step without TLS).
+pub fn tls_views(trace: &Trace) -> Vec<Vec<TlsRecordView>> {
+    let mut out = vec![Vec::new(); trace.steps.len()];
+    for r in crate::dissect::dissect(trace) {
+        let Some(step) = out.get_mut(r.step) else { continue };
+        let inside = r.inside.as_ref();
+        step.push(TlsRecordView {
+            header: format!("{} · version 0x{:04x} · {} bytes", r.content_type, r.version, r.length),
+            as_sent: r.as_sent,
+            visible: r.visible,
+            inside_type: inside.map(|i| i.content_type),
+            inside: inside.map(|i| i.messages.clone()).unwrap_or_default(),
+            inside_text: inside.and_then(|i| i.data.as_ref()).map(|d| text_view(&d.0)),
+            error: r.error,
+        });
+    }
+    out
 }
 
 /// Text with CR and LF written out as `\r` and `\n`, so a bare LF stands out.

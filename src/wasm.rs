@@ -122,6 +122,17 @@ impl Lab {
         to_js(&v)
     }
 
+    /// Every TLS record, dissected, one list per step; with the notes on the
+    /// record header fields: `{header_notes: [[field, note]], steps: [[record]]}`.
+    pub fn tls(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Tls {
+            header_notes: [(&'static str, &'static str); 3],
+            steps: Vec<Vec<crate::view::TlsRecordView>>,
+        }
+        to_js(&Tls { header_notes: crate::dissect::HEADER_NOTES, steps: crate::view::tls_views(&self.sim.trace) })
+    }
+
     /// Plain-language notes with RFC references, one list per step.
     pub fn notes(&self) -> Result<JsValue, JsError> {
         let implicit = self.sim.scenario.client.policy == crate::client::TlsPolicy::Implicit;

@@ -170,7 +170,7 @@ test("the page renders each step exactly as the engine's step view says", async 
         if (row.querySelectorAll(".rec").length !== v.records.length) out.push(`${where}: records`);
         if (Boolean(row.querySelector(".mallory")) !== v.attacker_acted) out.push(`${where}: Mallory badge`);
         el.jumpTo(i + 1);
-        const shown = [...root.querySelectorAll(".detail pre")].map((p) => p.dataset.shown);
+        const shown = [...root.querySelectorAll(".detail .byte-views pre")].map((p) => p.dataset.shown);
         const want = v.blocks.map((b) => (b.text === null ? "hex" : "text"));
         if (shown.join() !== want.join()) out.push(`${where}: text/hex ${shown} vs ${want}`);
         const lines = [...root.querySelectorAll(".detail .events li")].map((li) => li.textContent);
@@ -282,5 +282,25 @@ test("the page keeps working offline once loaded, under a strict CSP", async () 
   } finally {
     await context.setOffline(false);
   }
+  assert.deepEqual(problems, []);
+});
+
+test("a TLS step shows what the path sees beside what is inside", async () => {
+  // Step 7 of the 587 lesson is the ClientHello (step=7 shows steps 0 to 6).
+  const { page, problems } = await open(context, "index.html#preset=submission-587&step=7");
+  await labReady(page);
+  const records = (root) => root.locator(".tls .tls-record");
+  const root = page.locator("smtp-lab");
+  const hello = records(root).filter({ hasText: "ClientHello" }).first();
+  const path = hello.locator(".tls-side").first();
+  assert.match(await path.locator("h5").textContent(), /What anyone on the path sees/);
+  assert.match(await path.textContent(), /server_name \(RFC 6066 §3\)mail\.example\.test/);
+  // The server's flight: the certificate is only inside.
+  await page.keyboard.press("ArrowRight");
+  const flight = records(root).filter({ hasText: "Certificate" }).first();
+  const inside = flight.locator(".tls-side.inside");
+  assert.match(await inside.locator("h5").textContent(), /What is inside/);
+  assert.match(await inside.textContent(), /subject#0: CN=mail\.example\.test/);
+  assert.doesNotMatch(await flight.locator(".tls-side").first().textContent(), /mail\.example\.test/);
   assert.deepEqual(problems, []);
 });

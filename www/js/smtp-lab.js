@@ -23,6 +23,7 @@ export class SmtpLab extends HTMLElement {
   #lab = null;
   #views = [];
   #notes = [];
+  #tls = { header_notes: [], steps: [] };
   #verdicts = [];
   #values = {};
   #cursor = 0;
@@ -83,6 +84,7 @@ export class SmtpLab extends HTMLElement {
       this.#values = read.values;
       this.#views = this.#lab.views();
       this.#notes = this.#lab.notes();
+      this.#tls = this.#lab.tls();
       this.#verdicts = this.#lab.verdicts();
       this.#renderSession();
       const attr = this.getAttribute("step");
@@ -288,11 +290,37 @@ export class SmtpLab extends HTMLElement {
         h("pre", { tabindex: "0", "data-shown": shown }, shown === "text" ? b.text : b.hex));
     }));
     const mallory = v.middlebox ? h("p", { class: "mallory-note" }, h("strong", {}, "Mallory: "), v.middlebox) : null;
+    const tls = this.#renderTls(this.#tls.steps[i] ?? []);
     const events = (side) => h("ul", { class: "events" }, v.events.filter((e) => e.side === side).map((e) => h("li", { class: `event-${e.weight}` }, e.text)));
     const machines = h("div", { class: "machines" },
       h("div", {}, h("h4", {}, "Client machine"), h("p", { class: "state" }, v.client_state), events("client")),
       h("div", {}, h("h4", {}, "Server machine"), h("p", { class: "state" }, v.server_state), events("server")));
-    ui.detail.replaceChildren(...[head, mallory, notes, viewToggle, blocks, machines].filter(Boolean));
+    ui.detail.replaceChildren(...[head, mallory, notes, viewToggle, blocks, tls, machines].filter(Boolean));
+  }
+
+  /** The step's TLS records, each twice: what the path sees, and what is inside (from the engine's dissection). */
+  #renderTls(records) {
+    if (!records.length) return null;
+    const messages = (list) => list.map((m) => h("details", { class: "tls-msg", open: true },
+      h("summary", {}, m.name, " ", h("cite", {}, m.section)),
+      m.note ? h("p", { class: "tls-note" }, m.note) : null,
+      h("dl", {}, m.fields.flatMap((f) => [h("dt", {}, f.name), h("dd", {}, h("span", { class: "tls-value" }, f.value), f.note ? h("small", { class: "tls-note" }, f.note) : null)]))));
+    const path = (r) => h("div", { class: "tls-side" }, h("h5", {}, "What anyone on the path sees"),
+      h("p", { class: "tls-header" }, r.header),
+      r.visible.length ? messages(r.visible) : h("p", { class: "tls-cipher" }, "Ciphertext only."));
+    const record = (r) => h("article", { class: `tls-record${r.as_sent ? " as-sent" : ""}` },
+      r.as_sent ? h("p", { class: "mallory-note" }, "As its sender wrote it, opened with the sender's keys: this is not what crossed to the receiver.") : null,
+      r.inside_type || r.error
+        ? h("div", { class: "tls-sides" }, path(r),
+          h("div", { class: "tls-side inside" }, h("h5", {}, "What is inside"),
+            r.error ? h("p", { class: "warn" }, r.error)
+              : [h("p", { class: "tls-header" }, `hidden type: ${r.inside_type}`), messages(r.inside), r.inside_text ? h("pre", { tabindex: "0" }, r.inside_text) : null]))
+        : h("div", { class: "tls-sides single" }, h("p", { class: "tls-cipher" }, "Not encrypted: anyone on the path reads all of it."), path(r)));
+    return h("section", { class: "tls", "aria-label": "TLS records" },
+      h("h4", {}, `TLS records (${records.length})`),
+      h("details", { class: "tls-about" }, h("summary", {}, "What a record header tells the path"),
+        h("dl", {}, this.#tls.header_notes.flatMap(([name, note]) => [h("dt", {}, name), h("dd", {}, note)]))),
+      records.map(record));
   }
 
   async #export(kind) {
