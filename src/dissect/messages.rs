@@ -77,8 +77,24 @@ fn version_name(v: u16) -> String {
     }
 }
 
+/// Cipher suite names (RFC 8446 §B.4; RFC 5289 §3.2 and RFC 7905 §2 for the
+/// TLS 1.2 ones rustls offers). Not tls-parser's table of every suite: in the
+/// browser build that table alone costs more than the dissector.
 fn suite_name(id: u16) -> String {
-    tls_parser::TlsCipherSuite::from_id(id).map_or_else(|| format!("0x{id:04x}"), |s| s.name.to_owned())
+    let name = match id {
+        0x1301 => "TLS_AES_128_GCM_SHA256",
+        0x1302 => "TLS_AES_256_GCM_SHA384",
+        0x1303 => "TLS_CHACHA20_POLY1305_SHA256",
+        0xc02b => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        0xc02c => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        0xc02f => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        0xc030 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        0xcca8 => "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        0xcca9 => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        0x00ff => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
+        id => return format!("0x{id:04x}"),
+    };
+    name.into()
 }
 
 /// Named groups (RFC 8446 §4.2.7, RFC 8422 §5.1.1).
@@ -234,17 +250,53 @@ fn server_hello(msg: &[u8]) -> Option<Message> {
     Some(Message { name: "ServerHello", section: "RFC 8446 §4.1.3", note: None, fields })
 }
 
+/// A distinguished name as `CN=..., O=...`, the usual short names for the
+/// usual attributes (RFC 4514 §3) and dotted numbers for others. Written here
+/// rather than with x509-parser's Display, whose OID registry would double
+/// what the dissector adds to the browser build.
+fn dn(name: &x509_parser::x509::X509Name<'_>) -> String {
+    let parts: Vec<String> = name
+        .iter_attributes()
+        .map(|a| {
+            let oid = a.attr_type().to_id_string();
+            let short = match oid.as_str() {
+                "2.5.4.3" => "CN",
+                "2.5.4.10" => "O",
+                "2.5.4.11" => "OU",
+                "2.5.4.6" => "C",
+                "2.5.4.7" => "L",
+                "2.5.4.8" => "ST",
+                other => other,
+            };
+            format!("{short}={}", a.as_str().unwrap_or("(not text)"))
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// A certificate time as `YYYY-MM-DD HH:MM:SS UTC`.
+fn when(t: &x509_parser::time::ASN1Time) -> String {
+    let d = t.to_datetime();
+    format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC", d.year(), u8::from(d.month()), d.day(), d.hour(), d.minute(), d.second())
+}
+
 /// One certificate's fields (RFC 5280 §4.1), by x509-parser.
 fn certificate_fields(der: &[u8], i: usize) -> Vec<Field> {
+    use x509_parser::extensions::GeneralName;
     let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
         return vec![field("certificate", format!("#{i}: {} bytes, not a parsable X.509 certificate", der.len()))];
     };
     let sans = match cert.subject_alternative_name() {
-        Ok(Some(ext)) => list(ext.value.general_names.iter().map(|n| n.to_string())),
+        Ok(Some(ext)) => list(ext.value.general_names.iter().map(|n| match n {
+            GeneralName::DNSName(d) => format!("DNS:{d}"),
+            GeneralName::IPAddress(ip) => format!("IP:{ip:?}"),
+            GeneralName::RFC822Name(m) => format!("email:{m}"),
+            _ => "(other)".to_owned(),
+        })),
         _ => String::new(),
     };
     let validity = cert.validity();
-    let mut subject = field("subject", format!("#{i}: {}", cert.subject()));
+    let mut subject = field("subject", format!("#{i}: {}", dn(cert.subject())));
     let mut sans = field("subject_alt_names", sans);
     if i > 0 {
         (subject.note, sans.note) = (None, None);
@@ -252,8 +304,8 @@ fn certificate_fields(der: &[u8], i: usize) -> Vec<Field> {
     let mut fields = vec![
         subject,
         sans,
-        field("issuer", cert.issuer().to_string()),
-        field("validity", format!("{} to {}", validity.not_before, validity.not_after)),
+        field("issuer", dn(cert.issuer())),
+        field("validity", format!("{} to {}", when(&validity.not_before), when(&validity.not_after))),
         field("public_key", oid_name(&cert.public_key().algorithm.algorithm.to_id_string())),
         field("signature_algorithm", oid_name(&cert.signature_algorithm.algorithm.to_id_string())),
     ];
