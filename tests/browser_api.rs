@@ -43,6 +43,22 @@ fn a_587_session_does_a_real_tls_handshake_in_the_browser() {
 }
 
 #[wasm_bindgen_test]
+fn in_the_browser_every_tls_record_of_every_lesson_opens_to_what_its_receiver_read() {
+    use smtp_lab::vocab::Choice;
+    let pki = std::sync::Arc::new(smtp_lab::pki::Pki::generate(smtp_lab::names::SERVER_NAME).unwrap());
+    let mut opened = 0;
+    for &lesson in smtp_lab::lesson::Lesson::ALL {
+        let trace = smtp_lab::assemble::lesson(lesson).unwrap().run(&pki);
+        opened += smtp_lab::dissect::verify(&trace).unwrap_or_else(|e| panic!("{lesson:?}: {e}"));
+    }
+    assert!(opened > 100, "only {opened} protected records");
+    // And the page's view of them: the 587 ClientHello carries the SNI on the path.
+    let lab = Lab::new("submission-587").unwrap();
+    let tls = js_sys::JSON::stringify(&lab.tls().unwrap()).unwrap().as_string().unwrap();
+    assert!(tls.contains("\"value\":\"mail.example.test\""), "{}", &tls[..tls.len().min(400)]);
+}
+
+#[wasm_bindgen_test]
 fn stepping_forward_back_and_jumping_is_exact() {
     let mut lab = Lab::new("strip-587-opportunistic").unwrap();
     let n = lab.len();

@@ -6,9 +6,9 @@ mod common;
 
 use common::pki;
 use smtp_lab::assemble;
-use smtp_lab::dissect::{dissect, Record};
+use smtp_lab::dissect::{dissect, verify, Record};
 use smtp_lab::lesson::Lesson;
-use smtp_lab::trace::{StepKind, Trace};
+use smtp_lab::trace::Trace;
 use smtp_lab::vocab::Choice;
 
 fn run(lesson: Lesson) -> Trace {
@@ -19,41 +19,7 @@ fn run(lesson: Lesson) -> Trace {
 fn every_record_of_every_lesson_is_dissected_and_opens_to_what_the_receiver_read() {
     let mut opened = 0;
     for &lesson in Lesson::ALL {
-        let trace = run(lesson);
-        let all = dissect(&trace);
-        let records: Vec<Record> = all.iter().filter(|r| !r.as_sent).cloned().collect();
-        // As many records as the trace's record headers.
-        let headers: usize = trace.steps.iter().map(|s| s.records.len()).sum();
-        assert_eq!(records.len(), headers, "{lesson:?}: records dissected");
-        for r in &all {
-            assert!(r.error.is_none(), "{lesson:?} step {}: {:?}", r.step, r.error);
-            if r.content_type == "application_data" {
-                assert!(r.inside.is_some(), "{lesson:?} step {}: a protected record that did not open", r.step);
-                opened += 1;
-            }
-        }
-        // Per step: the application data opened here is what the receiver read.
-        for step in trace.steps.iter().filter(|s| s.tls) {
-            let inside: Vec<u8> = records
-                .iter()
-                .filter(|r| r.step == step.index)
-                .filter_map(|r| r.inside.as_ref()?.data.as_ref())
-                .flat_map(|d| d.0.iter().copied())
-                .collect();
-            let Some(read) = step.receiver_plaintext.as_ref().map(|b| b.0.clone()) else {
-                // Nothing read: only because the receiver had already closed its side.
-                let receiver_closed =
-                    trace.steps[..step.index].iter().any(|s| s.kind == StepKind::Fin && s.direction == step.direction.map(|d| d.reverse()));
-                assert!(inside.is_empty() || receiver_closed, "{lesson:?} step {}: opened data nobody read", step.index);
-                continue;
-            };
-            if Some(&read) == step.wire.as_ref().map(|w| &w.0) {
-                // A receiver not speaking TLS (a client's TLS to a cleartext port) reads the records as text.
-                assert!(inside.is_empty(), "{lesson:?} step {}", step.index);
-                continue;
-            }
-            assert_eq!(String::from_utf8_lossy(&inside), String::from_utf8_lossy(&read), "{lesson:?} step {}: opened vs read", step.index);
-        }
+        opened += verify(&run(lesson)).unwrap_or_else(|e| panic!("{lesson:?}: {e}"));
     }
     assert!(opened > 100, "only {opened} protected records in all lessons");
 }

@@ -258,6 +258,54 @@ impl OneWay<'_> {
     }
 }
 
+/// Checks a dissection against the session itself: every record header the
+/// trace noted is dissected, no record fails to open, and in every step the
+/// application data opened here is exactly what the receiver read. Returns how
+/// many application_data records opened. The native and the browser tests run
+/// it on every lesson.
+pub fn verify(trace: &Trace) -> Result<usize, String> {
+    use crate::trace::StepKind;
+    let all = dissect(trace);
+    let crossed: Vec<&Record> = all.iter().filter(|r| !r.as_sent).collect();
+    let headers: usize = trace.steps.iter().map(|s| s.records.len()).sum();
+    if crossed.len() != headers {
+        return Err(format!("{} records dissected, {headers} record headers in the trace", crossed.len()));
+    }
+    if let Some(r) = all.iter().find(|r| r.error.is_some() || (r.content_type == "application_data" && r.inside.is_none())) {
+        return Err(format!("step {}: a record did not open: {:?}", r.step, r.error));
+    }
+    for step in trace.steps.iter().filter(|s| s.tls) {
+        let opened: Vec<u8> = crossed
+            .iter()
+            .filter(|r| r.step == step.index)
+            .filter_map(|r| r.inside.as_ref()?.data.as_ref())
+            .flat_map(|d| d.0.iter().copied())
+            .collect();
+        let read = step.receiver_plaintext.as_ref().map(|b| &b.0);
+        let fine = match read {
+            // A receiver not speaking TLS (a client's TLS to a cleartext port) reads the records as text.
+            Some(read) if Some(read) == step.wire.as_ref().map(|w| &w.0) => opened.is_empty(),
+            Some(read) => *read == opened,
+            // Nothing read: only because the receiver had already closed its side.
+            None => {
+                opened.is_empty()
+                    || trace.steps[..step.index]
+                        .iter()
+                        .any(|s| s.kind == StepKind::Fin && s.direction == step.direction.map(|d| d.reverse()))
+            }
+        };
+        if !fine {
+            return Err(format!(
+                "step {}: opened {:?}, the receiver read {:?}",
+                step.index,
+                String::from_utf8_lossy(&opened),
+                read.map(|r| String::from_utf8_lossy(r).into_owned())
+            ));
+        }
+    }
+    Ok(crossed.iter().filter(|r| r.content_type == "application_data").count())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
