@@ -12,6 +12,7 @@ use rcgen::{
     KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use time::OffsetDateTime;
 
 choice! {
     /// Which certificate a TLS server presents.
@@ -53,22 +54,37 @@ pub struct Pki {
     identities: Vec<Identity>,
 }
 
+/// The longest a publicly trusted server certificate may be valid: 398 days
+/// (CA/Browser Forum Baseline Requirements §6.3.2); scanners flag longer ones.
+pub const MAX_VALIDITY_DAYS: u16 = 398;
+
 #[derive(Debug, thiserror::Error)]
 #[error("certificate generation failed: {0}")]
 pub struct PkiError(#[from] rcgen::Error);
 
 impl Pki {
-    /// Makes a CA and one identity of each [`IdentityKind`] for `server_name`.
+    /// Makes a CA and one identity of each [`IdentityKind`] for `server_name`,
+    /// valid around the simulated sessions' start ([`crate::names::SIM_EPOCH_UNIX`]).
     pub fn generate(server_name: &str) -> Result<Arc<Pki>, PkiError> {
+        Pki::generate_at(server_name, crate::names::SIM_EPOCH_UNIX)
+    }
+
+    /// As [`Pki::generate`], valid around `now_unix` (seconds since 1970): a
+    /// server certificate lives at most [`MAX_VALIDITY_DAYS`] from a day before
+    /// `now`, as public CAs issue them; the expired one ended a year before `now`.
+    pub fn generate_at(server_name: &str, now_unix: u64) -> Result<Arc<Pki>, PkiError> {
         let (ca_cert, ca_issuer) = make_ca("smtp-lab Test CA")?;
         let (_, rogue_issuer) = make_ca("Mallory's CA")?;
-        let valid = || (date_time_ymd(2025, 1, 1), date_time_ymd(2035, 1, 1));
+        let now = OffsetDateTime::from_unix_timestamp(i64::try_from(now_unix).unwrap_or(i64::MAX)).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let day = time::Duration::days(1);
+        let valid = || (now - day, now - day + day * i32::from(MAX_VALIDITY_DAYS));
+        let expired = (now - day * 730, now - day * 365);
         let specs = [
             (IdentityKind::Valid, server_name, Some(&ca_issuer), valid()),
             (IdentityKind::SelfSigned, server_name, None, valid()),
             (IdentityKind::WrongName, "other.example.test", Some(&ca_issuer), valid()),
             (IdentityKind::UntrustedCa, server_name, Some(&rogue_issuer), valid()),
-            (IdentityKind::Expired, server_name, Some(&ca_issuer), (date_time_ymd(2018, 1, 1), date_time_ymd(2020, 1, 1))),
+            (IdentityKind::Expired, server_name, Some(&ca_issuer), expired),
         ];
         let identities = specs
             .into_iter()
@@ -117,4 +133,31 @@ fn make_ca(name: &str) -> Result<(rcgen::Certificate, Issuer<'static, KeyPair>),
     params.not_after = date_time_ymd(2040, 1, 1);
     let cert = params.self_signed(&key)?;
     Ok((cert, Issuer::new(params, key)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::Choice;
+
+    /// Validity of a certificate in unix seconds, read back with x509-parser.
+    fn validity(der: &[u8]) -> (i64, i64) {
+        let (_, cert) = x509_parser::parse_x509_certificate(der).unwrap();
+        (cert.validity().not_before.timestamp(), cert.validity().not_after.timestamp())
+    }
+
+    #[test]
+    fn server_certificates_live_at_most_398_days_around_now() {
+        let now = 1_795_000_000; // 2026-11-18
+        let pki = Pki::generate_at("mail.example.test", now).unwrap();
+        for kind in IdentityKind::ALL {
+            let (from, until) = validity(&pki.identity(*kind).chain[0]);
+            if *kind == IdentityKind::Expired {
+                assert!(until < now as i64, "the expired one has expired");
+            } else {
+                assert!(from <= now as i64 && (now as i64) < until, "{kind:?} is valid now");
+                assert!(until - from <= i64::from(MAX_VALIDITY_DAYS) * 86_400, "{kind:?}: {} days", (until - from) / 86_400);
+            }
+        }
+    }
 }

@@ -24,8 +24,7 @@ use crate::tls_info::{CertCheck, TlsError, TlsErrorKind, TlsInfo};
 #[derive(Debug, Clone)]
 pub struct SimClock(Arc<AtomicU64>);
 
-/// 2026-06-01T12:00:00Z, when every simulated session starts.
-pub const SIM_EPOCH_UNIX: u64 = 1_780_315_200;
+pub use crate::names::SIM_EPOCH_UNIX;
 
 impl SimClock {
     pub fn new(unix_seconds: u64) -> Self {

@@ -75,7 +75,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
     config.max_message_size = a.max_message_size;
     config.idle_timeout = std::time::Duration::from_secs(a.idle_timeout);
 
-    let pki = Pki::generate(&a.hostname).map_err(|e| e.to_string())?;
+    let pki = Pki::generate_at(&a.hostname, unix_now()).map_err(|e| e.to_string())?;
     if let Some(path) = &a.write_ca {
         std::fs::write(path, &pki.ca_pem).map_err(|e| format!("{}: {e}", path.display()))?;
     }
@@ -153,7 +153,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
 }
 
 pub fn write_cert(dir: &std::path::Path, hostname: &str) -> Result<(), String> {
-    let pki = Pki::generate(hostname).map_err(|e| e.to_string())?;
+    let pki = Pki::generate_at(hostname, unix_now()).map_err(|e| e.to_string())?;
     let id = pki.identity(IdentityKind::Valid);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for (name, pem) in [("ca.pem", &pki.ca_pem), ("server.pem", &id.chain_pem), ("server.key", &id.key_pem)] {
