@@ -10,12 +10,15 @@ use std::process::Command;
 use common::pki;
 use smtp_lab::assemble;
 use smtp_lab::client::TlsPolicy;
+use smtp_lab::dissect::{dissect, Message, Record};
 use smtp_lab::lesson::Lesson;
 use smtp_lab::pcap;
 use smtp_lab::scenario::Scenario;
+use smtp_lab::trace::{Direction, Trace};
 
 struct Capture {
     dir: tempfile::TempDir,
+    trace: Trace,
 }
 
 impl Capture {
@@ -24,7 +27,7 @@ impl Capture {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("s.pcap"), pcap::capture(&trace)).unwrap();
         std::fs::write(dir.path().join("s.keys"), pcap::key_log_file(&trace)).unwrap();
-        Capture { dir }
+        Capture { dir, trace }
     }
 
     /// One field of every packet matching `filter`, optionally decrypting with the key log.
@@ -109,4 +112,64 @@ fn an_untouched_session_is_one_stream_and_a_terminating_attacker_makes_two() {
     // The client's TLS is with Mallory; the server's leg carries what she relays.
     let handshakes = c.tshark(false, "tls.handshake.type == 1", "ip.src");
     assert!(handshakes.contains(&"192.0.2.10".to_owned()), "{handshakes:?}");
+}
+
+/// The client's TLS as the capture's client leg holds it: what the client sent
+/// (its own records where a man in the middle took them) and what it received.
+fn client_leg(trace: &Trace) -> Vec<Record> {
+    let all = dissect(trace);
+    let sent = all.iter().any(|r| r.as_sent && r.direction == Direction::ClientToServer);
+    all.into_iter().filter(|r| if r.direction == Direction::ClientToServer { r.as_sent == sent } else { !r.as_sent }).collect()
+}
+
+fn messages(records: &[Record]) -> Vec<&Message> {
+    records.iter().flat_map(|r| r.visible.iter().chain(r.inside.iter().flat_map(|i| i.messages.iter()))).collect()
+}
+
+fn values<'a>(ms: &[&'a Message], message: &str, field: &str) -> Vec<&'a str> {
+    ms.iter().filter(|m| m.name == message).flat_map(|m| m.fields.iter().filter(|f| f.name == field).map(|f| f.value.as_str())).collect()
+}
+
+#[test]
+fn the_dissector_agrees_with_tshark_on_every_handshake() {
+    for lesson in [Lesson::Submission587, Lesson::Submissions465, Lesson::MitmNoValidation] {
+        let c = Capture::of(&assemble::lesson(lesson).unwrap());
+        let records = client_leg(&c.trace);
+        let ours = messages(&records);
+        // The handshake message types, in order (tshark lists them per packet).
+        let theirs: Vec<u8> = c
+            .tshark(true, "tls.handshake", "tls.handshake.type")
+            .iter()
+            .flat_map(|l| l.split(',').map(|t| t.parse::<u8>().unwrap()))
+            .collect();
+        assert!(theirs.len() >= 6, "{lesson:?}: tshark saw {theirs:?}");
+        assert_eq!(ours.iter().filter_map(|m| m.handshake_type).collect::<Vec<_>>(), theirs, "{lesson:?}: handshake types");
+        // The server name the client asked for, which anyone reads.
+        let sni = c.tshark(false, "tls.handshake.type == 1", "tls.handshake.extensions_server_name");
+        assert_eq!(values(&ours, "ClientHello", "server_name (RFC 6066 §3)"), sni, "{lesson:?}: SNI");
+        // The suite the server chose.
+        let suite = c.tshark(false, "tls.handshake.type == 2", "tls.handshake.ciphersuite");
+        let named: Vec<&str> = suite
+            .iter()
+            .map(|s| match s.as_str() {
+                "0x1301" => "TLS_AES_128_GCM_SHA256",
+                "0x1302" => "TLS_AES_256_GCM_SHA384",
+                "0x1303" => "TLS_CHACHA20_POLY1305_SHA256",
+                other => panic!("suite {other}"),
+            })
+            .collect();
+        assert_eq!(values(&ours, "ServerHello", "cipher_suite"), named, "{lesson:?}: suite");
+        // Each certificate's issuer and subject, as tshark lists them (issuer first, as DER has them).
+        let names = c.tshark(true, "tls.handshake.type == 11", "x509sat.uTF8String").join(",");
+        let mut pairs = Vec::new();
+        for m in ours.iter().filter(|m| m.name == "Certificate") {
+            let subjects = m.fields.iter().filter(|f| f.name == "subject").map(|f| f.value.split_once("CN=").unwrap().1);
+            let issuers = m.fields.iter().filter(|f| f.name == "issuer").map(|f| f.value.trim_start_matches("CN="));
+            for (subject, issuer) in subjects.zip(issuers) {
+                pairs.extend([issuer, subject]);
+            }
+        }
+        assert!(!pairs.is_empty(), "{lesson:?}: no certificate");
+        assert_eq!(pairs.join(","), names, "{lesson:?}: certificate names");
+    }
 }

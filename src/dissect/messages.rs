@@ -17,6 +17,9 @@ pub struct Message {
     /// What the message is for, when that is not obvious from its name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<&'static str>,
+    /// A handshake message's msg_type (RFC 8446 §4), as Wireshark lists it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handshake_type: Option<u8>,
     pub fields: Vec<Field>,
 }
 
@@ -231,7 +234,7 @@ fn client_hello(msg: &[u8]) -> Option<Message> {
     if let Some(ext) = ch.ext {
         fields.extend(extensions(&tls_parser::parse_tls_client_hello_extensions(ext).ok()?.1, true));
     }
-    Some(Message { name: "ClientHello", section: "RFC 8446 §4.1.2", note: None, fields })
+    Some(Message { name: "ClientHello", section: "RFC 8446 §4.1.2", note: None, handshake_type: None, fields })
 }
 
 fn server_hello(msg: &[u8]) -> Option<Message> {
@@ -247,7 +250,7 @@ fn server_hello(msg: &[u8]) -> Option<Message> {
     if let Some(ext) = sh.ext {
         fields.extend(extensions(&tls_parser::parse_tls_server_hello_extensions(ext).ok()?.1, false));
     }
-    Some(Message { name: "ServerHello", section: "RFC 8446 §4.1.3", note: None, fields })
+    Some(Message { name: "ServerHello", section: "RFC 8446 §4.1.3", note: None, handshake_type: None, fields })
 }
 
 /// A distinguished name as `CN=..., O=...`, the usual short names for the
@@ -342,19 +345,25 @@ fn certificate(body: &[u8], tls13: bool) -> Option<Message> {
         i += 1;
     }
     let section = if tls13 { "RFC 8446 §4.4.2" } else { "RFC 5246 §7.4.2" };
-    Some(Message { name: "Certificate", section, note: None, fields })
+    Some(Message { name: "Certificate", section, note: None, handshake_type: None, fields })
 }
 
 fn encrypted_extensions(body: &[u8]) -> Option<Message> {
     let (exts, _) = vector(body, 2)?;
     let (_, parsed) = tls_parser::parse_tls_extensions(exts).ok()?;
-    Some(Message { name: "EncryptedExtensions", section: "RFC 8446 §4.3.1", note: None, fields: extensions(&parsed, false) })
+    Some(Message {
+        name: "EncryptedExtensions",
+        section: "RFC 8446 §4.3.1",
+        note: None,
+        handshake_type: None,
+        fields: extensions(&parsed, false),
+    })
 }
 
 /// One whole handshake message (header included), dissected.
 fn handshake(msg: &[u8], tls13: bool) -> Message {
     let body = &msg[4..];
-    let plain = |name, section, fields| Message { name, section, note: None, fields };
+    let plain = |name, section, fields| Message { name, section, note: None, handshake_type: None, fields };
     let parsed = match msg[0] {
         1 => client_hello(msg),
         2 => server_hello(msg),
@@ -376,12 +385,15 @@ fn handshake(msg: &[u8], tls13: bool) -> Message {
         24 => Some(plain("KeyUpdate", "RFC 8446 §4.6.3", vec![])),
         _ => None,
     };
-    parsed.unwrap_or_else(|| Message {
+    let mut m = parsed.unwrap_or_else(|| Message {
         name: "handshake message",
         section: "RFC 8446 §4",
         note: None,
+        handshake_type: None,
         fields: vec![field("type", msg[0].to_string()), field("length", body.len().to_string())],
-    })
+    });
+    m.handshake_type = Some(msg[0]);
+    m
 }
 
 /// Joins handshake bytes across records and returns each message as it completes.
@@ -419,6 +431,7 @@ pub fn alert(body: &[u8]) -> Option<Message> {
         name: "Alert",
         section: "RFC 8446 §6",
         note: None,
+        handshake_type: None,
         fields: vec![field("level", level), field("description", description)],
     })
 }
@@ -429,6 +442,7 @@ pub fn change_cipher_spec() -> Message {
     Message {
         name: "ChangeCipherSpec",
         section: "RFC 8446 Appendix D.4",
+        handshake_type: None,
         note: Some(
             "In TLS 1.3 a dummy record, sent so that middleboxes see what looks like a TLS 1.2 resumption; the receiver drops it (RFC 8446 §5, Appendix D.4).",
         ),
