@@ -73,6 +73,9 @@ pub fn apply_server(k: &ServerSettings, s: &mut Scenario, origin: &str) -> Resul
         s.server.auth = auth;
     }
     s.server.require_tls |= k.require_tls;
+    if let Some(versions) = k.server_tls_versions {
+        s.server_tls_versions = versions;
+    }
     if let Some(cert) = k.cert {
         s.server_identity = cert;
     }
@@ -92,6 +95,9 @@ pub fn apply_client(k: &ClientSettings, s: &mut Scenario, origin: &str) -> Resul
     }
     if k.validate && k.no_validate {
         return Err(conflict("--validate".into(), "--no-validate", "the client either enforces the certificate check or does not"));
+    }
+    if let Some(versions) = k.client_tls_versions {
+        s.client_tls_versions = versions;
     }
     if k.validate || k.no_validate {
         s.client.validate_certificate = k.validate;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::attack::Attack;
 use crate::pki::{IdentityKind, Pki};
-use crate::tls::{SimClock, TlsStream};
+use crate::tls::{SimClock, TlsStream, TlsVersions};
 use crate::trace::Direction;
 use crate::wire::{Middlebox, Segment};
 
@@ -162,7 +162,7 @@ impl Attacker {
         }
         let Some(tls) = &mut self.mitm else {
             if c2s && !seg.tls && is_line(&seg.bytes, b"STARTTLS") {
-                let stream = TlsStream::server(&self.pki, IdentityKind::UntrustedCa, &self.clock);
+                let stream = TlsStream::server(&self.pki, IdentityKind::UntrustedCa, TlsVersions::Both, &self.clock);
                 self.mitm = stream.ok().map(Box::new);
                 return vec![
                     dropped(seg, "Mallory kept the STARTTLS from the server and will do TLS herself"),

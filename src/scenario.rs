@@ -10,7 +10,7 @@ use crate::client::{Client, ClientConfig, TlsPolicy};
 use crate::pki::{IdentityKind, Pki};
 use crate::server::{Role, Server, ServerConfig};
 use crate::session::{Endpoint, SessionOptions, TlsSide};
-use crate::tls::ClientTls;
+use crate::tls::{ClientTls, TlsVersions};
 use crate::trace::Trace;
 use crate::vocab::choice;
 use crate::wire::Link;
@@ -66,6 +66,11 @@ pub struct Scenario {
     pub server_implicit_tls: bool,
     /// Which certificate the server presents.
     pub server_identity: IdentityKind,
+    /// The TLS versions each side speaks.
+    #[serde(default)]
+    pub client_tls_versions: TlsVersions,
+    #[serde(default)]
+    pub server_tls_versions: TlsVersions,
     /// Server bug: keep bytes that followed STARTTLS (CVE-2011-0411).
     pub server_keeps_buffer_across_tls: bool,
     /// Client bug: keep bytes that followed the 220 to STARTTLS.
@@ -106,6 +111,8 @@ impl Scenario {
             server,
             server_implicit_tls,
             server_identity: IdentityKind::Valid,
+            client_tls_versions: TlsVersions::Both,
+            server_tls_versions: TlsVersions::Both,
             server_keeps_buffer_across_tls: false,
             client_keeps_buffer_across_tls: false,
             attack: None,
@@ -166,6 +173,7 @@ impl Scenario {
             roots: vec![pki.ca_cert.clone()],
             server_name: self.client.server_name.clone(),
             enforce_validation: self.client.validate_certificate,
+            versions: self.client_tls_versions,
         };
         let client = Endpoint::new(
             Client::new(self.client.clone()),
@@ -178,7 +186,7 @@ impl Scenario {
         );
         let server = Endpoint::new(
             Server::new(self.server.clone()),
-            TlsSide::Server { pki: pki.clone(), identity: self.server_identity },
+            TlsSide::Server { pki: pki.clone(), identity: self.server_identity, versions: self.server_tls_versions },
             SessionOptions {
                 implicit_tls: self.server_implicit_tls,
                 keep_buffer_across_tls: self.server_keeps_buffer_across_tls,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::bytes::Bytes;
 use crate::machine::{Machine, Output};
 use crate::pki::{IdentityKind, Pki};
-use crate::tls::{ClientTls, SimClock, TlsStream, SIM_EPOCH_UNIX};
+use crate::tls::{ClientTls, SimClock, TlsStream, TlsVersions, SIM_EPOCH_UNIX};
 use crate::tls_info::{TlsError, TlsErrorKind, TlsInfo};
 
 /// An event from the session layer, or from the machine inside it.
@@ -46,7 +46,7 @@ pub enum SessionEvent<E> {
 #[derive(Debug, Clone)]
 pub enum TlsSide {
     Client(ClientTls),
-    Server { pki: Arc<Pki>, identity: IdentityKind },
+    Server { pki: Arc<Pki>, identity: IdentityKind, versions: TlsVersions },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,7 +241,7 @@ impl<M: Machine> Endpoint<M> {
     fn start_tls(&mut self, now: Duration) {
         let stream = match &self.side {
             TlsSide::Client(settings) => TlsStream::client(settings, &self.clock),
-            TlsSide::Server { pki, identity } => TlsStream::server(pki, *identity, &self.clock),
+            TlsSide::Server { pki, identity, versions } => TlsStream::server(pki, *identity, *versions, &self.clock),
         };
         match stream {
             Ok(s) => {

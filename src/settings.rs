@@ -16,6 +16,7 @@ use crate::matrix::CellId;
 use crate::pki::IdentityKind;
 use crate::scenario::ServerTls;
 use crate::server::{AuthPolicy, Role};
+use crate::tls::TlsVersions;
 use crate::vocab::{Choice, MenuItem};
 
 /// What is wrong with a link or a combination of settings. Names settings as
@@ -230,6 +231,7 @@ knobs! {
         auth: Option<AuthPolicy> => "When the server accepts AUTH (default: from the role)";
         require_tls: bool => "Server refuses mail commands until STARTTLS, with 530";
         cert: Option<IdentityKind> => "Certificate the server presents (default: valid)";
+        server_tls_versions: Option<TlsVersions> => "TLS versions the server accepts (default: 1.2 and 1.3)";
         server_keeps_buffer: bool => "Server bug CVE-2011-0411: keeps bytes that followed STARTTLS";
         server_keeps_state: bool => "Server bug: keeps HELO and AUTH state across STARTTLS";
         #[cfg_attr(feature = "cli", arg(value_delimiter = ','))]
@@ -243,6 +245,7 @@ knobs! {
         policy: Option<TlsPolicy> => "Client TLS policy (default: from the port)";
         validate: bool => "Client enforces certificate validation";
         no_validate: bool => "Client does not enforce certificate validation (it still checks, and reports)";
+        client_tls_versions: Option<TlsVersions> => "TLS versions the client offers (default: 1.2 and 1.3)";
         #[cfg_attr(feature = "cli", arg(ignore_case = true))]
         mechanism: Option<Mechanism> => "SASL mechanism for AUTH (default: PLAIN)";
         no_auth: bool => "Client does not authenticate";

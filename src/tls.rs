@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pki::{IdentityKind, Pki};
 use crate::tls_info::{CertCheck, TlsError, TlsErrorKind, TlsInfo};
+use crate::vocab::choice;
 
 /// The simulation's wall clock, shared with rustls as its time provider.
 #[derive(Debug, Clone)]
@@ -170,6 +171,38 @@ impl rustls::KeyLog for KeyLogLines {
     }
 }
 
+choice! {
+    /// The TLS versions an endpoint speaks. TLS 1.3 (RFC 8446) encrypts the
+    /// handshake from the ServerHello on; TLS 1.2 (RFC 5246) sends the
+    /// certificate in cleartext and takes another round trip.
+    pub enum TlsVersions ("TLS versions") {
+        Both = "1.2-1.3": "TLS 1.2 and 1.3 (1.3 when both sides have it)",
+        Tls13 = "1.3": "TLS 1.3 only",
+        Tls12 = "1.2": "TLS 1.2 only, as older software",
+    }
+}
+
+// The enum comes from `choice!`, which takes no derive attributes.
+#[allow(clippy::derivable_impls)]
+impl Default for TlsVersions {
+    fn default() -> Self {
+        TlsVersions::Both
+    }
+}
+
+impl TlsVersions {
+    fn rustls(self) -> &'static [&'static rustls::SupportedProtocolVersion] {
+        static BOTH: [&rustls::SupportedProtocolVersion; 2] = [&rustls::version::TLS13, &rustls::version::TLS12];
+        static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+        static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
+        match self {
+            TlsVersions::Both => &BOTH,
+            TlsVersions::Tls13 => &TLS13,
+            TlsVersions::Tls12 => &TLS12,
+        }
+    }
+}
+
 /// Settings for the client side of a TLS session.
 #[derive(Debug, Clone)]
 pub struct ClientTls {
@@ -178,6 +211,7 @@ pub struct ClientTls {
     pub server_name: String,
     /// Abort the handshake when the certificate does not validate.
     pub enforce_validation: bool,
+    pub versions: TlsVersions,
 }
 
 /// A TLS connection, client or server, fed and drained by the caller.
@@ -212,7 +246,7 @@ impl TlsStream {
         let algorithms = provider().signature_verification_algorithms;
         let verifier = RecordingVerifier { inner, algorithms, enforce: settings.enforce_validation, verdict: verdict.clone() };
         let mut config = rustls::ClientConfig::builder_with_details(provider(), Arc::new(clock.clone()))
-            .with_safe_default_protocol_versions()?
+            .with_protocol_versions(settings.versions.rustls())?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
@@ -226,10 +260,10 @@ impl TlsStream {
         Ok(TlsStream { conn: conn.into(), key_log, verdict: Some(verdict), closed_by_peer: false })
     }
 
-    pub fn server(pki: &Pki, identity: IdentityKind, clock: &SimClock) -> Result<TlsStream, TlsError> {
+    pub fn server(pki: &Pki, identity: IdentityKind, versions: TlsVersions, clock: &SimClock) -> Result<TlsStream, TlsError> {
         let id = pki.identity(identity);
         let mut config = rustls::ServerConfig::builder_with_details(provider(), Arc::new(clock.clone()))
-            .with_safe_default_protocol_versions()?
+            .with_protocol_versions(versions.rustls())?
             .with_no_client_auth()
             .with_single_cert(id.chain.clone(), id.key())?;
         // No session tickets: a one-shot session has no use for them and they clutter the trace.
@@ -385,9 +419,14 @@ mod tests {
     fn pair(kind: IdentityKind, enforce: bool) -> (TlsStream, TlsStream, Result<(), TlsError>) {
         let pki = Pki::generate("mail.example.test").unwrap();
         let clock = SimClock::new(SIM_EPOCH_UNIX);
-        let settings = ClientTls { roots: vec![pki.ca_cert.clone()], server_name: pki.server_name.clone(), enforce_validation: enforce };
+        let settings = ClientTls {
+            roots: vec![pki.ca_cert.clone()],
+            server_name: pki.server_name.clone(),
+            enforce_validation: enforce,
+            versions: TlsVersions::Both,
+        };
         let mut c = TlsStream::client(&settings, &clock).unwrap();
-        let mut s = TlsStream::server(&pki, kind, &clock).unwrap();
+        let mut s = TlsStream::server(&pki, kind, TlsVersions::Both, &clock).unwrap();
         let r = pump(&mut c, &mut s);
         (c, s, r)
     }
@@ -446,7 +485,12 @@ mod tests {
     #[test]
     fn plaintext_smtp_is_a_tls_error() {
         let pki = Pki::generate("mail.example.test").unwrap();
-        let settings = ClientTls { roots: vec![pki.ca_cert.clone()], server_name: pki.server_name.clone(), enforce_validation: true };
+        let settings = ClientTls {
+            roots: vec![pki.ca_cert.clone()],
+            server_name: pki.server_name.clone(),
+            enforce_validation: true,
+            versions: TlsVersions::Both,
+        };
         let mut c = TlsStream::client(&settings, &SimClock::new(SIM_EPOCH_UNIX)).unwrap();
         assert!(records(&c.take_outgoing()).len() == 1);
         assert!(c.receive(b"220 mail.example.test ESMTP\r\n").is_err());

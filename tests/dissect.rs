@@ -25,6 +25,22 @@ fn every_record_of_every_lesson_is_dissected_and_opens_to_what_the_receiver_read
 }
 
 #[test]
+fn tls_1_2_sessions_open_too_and_show_the_certificate_to_the_path() {
+    use smtp_lab::tls::TlsVersions;
+    for lesson in [Lesson::Submission587, Lesson::Submissions465, Lesson::MitmNoValidation] {
+        let mut s = assemble::lesson(lesson).unwrap();
+        s.client_tls_versions = TlsVersions::Tls12;
+        let trace = s.run(&pki());
+        let opened = verify(&trace).unwrap_or_else(|e| panic!("{lesson:?} over TLS 1.2: {e}"));
+        assert!(opened >= 3, "{lesson:?}: {opened}");
+        let records = dissect(&trace);
+        // In TLS 1.2 the certificate crosses in cleartext (RFC 5246 §7.4.2): it is on the path.
+        assert!(records.iter().flat_map(|r| &r.visible).any(|m| m.name == "Certificate"), "{lesson:?}");
+        assert!(names(&records, true).contains(&"Finished"), "{lesson:?}: the Finished messages are encrypted");
+    }
+}
+
+#[test]
 fn a_man_in_the_middle_shows_her_certificate_and_what_the_client_sent_her() {
     let records = dissect(&run(Lesson::MitmNoValidation));
     let issuers: Vec<String> = records

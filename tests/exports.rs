@@ -76,6 +76,19 @@ fn starttls_session_needs_the_key_log_for_what_follows_starttls() {
 }
 
 #[test]
+fn a_tls_1_2_session_shows_its_certificate_to_anyone_and_the_rest_with_the_key_log() {
+    let mut s = Scenario::submission();
+    s.client_tls_versions = smtp_lab::tls::TlsVersions::Tls12;
+    let c = Capture::of(&s);
+    c.assert_clean();
+    assert_eq!(c.tshark(false, "tls.handshake.type == 2", "tls.handshake.version"), ["0x0303"]);
+    // The certificate is readable without any key (RFC 5246 §7.4.2).
+    assert_eq!(c.tshark(false, "tls.handshake.type == 11", "x509sat.uTF8String").len(), 1);
+    assert_eq!(c.commands(false), ["EHLO", "STAR"]);
+    assert_eq!(c.commands(true), ["EHLO", "STAR", "EHLO", "AUTH", "MAIL,RCPT,DATA", "QUIT"]);
+}
+
+#[test]
 fn implicit_tls_session_shows_nothing_without_the_key_log() {
     let c = Capture::of(&Scenario::submissions());
     c.assert_clean();
@@ -132,8 +145,16 @@ fn values<'a>(ms: &[&'a Message], message: &str, field: &str) -> Vec<&'a str> {
 
 #[test]
 fn the_dissector_agrees_with_tshark_on_every_handshake() {
-    for lesson in [Lesson::Submission587, Lesson::Submissions465, Lesson::MitmNoValidation] {
-        let c = Capture::of(&assemble::lesson(lesson).unwrap());
+    let tls12 = |lesson| {
+        let mut s = assemble::lesson(lesson).unwrap();
+        s.client_tls_versions = smtp_lab::tls::TlsVersions::Tls12;
+        s
+    };
+    let scenarios = [Lesson::Submission587, Lesson::Submissions465, Lesson::MitmNoValidation]
+        .into_iter()
+        .flat_map(|l| [(format!("{l:?}"), assemble::lesson(l).unwrap()), (format!("{l:?} over TLS 1.2"), tls12(l))]);
+    for (lesson, scenario) in scenarios {
+        let c = Capture::of(&scenario);
         let records = client_leg(&c.trace);
         let ours = messages(&records);
         // The handshake message types, in order (tshark lists them per packet).
@@ -142,11 +163,11 @@ fn the_dissector_agrees_with_tshark_on_every_handshake() {
             .iter()
             .flat_map(|l| l.split(',').map(|t| t.parse::<u8>().unwrap()))
             .collect();
-        assert!(theirs.len() >= 6, "{lesson:?}: tshark saw {theirs:?}");
-        assert_eq!(ours.iter().filter_map(|m| m.handshake_type).collect::<Vec<_>>(), theirs, "{lesson:?}: handshake types");
+        assert!(theirs.len() >= 6, "{lesson}: tshark saw {theirs:?}");
+        assert_eq!(ours.iter().filter_map(|m| m.handshake_type).collect::<Vec<_>>(), theirs, "{lesson}: handshake types");
         // The server name the client asked for, which anyone reads.
         let sni = c.tshark(false, "tls.handshake.type == 1", "tls.handshake.extensions_server_name");
-        assert_eq!(values(&ours, "ClientHello", "server_name (RFC 6066 §3)"), sni, "{lesson:?}: SNI");
+        assert_eq!(values(&ours, "ClientHello", "server_name (RFC 6066 §3)"), sni, "{lesson}: SNI");
         // The suite the server chose.
         let suite = c.tshark(false, "tls.handshake.type == 2", "tls.handshake.ciphersuite");
         let named: Vec<&str> = suite
@@ -155,10 +176,13 @@ fn the_dissector_agrees_with_tshark_on_every_handshake() {
                 "0x1301" => "TLS_AES_128_GCM_SHA256",
                 "0x1302" => "TLS_AES_256_GCM_SHA384",
                 "0x1303" => "TLS_CHACHA20_POLY1305_SHA256",
+                "0xc02b" => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "0xc02c" => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                "0xcca9" => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
                 other => panic!("suite {other}"),
             })
             .collect();
-        assert_eq!(values(&ours, "ServerHello", "cipher_suite"), named, "{lesson:?}: suite");
+        assert_eq!(values(&ours, "ServerHello", "cipher_suite"), named, "{lesson}: suite");
         // Each certificate's issuer and subject, as tshark lists them (issuer first, as DER has them).
         let names = c.tshark(true, "tls.handshake.type == 11", "x509sat.uTF8String").join(",");
         let mut pairs = Vec::new();
@@ -169,7 +193,7 @@ fn the_dissector_agrees_with_tshark_on_every_handshake() {
                 pairs.extend([issuer, subject]);
             }
         }
-        assert!(!pairs.is_empty(), "{lesson:?}: no certificate");
-        assert_eq!(pairs.join(","), names, "{lesson:?}: certificate names");
+        assert!(!pairs.is_empty(), "{lesson}: no certificate");
+        assert_eq!(pairs.join(","), names, "{lesson}: certificate names");
     }
 }

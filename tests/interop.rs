@@ -397,6 +397,35 @@ fn serve_closes_idle_connections_and_recovers_from_its_connection_limit() {
     assert!(again.starts_with("220 "), "{again}");
 }
 
+/// openssl s_client through STARTTLS, restricted to one TLS version: what it printed.
+fn s_client(served: &Served, version: &str) -> String {
+    need("openssl");
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-connect", &served.addr(), "-starttls", "smtp", version, "-servername", "mail.example.test", "-CAfile"])
+        .arg(served.ca())
+        .args(["-verify_return_error", "-verify_hostname", "mail.example.test", "-ign_eof"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"EHLO tls12.example.test\r\nQUIT\r\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn serve_speaks_tls_1_2_to_older_clients_unless_told_to_insist_on_1_3() {
+    let served = Served::start(&["--role", "submission"]);
+    let out = s_client(&served, "-tls1_2");
+    assert!(out.contains("Protocol: TLSv1.2") || out.contains("Protocol  : TLSv1.2"), "{out}");
+    assert!(out.contains("Verify return code: 0 (ok)") && out.contains("221 "), "{out}");
+    assert!(s_client(&served, "-tls1_3").contains("TLSv1.3"));
+    let strict = Served::start(&["--role", "submission", "--server-tls-versions", "1.3"]);
+    let out = s_client(&strict, "-tls1_2");
+    assert!(!out.contains("221 "), "a 1.3-only server completed a TLS 1.2 session:\n{out}");
+}
+
 #[test]
 fn send_repeats_sessions_over_starttls_as_a_load_generator() {
     let served = Served::start(&["--role", "relay"]);

@@ -15,6 +15,7 @@ use smtp_lab::pki::IdentityKind;
 use smtp_lab::scenario::ServerTls;
 use smtp_lab::server::{AuthPolicy, Role};
 use smtp_lab::settings::{ClientSettings, ServerSettings, Settings};
+use smtp_lab::tls::TlsVersions;
 use smtp_lab::vocab::Choice;
 
 /// `run`'s settings, parsed by clap exactly as the binary flattens them.
@@ -68,20 +69,22 @@ fn pick<T: Choice + std::fmt::Debug>() -> impl Strategy<Value = Option<T>> {
 prop_compose! {
     fn server_settings()(
         role in pick::<Role>(), server_tls in pick::<ServerTls>(), auth in pick::<AuthPolicy>(),
-        require_tls in any::<bool>(), cert in pick::<IdentityKind>(), server_keeps_buffer in any::<bool>(),
+        require_tls in any::<bool>(), cert in pick::<IdentityKind>(), server_tls_versions in pick::<TlsVersions>(), server_keeps_buffer in any::<bool>(),
         server_keeps_state in any::<bool>(), lenient_end_of_data in proptest::collection::vec(proptest::sample::select(EodVariant::ALL), 0..3),
     ) -> ServerSettings {
-        ServerSettings { role, server_tls, auth, require_tls, cert, server_keeps_buffer, server_keeps_state, lenient_end_of_data }
+        ServerSettings { role, server_tls, auth, require_tls, cert, server_tls_versions, server_keeps_buffer, server_keeps_state, lenient_end_of_data }
     }
 }
 
 prop_compose! {
     fn client_settings()(
-        policy in pick::<TlsPolicy>(), validate in any::<bool>(), no_validate in any::<bool>(), mechanism in pick::<Mechanism>(),
-        no_auth in any::<bool>(), no_pipelining in any::<bool>(), client_keeps_buffer in any::<bool>(),
+        policy in pick::<TlsPolicy>(), validate in any::<bool>(), no_validate in any::<bool>(), client_tls_versions in pick::<TlsVersions>(),
+        mechanism in pick::<Mechanism>(), no_auth in any::<bool>(), no_pipelining in any::<bool>(), client_keeps_buffer in any::<bool>(),
         client_reuses_capabilities in any::<bool>(),
     ) -> ClientSettings {
-        ClientSettings { policy, validate, no_validate, mechanism, no_auth, no_pipelining, client_keeps_buffer, client_reuses_capabilities }
+        ClientSettings {
+            policy, validate, no_validate, client_tls_versions, mechanism, no_auth, no_pipelining, client_keeps_buffer, client_reuses_capabilities,
+        }
     }
 }
 

@@ -4,29 +4,88 @@
 //! each TLS 1.3 traffic secret by the ClientHello's random. From a secret,
 //! HKDF-Expand-Label gives the record key and IV (RFC 8446 §7.1, §7.3); each
 //! record's nonce is the IV XOR its sequence number (§5.3), its additional
-//! data the record header (§5.2). All with ring, which rustls already uses.
+//! data the record header (§5.2). TLS 1.2 logs the master secret instead
+//! (`CLIENT_RANDOM`): the keys come from its PRF (RFC 5246 §5, §6.3), and the
+//! nonces and additional data are those of RFC 5288 §3 (AES-GCM) and RFC 7905
+//! §2 (ChaCha20-Poly1305). All with ring, which rustls already uses.
 
-use ring::{aead, hkdf};
+use ring::{aead, hkdf, hmac};
 
-/// The TLS 1.3 cipher suites (RFC 8446 §B.4) that rustls with ring offers.
+/// How records are protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// TLS 1.3: IV XOR sequence number, the header as additional data.
+    Tls13,
+    /// TLS 1.2 AES-GCM: a 4-byte salt and an 8-byte explicit nonce in the record.
+    Tls12Gcm,
+    /// TLS 1.2 ChaCha20-Poly1305: IV XOR sequence number, no explicit nonce.
+    Tls12Chacha,
+}
+
+/// A cipher suite rustls with ring offers: TLS 1.3 (RFC 8446 §B.4) or TLS 1.2 ECDHE with an AEAD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Suite {
     pub id: u16,
-    pub name: &'static str,
     aead: &'static aead::Algorithm,
     hkdf: hkdf::Algorithm,
+    hmac: hmac::Algorithm,
+    mode: Mode,
 }
 
 impl Suite {
     pub fn tls13(id: u16) -> Option<Suite> {
-        let (name, aead, hkdf) = match id {
-            0x1301 => ("TLS_AES_128_GCM_SHA256", &aead::AES_128_GCM, hkdf::HKDF_SHA256),
-            0x1302 => ("TLS_AES_256_GCM_SHA384", &aead::AES_256_GCM, hkdf::HKDF_SHA384),
-            0x1303 => ("TLS_CHACHA20_POLY1305_SHA256", &aead::CHACHA20_POLY1305, hkdf::HKDF_SHA256),
+        let (aead, hkdf, hmac) = match id {
+            0x1301 => (&aead::AES_128_GCM, hkdf::HKDF_SHA256, hmac::HMAC_SHA256),
+            0x1302 => (&aead::AES_256_GCM, hkdf::HKDF_SHA384, hmac::HMAC_SHA384),
+            0x1303 => (&aead::CHACHA20_POLY1305, hkdf::HKDF_SHA256, hmac::HMAC_SHA256),
             _ => return None,
         };
-        Some(Suite { id, name, aead, hkdf })
+        Some(Suite { id, aead, hkdf, hmac, mode: Mode::Tls13 })
     }
+
+    pub fn tls12(id: u16) -> Option<Suite> {
+        let (aead, hkdf, hmac, mode) = match id {
+            0xc02b | 0xc02f => (&aead::AES_128_GCM, hkdf::HKDF_SHA256, hmac::HMAC_SHA256, Mode::Tls12Gcm),
+            0xc02c | 0xc030 => (&aead::AES_256_GCM, hkdf::HKDF_SHA384, hmac::HMAC_SHA384, Mode::Tls12Gcm),
+            0xcca8 | 0xcca9 => (&aead::CHACHA20_POLY1305, hkdf::HKDF_SHA256, hmac::HMAC_SHA256, Mode::Tls12Chacha),
+            _ => return None,
+        };
+        Some(Suite { id, aead, hkdf, hmac, mode })
+    }
+
+    pub fn is_tls13(&self) -> bool {
+        self.mode == Mode::Tls13
+    }
+
+    /// TLS 1.2's two write keys from the master secret: the client's opener
+    /// and the server's (RFC 5246 §6.3: key_block = PRF(master_secret,
+    /// "key expansion", server_random + client_random)).
+    pub fn tls12_openers(&self, master: &[u8], client_random: &[u8], server_random: &[u8]) -> (Opener, Opener) {
+        let key_len = self.aead.key_len();
+        let iv_len = if self.mode == Mode::Tls12Gcm { 4 } else { aead::NONCE_LEN };
+        let block = prf(self.hmac, master, b"key expansion", &[server_random, client_random].concat(), 2 * (key_len + iv_len));
+        let (keys, ivs) = block.split_at(2 * key_len);
+        let opener = |key: &[u8], iv: &[u8]| {
+            let mut full = [0u8; aead::NONCE_LEN];
+            full[..iv.len()].copy_from_slice(iv);
+            Opener::with_key(*self, Vec::new(), key, full)
+        };
+        (opener(&keys[..key_len], &ivs[..iv_len]), opener(&keys[key_len..], &ivs[iv_len..]))
+    }
+}
+
+/// The TLS 1.2 PRF: P_hash(secret, label + seed) (RFC 5246 §5).
+fn prf(alg: hmac::Algorithm, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Vec<u8> {
+    let key = hmac::Key::new(alg, secret);
+    let seed = [label, seed].concat();
+    let mut a = hmac::sign(&key, &seed);
+    let mut out = Vec::with_capacity(len + 64);
+    while out.len() < len {
+        out.extend_from_slice(hmac::sign(&key, &[a.as_ref(), &seed].concat()).as_ref());
+        a = hmac::sign(&key, a.as_ref());
+    }
+    out.truncate(len);
+    out
 }
 
 /// The secret a key log holds for `label` (e.g. `SERVER_HANDSHAKE_TRAFFIC_SECRET`)
@@ -35,7 +94,7 @@ pub fn secret(key_log: &[String], label: &str, client_random: &[u8]) -> Option<V
     key_log.iter().find_map(|line| {
         let mut parts = line.split_whitespace();
         (parts.next()? == label && hex(parts.next()?)? == client_random).then_some(())?;
-        // A traffic secret is as long as the suite's hash: 32 or 48 bytes.
+        // A traffic secret is as long as the suite's hash (32 or 48 bytes); a master secret is 48.
         hex(parts.next()?).filter(|s| matches!(s.len(), 32 | 48))
     })
 }
@@ -78,25 +137,49 @@ pub struct Opener {
 pub struct OpenError;
 
 impl Opener {
+    /// A TLS 1.3 opener for one traffic secret (RFC 8446 §7.3).
     pub fn new(suite: Suite, secret: Vec<u8>) -> Opener {
         let key = expand_label(suite.hkdf, &secret, "key", suite.aead.key_len());
         let iv: [u8; aead::NONCE_LEN] =
             expand_label(suite.hkdf, &secret, "iv", aead::NONCE_LEN).try_into().expect("asked for NONCE_LEN bytes");
-        let key = aead::LessSafeKey::new(aead::UnboundKey::new(suite.aead, &key).expect("the suite's key length"));
+        Opener::with_key(suite, secret, &key, iv)
+    }
+
+    fn with_key(suite: Suite, secret: Vec<u8>, key: &[u8], iv: [u8; aead::NONCE_LEN]) -> Opener {
+        let key = aead::LessSafeKey::new(aead::UnboundKey::new(suite.aead, key).expect("the suite's key length"));
         Opener { suite, secret, key, iv, seq: 0 }
     }
 
-    /// Opens a TLSCiphertext (RFC 8446 §5.2): the inner content type and content,
-    /// padding removed.
+    /// Opens a protected record: its content type (hidden inside in TLS 1.3,
+    /// RFC 8446 §5.2; the header's in TLS 1.2) and its content, padding removed.
     pub fn open(&mut self, header: &[u8], body: &[u8]) -> Result<(u8, Vec<u8>), OpenError> {
-        let mut nonce = self.iv;
-        for (n, s) in nonce[4..].iter_mut().zip(self.seq.to_be_bytes()) {
-            *n ^= s;
-        }
+        let seq = self.seq.to_be_bytes();
         self.seq += 1;
-        let mut buf = body.to_vec();
+        let tag = self.suite.aead.tag_len();
+        let mut nonce = self.iv;
+        let (aad, mut buf) = match self.suite.mode {
+            Mode::Tls13 => (header.to_vec(), body.to_vec()),
+            Mode::Tls12Gcm | Mode::Tls12Chacha => {
+                let explicit = if self.suite.mode == Mode::Tls12Gcm { 8 } else { 0 };
+                let len = body.len().checked_sub(explicit + tag).ok_or(OpenError)?;
+                if explicit > 0 {
+                    nonce[4..].copy_from_slice(&body[..8]);
+                }
+                // seq_num + type + version + length of the plaintext (RFC 5246 §6.2.3.3).
+                let aad = [&seq[..], &header[..3], &(len as u16).to_be_bytes()].concat();
+                (aad, body[explicit..].to_vec())
+            }
+        };
+        if self.suite.mode != Mode::Tls12Gcm {
+            for (n, s) in nonce[4..].iter_mut().zip(seq) {
+                *n ^= s;
+            }
+        }
         let plain =
-            self.key.open_in_place(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(header), &mut buf).map_err(|_| OpenError)?;
+            self.key.open_in_place(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(&aad), &mut buf).map_err(|_| OpenError)?;
+        if self.suite.mode != Mode::Tls13 {
+            return Ok((header[0], plain.to_vec()));
+        }
         // TLSInnerPlaintext: content, then the real type, then zeros (§5.4).
         let end = plain.iter().rposition(|&b| b != 0).ok_or(OpenError)?;
         let content_type = plain[end];

@@ -151,14 +151,21 @@ pub fn hello_random(msg: &[u8]) -> Option<Vec<u8>> {
     msg.get(6..38).map(<[u8]>::to_vec)
 }
 
-/// The cipher suite of a ServerHello that selected TLS 1.3 (supported_versions
-/// 0x0304, RFC 8446 §4.2.1), or `None` for an earlier version.
-pub fn server_hello_tls13_suite(msg: &[u8]) -> Option<u16> {
+/// A ServerHello's cipher suite, whether it selected TLS 1.3 (supported_versions
+/// 0x0304, RFC 8446 §4.2.1), and its random.
+pub fn server_hello_info(msg: &[u8]) -> Option<(u16, bool, Vec<u8>)> {
     let (_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh))) = tls_parser::parse_tls_message_handshake(msg).ok()? else {
         return None;
     };
-    let (_, exts) = tls_parser::parse_tls_server_hello_extensions(sh.ext?).ok()?;
-    exts.iter().any(|e| matches!(e, TlsExtension::SupportedVersions(v) if v.first().is_some_and(|v| v.0 == 0x0304))).then_some(sh.cipher.0)
+    let tls13 = match sh.ext {
+        Some(ext) => tls_parser::parse_tls_server_hello_extensions(ext)
+            .ok()?
+            .1
+            .iter()
+            .any(|e| matches!(e, TlsExtension::SupportedVersions(v) if v.first().is_some_and(|v| v.0 == 0x0304))),
+        None => false,
+    };
+    Some((sh.cipher.0, tls13, sh.random.to_vec()))
 }
 
 /// The groups of a key_share extension: a list in a ClientHello, one entry in
@@ -231,10 +238,15 @@ fn client_hello(msg: &[u8]) -> Option<Message> {
         field("legacy_session_id", ch.session_id.map(hex).unwrap_or_default()),
         field("cipher_suites", list(ch.ciphers.iter().map(|c| suite_name(c.0)))),
     ];
+    let mut offers13 = false;
     if let Some(ext) = ch.ext {
-        fields.extend(extensions(&tls_parser::parse_tls_client_hello_extensions(ext).ok()?.1, true));
+        let exts = tls_parser::parse_tls_client_hello_extensions(ext).ok()?.1;
+        offers13 = exts.iter().any(|e| matches!(e, TlsExtension::SupportedVersions(v) if v.iter().any(|v| v.0 == 0x0304)));
+        fields.extend(extensions(&exts, true));
     }
-    Some(Message { name: "ClientHello", section: "RFC 8446 §4.1.2", note: None, handshake_type: None, fields })
+    // A client that offers only TLS 1.2 sends the hello of RFC 5246.
+    let section = if offers13 { "RFC 8446 §4.1.2" } else { "RFC 5246 §7.4.1.2" };
+    Some(Message { name: "ClientHello", section, note: None, handshake_type: None, fields })
 }
 
 fn server_hello(msg: &[u8]) -> Option<Message> {
@@ -247,10 +259,14 @@ fn server_hello(msg: &[u8]) -> Option<Message> {
         field("legacy_session_id_echo", sh.session_id.map(hex).unwrap_or_default()),
         field("cipher_suite", suite_name(sh.cipher.0)),
     ];
+    let mut chose13 = false;
     if let Some(ext) = sh.ext {
-        fields.extend(extensions(&tls_parser::parse_tls_server_hello_extensions(ext).ok()?.1, false));
+        let exts = tls_parser::parse_tls_server_hello_extensions(ext).ok()?.1;
+        chose13 = exts.iter().any(|e| matches!(e, TlsExtension::SupportedVersions(v) if v.first().is_some_and(|v| v.0 == 0x0304)));
+        fields.extend(extensions(&exts, false));
     }
-    Some(Message { name: "ServerHello", section: "RFC 8446 §4.1.3", note: None, handshake_type: None, fields })
+    let section = if chose13 { "RFC 8446 §4.1.3" } else { "RFC 5246 §7.4.1.3" };
+    Some(Message { name: "ServerHello", section, note: None, handshake_type: None, fields })
 }
 
 /// A distinguished name as `CN=..., O=...`, the usual short names for the
@@ -383,6 +399,17 @@ fn handshake(msg: &[u8], tls13: bool) -> Message {
             Some(plain("Finished", section, vec![field("verify_data", format!("{} bytes", body.len()))]))
         }
         24 => Some(plain("KeyUpdate", "RFC 8446 §4.6.3", vec![])),
+        // TLS 1.2's key exchange in the clear: ECDHE parameters signed by the server (RFC 8422 §5.4).
+        12 if !tls13 => Some(plain(
+            "ServerKeyExchange",
+            "RFC 5246 §7.4.3",
+            match body {
+                [3, a, b, ..] => vec![field("named_curve", group_name(u16::from_be_bytes([*a, *b])))],
+                _ => vec![],
+            },
+        )),
+        14 if !tls13 => Some(plain("ServerHelloDone", "RFC 5246 §7.4.5", vec![])),
+        16 if !tls13 => Some(plain("ClientKeyExchange", "RFC 5246 §7.4.7", vec![field("length", format!("{} bytes", body.len()))])),
         _ => None,
     };
     let mut m = parsed.unwrap_or_else(|| Message {
@@ -436,16 +463,16 @@ pub fn alert(body: &[u8]) -> Option<Message> {
     })
 }
 
-/// The change_cipher_spec record a TLS 1.3 peer sends only so that
-/// middleboxes see a familiar handshake (RFC 8446 Appendix D.4).
-pub fn change_cipher_spec() -> Message {
-    Message {
-        name: "ChangeCipherSpec",
-        section: "RFC 8446 Appendix D.4",
-        handshake_type: None,
-        note: Some(
+/// A change_cipher_spec record: in TLS 1.2 the switch to the new keys, in
+/// TLS 1.3 a dummy sent only so that middleboxes see a familiar handshake.
+pub fn change_cipher_spec(tls13: bool) -> Message {
+    let (section, note) = if tls13 {
+        (
+            "RFC 8446 Appendix D.4",
             "In TLS 1.3 a dummy record, sent so that middleboxes see what looks like a TLS 1.2 resumption; the receiver drops it (RFC 8446 §5, Appendix D.4).",
-        ),
-        fields: vec![],
-    }
+        )
+    } else {
+        ("RFC 5246 §7.1", "From here on, everything this side sends is encrypted under the keys just agreed (RFC 5246 §7.1).")
+    };
+    Message { name: "ChangeCipherSpec", section, handshake_type: None, note: Some(note), fields: vec![] }
 }

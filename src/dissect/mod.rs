@@ -156,11 +156,23 @@ fn first_handshake(stream: &Stream, kind: u8) -> Option<Vec<u8>> {
     None
 }
 
-/// What decrypting one direction needs: the session's client random, the
-/// suite the server chose, and whether it is TLS 1.3.
+/// What decrypting one direction needs: the session's randoms and the
+/// suite (and so the version) the server chose.
 struct Session {
     client_random: Vec<u8>,
+    server_random: Vec<u8>,
     suite: Option<keys::Suite>,
+}
+
+/// Where one direction is: which keys open its next record.
+enum Keys {
+    /// Nothing protected yet (or no keys for this session).
+    Clear,
+    Open(Box<keys::Opener>),
+    /// Protected from here on, but the key log has no secret for this session.
+    Missing,
+    /// A record did not open; the receiver stopped here.
+    Broken,
 }
 
 impl OneWay<'_> {
@@ -173,21 +185,31 @@ impl OneWay<'_> {
         let hello = first_handshake(&Stream::of(self.trace, Direction::ClientToServer, !client), 1)?;
         let server_hello = first_handshake(&Stream::of(self.trace, Direction::ServerToClient, client), 2)?;
         let client_random = messages::hello_random(&hello)?;
-        let suite = messages::server_hello_tls13_suite(&server_hello).and_then(keys::Suite::tls13);
-        Some(Session { client_random, suite })
+        let (cipher, tls13, server_random) = messages::server_hello_info(&server_hello)?;
+        let suite = if tls13 { keys::Suite::tls13(cipher) } else { keys::Suite::tls12(cipher) };
+        Some(Session { client_random, server_random, suite })
     }
 
     fn records(&self) -> Vec<Record> {
         let stream = Stream::of(self.trace, self.dir, self.wire);
         let session = self.session();
-        let sender = if self.dir == Direction::ClientToServer { "CLIENT" } else { "SERVER" };
+        let tls13 = session.as_ref().and_then(|s| s.suite).is_some_and(|s| s.is_tls13());
+        let client = self.dir == Direction::ClientToServer;
+        let sender = if client { "CLIENT" } else { "SERVER" };
+        // TLS 1.3: a traffic secret by label (RFC 8446 §7.1).
         let secret = |label: &str| {
             let s = session.as_ref()?;
-            Some((s.suite?, keys::secret(&self.trace.key_log, &format!("{sender}_{label}"), &s.client_random)?))
+            Some(keys::Opener::new(s.suite?, keys::secret(&self.trace.key_log, &format!("{sender}_{label}"), &s.client_random)?))
         };
-        let mut opener: Option<keys::Opener> = None;
+        // TLS 1.2: this side's write keys from the master secret (RFC 5246 §6.3).
+        let tls12_keys = || {
+            let s = session.as_ref()?;
+            let master = keys::secret(&self.trace.key_log, "CLIENT_RANDOM", &s.client_random)?;
+            let (c, sv) = s.suite?.tls12_openers(&master, &s.client_random, &s.server_random);
+            Some(if client { c } else { sv })
+        };
+        let mut state = Keys::Clear;
         let mut finished = false;
-        let mut broken = false;
         let mut handshake = messages::Reassembler::default();
         let mut inner_handshake = messages::Reassembler::default();
         let mut out = Vec::new();
@@ -203,54 +225,63 @@ impl OneWay<'_> {
                 inside: None,
                 error: None,
             };
-            match header[0] {
-                // A TLS 1.3 protected record always says application_data outside (RFC 8446 §5.2).
-                23 if session.as_ref().is_some_and(|s| s.suite.is_some()) => {
-                    if broken {
-                        record.error = Some("not opened: an earlier record of this direction did not open".into());
-                    } else {
-                        if opener.is_none() {
-                            opener = secret("HANDSHAKE_TRAFFIC_SECRET").map(|(suite, s)| keys::Opener::new(suite, s));
+            // Protected: in TLS 1.3 every application_data record (RFC 8446 §5.2); in
+            // TLS 1.2 everything this side sends after its change_cipher_spec (RFC 5246 §7.1).
+            let protected = match (tls13, &state) {
+                (true, _) => header[0] == 23,
+                (false, Keys::Clear) => false,
+                (false, _) => true,
+            };
+            if tls13 && protected && matches!(state, Keys::Clear) {
+                state = secret("HANDSHAKE_TRAFFIC_SECRET").map_or(Keys::Clear, |o| Keys::Open(Box::new(o)));
+            }
+            if protected {
+                match &mut state {
+                    Keys::Broken => record.error = Some("not opened: an earlier record of this direction did not open".into()),
+                    Keys::Clear | Keys::Missing => record.error = Some("not opened: no secret for this session in the key log".into()),
+                    Keys::Open(opener) => match opener.open(header, body) {
+                        Err(keys::OpenError) => {
+                            state = Keys::Broken;
+                            record.error = Some(
+                                "did not open: the record was altered, so the receiver answers bad_record_mac (RFC 8446 §5.2, RFC 5246 §7.2.2)"
+                                    .into(),
+                            );
                         }
-                        match opener.as_mut().map(|o| o.open(header, body)) {
-                            None => record.error = Some("not opened: no secret for this session in the key log".into()),
-                            Some(Err(keys::OpenError)) => {
-                                broken = true;
-                                record.error = Some(
-                                    "did not open: the record was altered, so the receiver answers bad_record_mac (RFC 8446 §5.2)".into(),
-                                );
-                            }
-                            Some(Ok((inner_type, content))) => {
-                                let mut inside = Inside { content_type: content_type_name(inner_type), messages: Vec::new(), data: None };
-                                match inner_type {
-                                    22 => {
-                                        inside.messages = inner_handshake.push(&content, true);
-                                        let names = inside.messages.iter().map(|m| m.name);
-                                        let (fin, update) =
-                                            names.fold((false, false), |(f, u), n| (f || n == "Finished", u || n == "KeyUpdate"));
-                                        if fin && !finished {
-                                            // After its Finished, a side sends under its application traffic secret (RFC 8446 §7.1).
-                                            finished = true;
-                                            opener = secret("TRAFFIC_SECRET_0").map(|(suite, s)| keys::Opener::new(suite, s));
-                                        } else if update {
-                                            if let Some(o) = opener.as_mut() {
-                                                o.update();
-                                            }
-                                        }
+                        Ok((inner_type, content)) => {
+                            let mut inside = Inside { content_type: content_type_name(inner_type), messages: Vec::new(), data: None };
+                            match inner_type {
+                                22 => {
+                                    inside.messages = inner_handshake.push(&content, tls13);
+                                    let fin = inside.messages.iter().any(|m| m.name == "Finished");
+                                    let update = inside.messages.iter().any(|m| m.name == "KeyUpdate");
+                                    if tls13 && fin && !finished {
+                                        // After its Finished, a side sends under its application traffic secret (RFC 8446 §7.1).
+                                        finished = true;
+                                        state = secret("TRAFFIC_SECRET_0").map_or(Keys::Clear, |o| Keys::Open(Box::new(o)));
+                                    } else if update {
+                                        opener.update();
                                     }
-                                    21 => inside.messages = messages::alert(&content).into_iter().collect(),
-                                    23 => inside.data = Some(Bytes(content)),
-                                    _ => {}
                                 }
-                                record.inside = Some(inside);
+                                21 => inside.messages = messages::alert(&content).into_iter().collect(),
+                                23 => inside.data = Some(Bytes(content)),
+                                _ => {}
                             }
+                            record.inside = Some(inside);
+                        }
+                    },
+                }
+            } else {
+                match header[0] {
+                    22 => record.visible = handshake.push(body, false),
+                    21 => record.visible = messages::alert(body).into_iter().collect(),
+                    20 => {
+                        record.visible = vec![messages::change_cipher_spec(tls13)];
+                        if !tls13 {
+                            state = tls12_keys().map_or(Keys::Missing, |o| Keys::Open(Box::new(o)));
                         }
                     }
+                    _ => {}
                 }
-                22 => record.visible = handshake.push(body, false),
-                21 => record.visible = messages::alert(body).into_iter().collect(),
-                20 => record.visible = vec![messages::change_cipher_spec()],
-                _ => {}
             }
             out.push(record);
         }

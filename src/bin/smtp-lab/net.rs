@@ -104,7 +104,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
         active.fetch_add(1, Ordering::Relaxed);
         let (config, pki, active, stdout) = (config.clone(), pki.clone(), active.clone(), stdout.clone());
         let (deliver_dir, trace_dir) = (a.deliver_dir.clone(), a.trace_dir.clone());
-        let (keeps_buffer, identity) = (setup.server_keeps_buffer_across_tls, setup.server_identity);
+        let (keeps_buffer, identity, versions) = (setup.server_keeps_buffer_across_tls, setup.server_identity, setup.server_tls_versions);
         std::thread::spawn(move || {
             let options = SessionOptions {
                 implicit_tls: implicit,
@@ -113,7 +113,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
                 ..SessionOptions::default()
             };
             let hostname = config.hostname.clone();
-            let endpoint = Endpoint::new(Server::new(config), TlsSide::Server { pki, identity }, options);
+            let endpoint = Endpoint::new(Server::new(config), TlsSide::Server { pki, identity, versions }, options);
             let keep = if trace_dir.is_some() { Keep::Steps } else { Keep::Events };
             let trace = drive(endpoint, stream, Side::Server, (&hostname, local.port()), keep, |e| {
                 if let Event::Server(SessionEvent::Smtp(ServerEvent::MessageAccepted {
@@ -232,7 +232,12 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
             .map_err(|e| format!("{}: {e}", path.display()))?,
         None => vec![],
     };
-    let tls = ClientTls { roots, server_name: a.server_name.clone(), enforce_validation: config.validate_certificate };
+    let tls = ClientTls {
+        roots,
+        server_name: a.server_name.clone(),
+        enforce_validation: config.validate_certificate,
+        versions: setup.client_tls_versions,
+    };
     let options = SessionOptions {
         implicit_tls: policy == TlsPolicy::Implicit,
         keep_buffer_across_tls: setup.client_keeps_buffer_across_tls,

@@ -136,7 +136,12 @@ impl Conv {
 
     /// TLS handshake without enforcing the certificate: a probe wants to see the server's behaviour.
     fn handshake(&mut self) -> Result<(), String> {
-        let settings = ClientTls { roots: vec![], server_name: self.server_name.clone(), enforce_validation: false };
+        let settings = ClientTls {
+            roots: vec![],
+            server_name: self.server_name.clone(),
+            enforce_validation: false,
+            versions: smtp_lab::tls::TlsVersions::Both,
+        };
         let mut t = TlsStream::client(&settings, &self.clock).map_err(|e| e.to_string())?;
         self.stream.write_all(&t.take_outgoing()).map_err(|e| e.to_string())?;
         let deadline = Instant::now() + WAIT;
