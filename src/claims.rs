@@ -415,6 +415,9 @@ pub fn lesson_demo(l: Lesson) -> Demo {
     let (shows, check): (&'static str, fn(&Evidence) -> bool) = match l {
         Lesson::Submission587 => ("Cleartext greeting, STARTTLS, then everything inside TLS.", clear_then_encrypted),
         Lesson::Submissions465 => ("No SMTP byte outside an encrypted record.", no_smtp_outside_encrypted_records),
+        Lesson::Tls12Submission587 => ("The Certificate message is readable on the path; the mail is still delivered inside TLS.", |e| {
+            delivered_securely(e) && crate::dissect::dissect(e.trace).iter().any(|r| r.visible.iter().any(|m| m.name == "Certificate"))
+        }),
         Lesson::Relay25 => ("Delivered inside TLS on 25, without AUTH.", relay_on_25_without_auth),
         Lesson::Strip587Opportunistic => ("The password is decoded from bytes Mallory read.", password_exposed),
         Lesson::Strip587Required => ("The client aborts and nothing is exposed.", aborted_with_nothing_exposed),

@@ -29,8 +29,9 @@ fn warn(text: impl Into<String>, rfc: &'static str) -> Note {
 
 /// Notes for one step, most basic first.
 /// `attack` is who is on the wire, so that what the attacker did is cited from
-/// that attack's own references.
-pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>) -> Vec<Note> {
+/// that attack's own references; `tls12`, that the session's TLS is 1.2
+/// ([`tls12`]), whose records show more to the path.
+pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>, tls12: bool) -> Vec<Note> {
     let mut out = Vec::new();
     let source = attack.and_then(|a| a.info().references.first().copied()).unwrap_or("RFC 3207 §6");
     match step.kind {
@@ -52,11 +53,11 @@ pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>) -> Vec<Not
                 Some(b) => reply_notes(b, &mut out),
                 None => {}
             }
-            record_notes(step, &mut out);
+            record_notes(step, tls12, &mut out);
             if step.encrypted() && bytes.is_some() {
                 out.push(note(
                     "This SMTP text crossed the wire in encrypted records: an eavesdropper sees only their type and length.",
-                    "RFC 8446 §5.2",
+                    if tls12 { "RFC 5246 §6.2.3" } else { "RFC 8446 §5.2" },
                 ));
             }
         }
@@ -73,26 +74,52 @@ pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>) -> Vec<Not
     out
 }
 
+/// Whether the session's TLS came up as TLS 1.2 (the notes differ).
+pub fn tls12(trace: &crate::trace::Trace) -> bool {
+    trace.events().any(|(_, e)| match e {
+        Event::Client(SessionEvent::TlsEstablished { info }) | Event::Server(SessionEvent::TlsEstablished { info }) => {
+            info.version == "TLS 1.2"
+        }
+        _ => false,
+    })
+}
+
 /// What an observer sees of a step's TLS records: the first handshake
-/// records in the clear, the rest as application_data of some length.
-fn record_notes(step: &Step, out: &mut Vec<Note>) {
+/// records in the clear (in TLS 1.2 the certificate too), the rest as
+/// records of some type and length.
+fn record_notes(step: &Step, tls12: bool, out: &mut Vec<Note>) {
     if step.records.iter().any(|r| !r.encrypted && r.content_type == "handshake") {
-        out.push(note(
-            "TLS handshake records in cleartext: anyone on the path can read them, including the server name the client asks for (SNI). Encryption starts after the ServerHello.",
-            "RFC 8446 §5.1, §2",
-        ));
+        out.push(if tls12 {
+            note(
+                "TLS 1.2 handshake records in cleartext: anyone on the path reads them, the server name the client asks for (SNI) and the server's certificate included. Each side encrypts only after its change_cipher_spec.",
+                "RFC 5246 §7.3, §7.4.2",
+            )
+        } else {
+            note(
+                "TLS handshake records in cleartext: anyone on the path can read them, including the server name the client asks for (SNI). Encryption starts after the ServerHello.",
+                "RFC 8446 §5.1, §2",
+            )
+        });
     }
     if step.records.iter().any(|r| !r.encrypted && r.content_type == "change_cipher_spec") {
-        out.push(note(
-            "change_cipher_spec: in TLS 1.3 a dummy record, sent only so that middleboxes that expect TLS 1.2 let the connection through.",
-            "RFC 8446 §D.4",
-        ));
+        out.push(if tls12 {
+            note("change_cipher_spec: from here on, this side encrypts everything it sends.", "RFC 5246 §7.1")
+        } else {
+            note(
+                "change_cipher_spec: in TLS 1.3 a dummy record, sent only so that middleboxes that expect TLS 1.2 let the connection through.",
+                "RFC 8446 §D.4",
+            )
+        });
     }
     if step.encrypted() && step.receiver_plaintext.is_none() && step.shown().is_none() {
-        out.push(note(
-            "Encrypted records: an observer sees only that they are application_data and how long they are; the real content type and the contents are inside.",
-            "RFC 8446 §5.2",
-        ));
+        out.push(if tls12 {
+            note("Encrypted records: an observer sees only their type and length; the contents are inside.", "RFC 5246 §6.2.3")
+        } else {
+            note(
+                "Encrypted records: an observer sees only that they are application_data and how long they are; the real content type and the contents are inside.",
+                "RFC 8446 §5.2",
+            )
+        });
     }
 }
 
@@ -198,7 +225,7 @@ impl<E> SessionEvent<E> {
             SessionEvent::TlsHandshakeStarted { .. } => None,
             SessionEvent::TlsEstablished { info } => Some(note(
                 format!("TLS is up: {} with {}. From here on, SMTP travels only in encrypted records.", info.version, info.cipher),
-                "RFC 8446 §2",
+                if info.version == "TLS 1.2" { "RFC 5246 §7.3" } else { "RFC 8446 §2" },
             )),
             SessionEvent::TlsFailed { error } => Some(match error.kind {
                 TlsErrorKind::Certificate => warn(
@@ -233,10 +260,24 @@ mod tests {
     use crate::scenario::Scenario;
 
     #[test]
+    fn a_tls_1_2_session_gets_the_notes_of_tls_1_2() {
+        let mut s = Scenario::submission();
+        s.client_tls_versions = crate::tls::TlsVersions::Tls12;
+        let trace = s.run(&Pki::generate(crate::names::SERVER_NAME).unwrap());
+        assert!(tls12(&trace));
+        let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false, None, true)).collect();
+        assert!(all.iter().any(|n| n.rfc == "RFC 5246 §7.3, §7.4.2" && n.text.contains("certificate")));
+        assert!(
+            all.iter().all(|n| !n.text.contains("dummy") && !n.rfc.starts_with("RFC 8446 §5.1")),
+            "no TLS 1.3 note in a TLS 1.2 session"
+        );
+    }
+
+    #[test]
     fn a_587_session_explains_starttls_and_auth_with_their_rfcs() {
         let s = Scenario::submission();
         let trace = s.run(&Pki::generate(crate::names::SERVER_NAME).unwrap());
-        let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false, None)).collect();
+        let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false, None, false)).collect();
         assert!(all.iter().any(|n| n.rfc == "RFC 3207 §4.2" && n.text.starts_with("STARTTLS")));
         assert!(all.iter().any(|n| n.text.starts_with("AUTH") && n.rfc.contains("4954")));
         assert!(all.iter().any(|n| n.text.starts_with("TLS is up")));

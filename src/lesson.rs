@@ -9,6 +9,7 @@ choice! {
     pub enum Lesson ("lesson") {
         Submission587 = "submission-587": "587: STARTTLS, then AUTH",
         Submissions465 = "submissions-465": "465: TLS from the first byte",
+        Tls12Submission587 = "tls12-587": "587 with a TLS 1.2 client: the certificate crosses in cleartext",
         Relay25 = "relay-25": "25: server to server",
         Strip587Opportunistic = "strip-587-opportunistic": "587 with an opportunistic client: stripping leaks the password",
         Strip587Required = "strip-587-required": "Same, with a client that requires TLS: aborts safely",
@@ -38,6 +39,7 @@ impl Lesson {
     pub fn description(self) -> &'static str {
         match self {
             Lesson::Submission587 => "A mail client submits to its provider: the server greets in cleartext, the client upgrades with STARTTLS, says EHLO again and authenticates inside TLS.",
+            Lesson::Tls12Submission587 => "The 587 session with a client that speaks only TLS 1.2: the server's certificate and key exchange cross in cleartext, so anyone on the path reads which certificate the client got (RFC 5246 §7.4.2), and the client waits a second round trip before it may send (RFC 5246 §7.3). TLS 1.3 encrypts every handshake message after the ServerHello (RFC 8446 §2).",
             Lesson::Submissions465 => "Implicit TLS: the handshake comes before any SMTP, so no SMTP byte is ever in cleartext. The handshake's first records (ClientHello, ServerHello) are readable, as on any TLS connection.",
             Lesson::Relay25 => "A sending MTA delivers to an MX with opportunistic STARTTLS and no certificate check, the usual case between MTAs: it keeps out a passive eavesdropper, not an active attacker (RFC 7672 §1.3).",
             Lesson::Strip587Opportunistic => "Mallory deletes STARTTLS from the EHLO reply. The client carries on in cleartext and sends AUTH PLAIN, which is base64, not encryption.",

@@ -26,6 +26,10 @@ pub fn recipe(lesson: Lesson) -> Settings {
     match lesson {
         Lesson::Submission587 => port(587),
         Lesson::Submissions465 => port(465),
+        Lesson::Tls12Submission587 => Settings {
+            client: ClientSettings { client_tls_versions: Some(crate::tls::TlsVersions::Tls12), ..ClientSettings::default() },
+            ..port(587)
+        },
         Lesson::Relay25 => port(25),
         Lesson::Strip587Opportunistic => cell(Row::Strip, Opportunistic),
         Lesson::Strip587Required => cell(Row::Strip, RequireStarttls),

@@ -136,7 +136,8 @@ impl Lab {
     /// Plain-language notes with RFC references, one list per step.
     pub fn notes(&self) -> Result<JsValue, JsError> {
         let implicit = self.sim.scenario.client.policy == crate::client::TlsPolicy::Implicit;
-        to_js(&self.sim.trace.steps.iter().map(|s| crate::explain::notes(s, implicit, self.sim.scenario.attack)).collect::<Vec<_>>())
+        let tls12 = crate::explain::tls12(&self.sim.trace);
+        to_js(&self.sim.trace.steps.iter().map(|s| crate::explain::notes(s, implicit, self.sim.scenario.attack, tls12)).collect::<Vec<_>>())
     }
 
     /// The session as a pcap file (two TCP legs when an attacker altered the wire).

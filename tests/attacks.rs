@@ -215,6 +215,7 @@ fn presets_teach_what_they_say() {
     let expect = [
         ("submission-587", "secure"),
         ("submissions-465", "secure"),
+        ("tls12-587", "secure"),
         ("relay-25", "secure"),
         ("strip-587-opportunistic", "PASSWORD"),
         ("strip-587-required", "aborted"),
