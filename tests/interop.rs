@@ -427,6 +427,21 @@ fn serve_speaks_tls_1_2_to_older_clients_unless_told_to_insist_on_1_3() {
 }
 
 #[test]
+fn testssl_finds_tls_1_2_and_1_3_offered_and_no_certificate_lifetime_problem() {
+    need("testssl");
+    let served = Served::start(&["--role", "submission"]);
+    let out = run(Command::new("testssl")
+        .args(["--quiet", "--color", "0", "--warnings", "off", "--starttls", "smtp", "--protocols", "--server-defaults"])
+        .arg(served.addr()));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |start: &str| text.lines().find(|l| l.trim_start().starts_with(start)).unwrap_or_default().to_owned();
+    assert!(line("TLS 1.2 ").contains("offered (OK)"), "{text}");
+    assert!(line("TLS 1.3 ").contains("offered (OK)"), "{text}");
+    let validity = line("Certificate Validity");
+    assert!(validity.contains(">= 60 days") && !validity.contains("too long"), "{validity}");
+}
+
+#[test]
 fn send_repeats_sessions_over_starttls_as_a_load_generator() {
     let served = Served::start(&["--role", "relay"]);
     let out = run(Command::new(BIN)

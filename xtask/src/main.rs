@@ -87,7 +87,7 @@ fn ensure_tools() -> Result {
 
 /// Real SMTP software the interop tests talk to.
 fn ensure_peers() -> Result {
-    apt(&[("swaks", "swaks"), ("postfix", "postfix"), ("tshark", "tshark"), ("openssl", "openssl")])?;
+    apt(&[("swaks", "swaks"), ("postfix", "postfix"), ("tshark", "tshark"), ("openssl", "openssl"), ("testssl", "testssl.sh")])?;
     let has_aiosmtpd = Command::new("python3").args(["-c", "import aiosmtpd"]).output().is_ok_and(|o| o.status.success());
     if !has_aiosmtpd {
         run("python3", &["-m", "pip", "install", "--quiet", "aiosmtpd"])?;
