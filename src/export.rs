@@ -216,7 +216,8 @@ pub fn tls(trace: &Trace) -> String {
             }
         }
     };
-    for r in &records {
+    let views: Vec<crate::view::TlsRecordView> = crate::view::tls_views(trace).into_iter().flatten().collect();
+    for (r, v) in records.iter().zip(&views) {
         let arrow = match r.direction {
             Direction::ClientToServer => "client -> server",
             Direction::ServerToClient => "server -> client",
@@ -249,6 +250,9 @@ pub fn tls(trace: &Trace) -> String {
                 let _ = writeln!(out, "  on the path: {} bytes of ciphertext; {e}", r.length);
             }
             (None, None) => {}
+        }
+        if let Some(check) = &v.client_check {
+            let _ = writeln!(out, "  *** {check}");
         }
     }
     out

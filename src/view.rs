@@ -273,15 +273,37 @@ pub struct TlsRecordView {
     /// Application data as text (`\r`, `\n` written out).
     pub inside_text: Option<String>,
     pub error: Option<String>,
+    /// For the certificate the client received: what its check found, in
+    /// rustls's words, and what it did about it.
+    pub client_check: Option<String>,
+}
+
+/// What the client's certificate check found, from its events: refused
+/// (a validating client aborts), or noticed and ignored, or valid.
+fn client_check(trace: &Trace) -> Option<String> {
+    trace.events().find_map(|(_, e)| match e {
+        Event::Client(SessionEvent::TlsFailed { error }) if error.kind == crate::tls_info::TlsErrorKind::Certificate => {
+            Some(format!("The client checked this certificate and refused it: {error}. It aborts the handshake with an alert (RFC 5280 §6; RFC 8446 §6.2)."))
+        }
+        Event::Client(SessionEvent::TlsEstablished { info }) => info.cert_check.as_ref().map(|c| match (&c.error, c.enforced) {
+            (None, _) => "The client checked this certificate: valid for the name it asked for.".to_owned(),
+            (Some(why), _) => format!("The client's check failed ({why}), but this client does not enforce it and carries on."),
+        }),
+        _ => None,
+    })
 }
 
 /// The TLS records of every step, dissected (one list per step, empty for a
 /// step without TLS).
 pub fn tls_views(trace: &Trace) -> Vec<Vec<TlsRecordView>> {
     let mut out = vec![Vec::new(); trace.steps.len()];
+    let check = client_check(trace);
     for r in crate::dissect::dissect(trace) {
         let Some(step) = out.get_mut(r.step) else { continue };
         let inside = r.inside.as_ref();
+        // The certificate that reached the client, in cleartext (TLS 1.2) or inside (TLS 1.3).
+        let has_cert = r.visible.iter().chain(inside.iter().flat_map(|i| i.messages.iter())).any(|m| m.name == "Certificate");
+        let reached_client = r.direction == Direction::ServerToClient && !r.as_sent;
         step.push(TlsRecordView {
             header: format!("{} · version 0x{:04x} · {} bytes", r.content_type, r.version, r.length),
             as_sent: r.as_sent,
@@ -290,6 +312,7 @@ pub fn tls_views(trace: &Trace) -> Vec<Vec<TlsRecordView>> {
             inside: inside.map(|i| i.messages.clone()).unwrap_or_default(),
             inside_text: inside.and_then(|i| i.data.as_ref()).map(|d| text_view(&d.0)),
             error: r.error,
+            client_check: check.clone().filter(|_| has_cert && reached_client),
         });
     }
     out

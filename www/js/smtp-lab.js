@@ -310,6 +310,7 @@ export class SmtpLab extends HTMLElement {
       r.visible.length ? messages(r.visible) : h("p", { class: "tls-cipher" }, "Ciphertext only."));
     const record = (r) => h("article", { class: `tls-record${r.as_sent ? " as-sent" : ""}` },
       r.as_sent ? h("p", { class: "mallory-note" }, "As its sender wrote it, opened with the sender's keys: this is not what crossed to the receiver.") : null,
+      r.client_check ? h("p", { class: "tls-check" }, r.client_check) : null,
       r.inside_type || r.error
         ? h("div", { class: "tls-sides" }, path(r),
           h("div", { class: "tls-side inside" }, h("h5", {}, "What is inside"),
