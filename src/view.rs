@@ -179,7 +179,8 @@ impl StepView {
             .map(|r| RecordView {
                 content_type: r.content_type.clone(),
                 encrypted: r.encrypted,
-                label: format!("{} {} B{}", r.content_type.replace('_', " "), r.length, if r.encrypted { "" } else { ", readable" }),
+                // What the path can tell: cleartext records it reads, encrypted ones only by type and length.
+                label: format!("{} {} B, {}", r.content_type.replace('_', " "), r.length, if r.encrypted { "encrypted" } else { "cleartext" }),
             })
             .collect();
         StepView {
