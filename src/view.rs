@@ -180,7 +180,12 @@ impl StepView {
                 content_type: r.content_type.clone(),
                 encrypted: r.encrypted,
                 // What the path can tell: cleartext records it reads, encrypted ones only by type and length.
-                label: format!("{} {} B, {}", r.content_type.replace('_', " "), r.length, if r.encrypted { "encrypted" } else { "cleartext" }),
+                label: format!(
+                    "{} {} B, {}",
+                    r.content_type.replace('_', " "),
+                    r.length,
+                    if r.encrypted { "encrypted" } else { "cleartext" }
+                ),
             })
             .collect();
         StepView {
