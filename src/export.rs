@@ -191,7 +191,9 @@ fn escape(s: &str, max: usize) -> String {
 /// Every TLS record of the session, dissected: what anyone on the path sees
 /// (the header, and cleartext messages field by field) and what the receiver
 /// found inside, each field with its note (`smtp-lab run --format tls`).
-pub fn tls(trace: &Trace) -> String {
+/// `server_chain` (DER) is the server's own chain, shown beside another that
+/// reached the client.
+pub fn tls(trace: &Trace, server_chain: &[Vec<u8>]) -> String {
     let records = crate::dissect::dissect(trace);
     let mut out = String::new();
     if records.is_empty() {
@@ -216,7 +218,8 @@ pub fn tls(trace: &Trace) -> String {
             }
         }
     };
-    let views: Vec<crate::view::TlsRecordView> = crate::view::tls_views(trace).into_iter().flatten().collect();
+    let chain: Vec<&[u8]> = server_chain.iter().map(Vec::as_slice).collect();
+    let views: Vec<crate::view::TlsRecordView> = crate::view::tls_views(trace, &chain).into_iter().flatten().collect();
     for (r, v) in records.iter().zip(&views) {
         let arrow = match r.direction {
             Direction::ClientToServer => "client -> server",
@@ -253,6 +256,12 @@ pub fn tls(trace: &Trace) -> String {
         }
         if let Some(check) = &v.client_check {
             let _ = writeln!(out, "  *** {check}");
+        }
+        if let Some(real) = &v.real_chain {
+            let _ = writeln!(out, "  The server's own certificate, which the client never received:");
+            for f in real {
+                let _ = writeln!(out, "      {}: {}", f.name, f.value);
+            }
         }
     }
     out

@@ -30,6 +30,8 @@ pub struct Simulation {
     pub scenario: Scenario,
     pub trace: Trace,
     pub outcomes: Vec<Finding>,
+    /// The server's own certificate chain (DER), to set beside another that reached the client.
+    pub server_chain: Vec<Vec<u8>>,
     /// Steps shown so far: 0 before the first, `trace.steps.len()` at the end.
     cursor: usize,
 }
@@ -38,7 +40,8 @@ impl Simulation {
     pub fn new(scenario: Scenario, pki: &Arc<Pki>) -> Simulation {
         let trace = scenario.run(pki);
         let outcomes = outcome::analyse(&scenario, &trace);
-        Simulation { settings: Settings::default(), scenario, trace, outcomes, cursor: 0 }
+        let server_chain = pki.identity(scenario.server_identity).chain.iter().map(|c| c.to_vec()).collect();
+        Simulation { settings: Settings::default(), scenario, trace, outcomes, server_chain, cursor: 0 }
     }
 
     /// The session that settings (a preset, a matrix cell, or a setup, as in a

@@ -282,6 +282,9 @@ pub struct TlsRecordView {
     /// For the certificate the client received: what its check found, in
     /// rustls's words, and what it did about it.
     pub client_check: Option<String>,
+    /// When the client received some other chain than the server's own (a man
+    /// in the middle's): the server's real chain, for comparison.
+    pub real_chain: Option<Vec<crate::dissect::Field>>,
 }
 
 /// What the client's certificate check found, from its events: refused
@@ -300,16 +303,25 @@ fn client_check(trace: &Trace) -> Option<String> {
 }
 
 /// The TLS records of every step, dissected (one list per step, empty for a
-/// step without TLS).
-pub fn tls_views(trace: &Trace) -> Vec<Vec<TlsRecordView>> {
+/// step without TLS). `server_chain` is the server's own certificate chain
+/// (DER), shown beside a different chain that reached the client.
+pub fn tls_views(trace: &Trace, server_chain: &[&[u8]]) -> Vec<Vec<TlsRecordView>> {
     let mut out = vec![Vec::new(); trace.steps.len()];
     let check = client_check(trace);
+    let real = crate::dissect::chain_fields(server_chain);
     for r in crate::dissect::dissect(trace) {
         let Some(step) = out.get_mut(r.step) else { continue };
         let inside = r.inside.as_ref();
         // The certificate that reached the client, in cleartext (TLS 1.2) or inside (TLS 1.3).
         let has_cert = r.visible.iter().chain(inside.iter().flat_map(|i| i.messages.iter())).any(|m| m.name == "Certificate");
         let reached_client = r.direction == Direction::ServerToClient && !r.as_sent;
+        // Another chain than the server's own reached the client: the server's, for comparison.
+        let real_chain = (has_cert && reached_client && !real.is_empty())
+            .then(|| {
+                let got = r.visible.iter().chain(inside.iter().flat_map(|i| i.messages.iter())).find(|m| m.name == "Certificate");
+                got.filter(|m| m.fields != real).map(|_| real.clone())
+            })
+            .flatten();
         step.push(TlsRecordView {
             header: format!("{} · version 0x{:04x} · {} bytes", r.content_type, r.version, r.length),
             as_sent: r.as_sent,
@@ -319,6 +331,7 @@ pub fn tls_views(trace: &Trace) -> Vec<Vec<TlsRecordView>> {
             inside_text: inside.and_then(|i| i.data.as_ref()).map(|d| text_view(&d.0)),
             error: r.error,
             client_check: check.clone().filter(|_| has_cert && reached_client),
+            real_chain,
         });
     }
     out

@@ -299,6 +299,11 @@ fn when(t: &x509_parser::time::ASN1Time) -> String {
     format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC", d.year(), u8::from(d.month()), d.day(), d.hour(), d.minute(), d.second())
 }
 
+/// A chain's fields, certificate by certificate, as a Certificate message shows them.
+pub fn chain_fields(chain: &[&[u8]]) -> Vec<Field> {
+    chain.iter().enumerate().flat_map(|(i, der)| certificate_fields(der, i)).collect()
+}
+
 /// One certificate's fields (RFC 5280 §4.1), by x509-parser.
 fn certificate_fields(der: &[u8], i: usize) -> Vec<Field> {
     use x509_parser::extensions::GeneralName;

@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::bytes::Bytes;
 use crate::trace::{Direction, Trace};
 
-pub use messages::{Field, Message};
+pub use messages::{chain_fields, Field, Message};
 
 /// What the record header tells anyone on the path, by field (RFC 8446 §5.1, §5.2).
 pub const HEADER_NOTES: [(&str, &str); 3] = [
