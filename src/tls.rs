@@ -119,8 +119,9 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
-/// In the browser both ends are ours (ECDSA P-256 certificates, TLS 1.3), so
-/// the page carries only what that needs. Built without ring's default
+/// In the browser both ends are ours (ECDSA P-256 certificates; TLS 1.3, and
+/// TLS 1.2 for the lesson that contrasts them), so the page carries only what
+/// that needs: one suite of each. Built without ring's default
 /// provider, whose tables would pull every suite, group and RSA into the
 /// wasm file and push the lab over its download budget.
 #[cfg(target_arch = "wasm32")]
@@ -146,7 +147,7 @@ fn provider() -> Arc<CryptoProvider> {
         mapping: &[(SignatureScheme::ECDSA_NISTP256_SHA256, &[webpki::ring::ECDSA_P256_SHA256])],
     };
     Arc::new(CryptoProvider {
-        cipher_suites: vec![ring::cipher_suite::TLS13_AES_256_GCM_SHA384],
+        cipher_suites: vec![ring::cipher_suite::TLS13_AES_256_GCM_SHA384, ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384],
         kx_groups: vec![ring::kx_group::X25519],
         signature_verification_algorithms: ALGORITHMS,
         secure_random: &Browser,
