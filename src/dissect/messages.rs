@@ -50,6 +50,22 @@ fn note(name: &str) -> Option<&'static str> {
         "subject_alt_names" => "The DNS names the certificate is valid for, which a client compares with the name it asked for (RFC 5280 §4.2.1.6).",
         "algorithm" => "The signature over the handshake transcript that proves the server holds the certificate's private key (RFC 8446 §4.4.3).",
         "verify_data" => "An HMAC over the handshake so far: any altered handshake message makes it fail (RFC 8446 §4.4.4).",
+        "random" => "32 bytes of fresh randomness from each side, mixed into the session's keys (RFC 8446 §4.1.2; RFC 5246 §8.1).",
+        "cipher_suites" => "The AEAD-and-hash pairs the client accepts, most preferred first (RFC 8446 §4.1.2).",
+        "legacy_session_id_echo" => "The server echoes the client's legacy_session_id (RFC 8446 §4.1.3).",
+        "supported_groups (RFC 8446 §4.2.7)" => "The key-exchange groups the client supports, most preferred first (RFC 8446 §4.2.7).",
+        "signature_algorithms (RFC 8446 §4.2.3)" => "The signature schemes the client accepts for the server's proof of its key (RFC 8446 §4.2.3).",
+        "application_layer_protocol_negotiation (RFC 7301 §3.1)" => "The application protocols the client offers (RFC 7301 §3.1).",
+        "psk_key_exchange_modes (RFC 8446 §4.2.9)" => "How a later resumption may use a pre-shared key: psk_dhe_ke keeps a fresh (EC)DHE exchange, for forward secrecy (RFC 8446 §4.2.9).",
+        "extended_master_secret (RFC 7627 §5.1)" => "Binds a TLS 1.2 master secret to the whole handshake (RFC 7627 §4).",
+        "issuer" => "Who signed the certificate; a client accepts the chain only if it ends at a root it already trusts (RFC 5280 §6.1).",
+        "validity" => "The certificate counts only between these two times (RFC 5280 §4.1.2.5).",
+        "public_key" => "The key the server's signature over the handshake is checked against (RFC 5280 §4.1.2.7).",
+        "signature_algorithm" => "How the issuer signed this certificate (RFC 5280 §4.1.1.2).",
+        "ticket_lifetime" => "How long, in seconds, the client may use this ticket to resume (RFC 8446 §4.6.1).",
+        "level" => "In TLS 1.3 the level can be ignored: the description says how serious the alert is (RFC 8446 §6).",
+        "description" => "close_notify ends the session cleanly; any other description reports an error (RFC 8446 §6.1, §6.2).",
+        "named_curve" => "The group of the server's ephemeral ECDHE key, sent and signed in the clear (RFC 8422 §5.4).",
         _ => return None,
     })
 }
@@ -320,20 +336,19 @@ fn certificate_fields(der: &[u8], i: usize) -> Vec<Field> {
         _ => String::new(),
     };
     let validity = cert.validity();
-    let mut subject = field("subject", format!("#{i}: {}", dn(cert.subject())));
-    let mut sans = field("subject_alt_names", sans);
-    if i > 0 {
-        (subject.note, sans.note) = (None, None);
-    }
     let mut fields = vec![
-        subject,
-        sans,
+        field("subject", format!("#{i}: {}", dn(cert.subject()))),
+        field("subject_alt_names", sans),
         field("issuer", dn(cert.issuer())),
         field("validity", format!("{} to {}", when(&validity.not_before), when(&validity.not_after))),
         field("public_key", oid_name(&cert.public_key().algorithm.algorithm.to_id_string())),
         field("signature_algorithm", oid_name(&cert.signature_algorithm.algorithm.to_id_string())),
     ];
     fields.retain(|f| !f.value.is_empty());
+    // The notes once, on the first certificate.
+    if i > 0 {
+        fields.iter_mut().for_each(|f| f.note = None);
+    }
     fields
 }
 
