@@ -25,7 +25,7 @@ pub use messages::{chain_fields, Field, Message};
 pub const HEADER_NOTES: [(&str, &str); 3] = [
     (
         "content_type",
-        "A protected record always says application_data outside; its real type is the last non-zero byte inside (RFC 8446 §5.2).",
+        "In TLS 1.3 a protected record always says application_data outside, its real type hidden inside (RFC 8446 §5.2); TLS 1.2 shows the real type (RFC 5246 §6.2.1).",
     ),
     ("version", "legacy_record_version: 0x0303 on every TLS 1.3 record except a first ClientHello, which may say 0x0301 (RFC 8446 §5.1)."),
     ("length", "Encryption hides the bytes but not how many there are: the path sees each record's length (RFC 8446 §1, §5.4)."),
