@@ -373,6 +373,17 @@ pub struct RecordInfo {
     pub encrypted: bool,
 }
 
+/// The name of a record content type (RFC 8446 §5.1), for the four types TLS 1.3 uses.
+pub fn content_type_name(t: u8) -> Option<&'static str> {
+    Some(match t {
+        20 => "change_cipher_spec",
+        21 => "alert",
+        22 => "handshake",
+        23 => "application_data",
+        _ => return None,
+    })
+}
+
 /// Splits a chunk of ciphertext into record headers. Stops at anything that
 /// is not a record header (so cleartext yields an empty list).
 pub fn records(bytes: &[u8]) -> Vec<RecordInfo> {
@@ -384,13 +395,7 @@ pub fn records(bytes: &[u8]) -> Vec<RecordInfo> {
 pub fn records_after(mut bytes: &[u8], after_ccs: &mut bool) -> Vec<RecordInfo> {
     let mut out = Vec::new();
     while bytes.len() >= 5 {
-        let kind = match bytes[0] {
-            20 => "change_cipher_spec",
-            21 => "alert",
-            22 => "handshake",
-            23 => "application_data",
-            _ => break,
-        };
+        let Some(kind) = content_type_name(bytes[0]) else { break };
         if bytes[1] != 3 {
             break;
         }

@@ -161,6 +161,13 @@ fn vector(b: &[u8], n: usize) -> Option<(&[u8], &[u8])> {
     Some((body, &b[n + len..]))
 }
 
+/// The first whole handshake message at the start of `hs` (type, u24 length,
+/// body; RFC 8446 §4), or `None` while it is incomplete.
+pub fn whole_message(hs: &[u8]) -> Option<&[u8]> {
+    let (body, _) = vector(hs.get(1..)?, 3)?;
+    Some(&hs[..4 + body.len()])
+}
+
 /// The random of a ClientHello (whole message, header included).
 pub fn hello_random(msg: &[u8]) -> Option<Vec<u8>> {
     // type(1) length(3) legacy_version(2) random(32) (RFC 8446 §4.1.2).
@@ -453,12 +460,8 @@ impl Reassembler {
     pub fn push(&mut self, bytes: &[u8], tls13: bool) -> Vec<Message> {
         self.buf.extend_from_slice(bytes);
         let mut out = Vec::new();
-        while self.buf.len() >= 4 {
-            let len = usize::from(self.buf[1]) << 16 | usize::from(self.buf[2]) << 8 | usize::from(self.buf[3]);
-            if self.buf.len() < 4 + len {
-                break;
-            }
-            let msg: Vec<u8> = self.buf.drain(..4 + len).collect();
+        while let Some(len) = whole_message(&self.buf).map(<[u8]>::len) {
+            let msg: Vec<u8> = self.buf.drain(..len).collect();
             out.push(handshake(&msg, tls13));
         }
         out

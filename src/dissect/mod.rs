@@ -65,26 +65,21 @@ pub struct Inside {
     pub data: Option<Bytes>,
 }
 
-/// The name of a record content type (RFC 8446 §5.1, RFC 5246 §6.2.1).
+/// The name of a record content type: [`crate::tls::content_type_name`],
+/// and heartbeat (RFC 6520 §3), which TLS 1.2 peers may send.
 pub fn content_type_name(t: u8) -> &'static str {
-    match t {
-        20 => "change_cipher_spec",
-        21 => "alert",
-        22 => "handshake",
-        23 => "application_data",
-        24 => "heartbeat",
-        _ => "unknown",
-    }
+    crate::tls::content_type_name(t).or((t == 24).then_some("heartbeat")).unwrap_or("unknown")
 }
 
 /// Every TLS record of `trace`, in the order of the steps that completed
 /// them: what crossed, and where a sender's bytes differ from that, what it sent.
 pub fn dissect(trace: &Trace) -> Vec<Record> {
+    let streams = Streams::of(trace);
     let mut out = Vec::new();
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-        out.extend(OneWay { trace, dir, wire: true }.records());
-        if Stream::of(trace, dir, false).bytes != Stream::of(trace, dir, true).bytes {
-            out.extend(OneWay { trace, dir, wire: false }.records());
+        out.extend(OneWay { trace, streams: &streams, dir, wire: true }.records());
+        if streams.get(dir, false).bytes != streams.get(dir, true).bytes {
+            out.extend(OneWay { trace, streams: &streams, dir, wire: false }.records());
         }
     }
     // Stable: within a step, records keep their order.
@@ -96,8 +91,23 @@ pub fn dissect(trace: &Trace) -> Vec<Record> {
 /// session, or as sent with the sender's.
 struct OneWay<'a> {
     trace: &'a Trace,
+    streams: &'a Streams,
     dir: Direction,
     wire: bool,
+}
+
+/// The four streams of a session, each joined once: each direction as its
+/// sender wrote it and as its receiver got it.
+struct Streams([[Stream; 2]; 2]);
+
+impl Streams {
+    fn of(trace: &Trace) -> Streams {
+        Streams([Direction::ClientToServer, Direction::ServerToClient].map(|d| [false, true].map(|wire| Stream::of(trace, d, wire))))
+    }
+
+    fn get(&self, dir: Direction, wire: bool) -> &Stream {
+        &self.0[usize::from(dir == Direction::ServerToClient)][usize::from(wire)]
+    }
 }
 
 /// The steps' bytes of one direction joined into one stream, remembering
@@ -146,10 +156,9 @@ fn first_handshake(stream: &Stream, kind: u8) -> Option<Vec<u8>> {
             break;
         }
         hs.extend_from_slice(body);
-        if hs.first() == Some(&kind) && hs.len() >= 4 {
-            let len = usize::from(hs[1]) << 16 | usize::from(hs[2]) << 8 | usize::from(hs[3]);
-            if hs.len() >= 4 + len {
-                return Some(hs[..4 + len].to_vec());
+        if hs.first() == Some(&kind) {
+            if let Some(msg) = messages::whole_message(&hs) {
+                return Some(msg.to_vec());
             }
         }
     }
@@ -182,8 +191,8 @@ impl OneWay<'_> {
     /// received the server's; the server the other way round.
     fn session(&self) -> Option<Session> {
         let client = (self.dir == Direction::ClientToServer) != self.wire;
-        let hello = first_handshake(&Stream::of(self.trace, Direction::ClientToServer, !client), 1)?;
-        let server_hello = first_handshake(&Stream::of(self.trace, Direction::ServerToClient, client), 2)?;
+        let hello = first_handshake(self.streams.get(Direction::ClientToServer, !client), 1)?;
+        let server_hello = first_handshake(self.streams.get(Direction::ServerToClient, client), 2)?;
         let client_random = messages::hello_random(&hello)?;
         let (cipher, tls13, server_random) = messages::server_hello_info(&server_hello)?;
         let suite = if tls13 { keys::Suite::tls13(cipher) } else { keys::Suite::tls12(cipher) };
@@ -191,7 +200,7 @@ impl OneWay<'_> {
     }
 
     fn records(&self) -> Vec<Record> {
-        let stream = Stream::of(self.trace, self.dir, self.wire);
+        let stream = self.streams.get(self.dir, self.wire);
         let session = self.session();
         let tls13 = session.as_ref().and_then(|s| s.suite).is_some_and(|s| s.is_tls13());
         let client = self.dir == Direction::ClientToServer;
