@@ -191,9 +191,9 @@ fn escape(s: &str, max: usize) -> String {
 /// Every TLS record of the session, dissected: what anyone on the path sees
 /// (the header, and cleartext messages field by field) and what the receiver
 /// found inside, each field with its note (`smtp-lab run --format tls`).
-/// `server_chain` (DER) is the server's own chain, shown beside another that
+/// `server_chain` is the server's own chain, shown beside another that
 /// reached the client.
-pub fn tls(trace: &Trace, server_chain: &[Vec<u8>]) -> String {
+pub fn tls(trace: &Trace, server_chain: &[rustls::pki_types::CertificateDer<'_>]) -> String {
     let records = crate::dissect::dissect(trace);
     let mut out = String::new();
     if records.is_empty() {
@@ -218,9 +218,9 @@ pub fn tls(trace: &Trace, server_chain: &[Vec<u8>]) -> String {
             }
         }
     };
-    let chain: Vec<&[u8]> = server_chain.iter().map(Vec::as_slice).collect();
-    let views: Vec<crate::view::TlsRecordView> = crate::view::tls_views(trace, &chain).into_iter().flatten().collect();
-    for (r, v) in records.iter().zip(&views) {
+    let context = crate::view::CertificateContext::of(trace, server_chain);
+    for r in &records {
+        let (client_check, real_chain) = context.annotate(r);
         let arrow = match r.direction {
             Direction::ClientToServer => "client -> server",
             Direction::ServerToClient => "server -> client",
@@ -254,10 +254,10 @@ pub fn tls(trace: &Trace, server_chain: &[Vec<u8>]) -> String {
             }
             (None, None) => {}
         }
-        if let Some(check) = &v.client_check {
+        if let Some(check) = client_check {
             let _ = writeln!(out, "  *** {check}");
         }
-        if let Some(real) = &v.real_chain {
+        if let Some(real) = real_chain {
             let _ = writeln!(out, "  The server's own certificate, which the client never received:");
             for f in real {
                 let _ = writeln!(out, "      {}: {}", f.name, f.value);

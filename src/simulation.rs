@@ -19,6 +19,8 @@ pub enum LabError {
     #[error("making the certificates failed: {0}")]
     Pki(#[from] PkiError),
 }
+use rustls::pki_types::CertificateDer;
+
 use crate::trace::{Step, Trace};
 use crate::view::StepView;
 use crate::vocab::Choice;
@@ -30,8 +32,10 @@ pub struct Simulation {
     pub scenario: Scenario,
     pub trace: Trace,
     pub outcomes: Vec<Finding>,
-    /// The server's own certificate chain (DER), to set beside another that reached the client.
-    pub server_chain: Vec<Vec<u8>>,
+    /// The server's own certificate chain, to set beside another that reached
+    /// the client (not part of the session's JSON: the trace has what crossed).
+    #[serde(skip)]
+    pub server_chain: Vec<CertificateDer<'static>>,
     /// Steps shown so far: 0 before the first, `trace.steps.len()` at the end.
     cursor: usize,
 }
@@ -40,7 +44,7 @@ impl Simulation {
     pub fn new(scenario: Scenario, pki: &Arc<Pki>) -> Simulation {
         let trace = scenario.run(pki);
         let outcomes = outcome::analyse(&scenario, &trace);
-        let server_chain = pki.identity(scenario.server_identity).chain.iter().map(|c| c.to_vec()).collect();
+        let server_chain = pki.identity(scenario.server_identity).chain.clone();
         Simulation { settings: Settings::default(), scenario, trace, outcomes, server_chain, cursor: 0 }
     }
 

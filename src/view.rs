@@ -12,6 +12,8 @@ use crate::client::{ClientEvent, NoTlsReason};
 use crate::server::ServerEvent;
 use crate::session::SessionEvent;
 use crate::tls::{records, RecordInfo};
+use rustls::pki_types::CertificateDer;
+
 use crate::trace::{Direction, Event, Step, StepKind, Trace};
 
 /// Lines a row's label shows of a segment before "(+N lines)".
@@ -287,6 +289,34 @@ pub struct TlsRecordView {
     pub real_chain: Option<Vec<crate::dissect::Field>>,
 }
 
+/// What a view adds to the certificate that reached the client: the client's
+/// verdict on it, and the server's own chain when that is not what it got.
+pub struct CertificateContext {
+    check: Option<String>,
+    real: Vec<crate::dissect::Field>,
+}
+
+impl CertificateContext {
+    /// `server_chain` is the server's own certificate chain.
+    pub fn of(trace: &Trace, server_chain: &[CertificateDer<'_>]) -> CertificateContext {
+        CertificateContext { check: client_check(trace), real: crate::dissect::chain_fields(server_chain) }
+    }
+
+    /// For a record carrying the certificate the client received (in
+    /// cleartext in TLS 1.2, inside in TLS 1.3): the client's verdict, and the
+    /// server's own chain if another reached the client. Nothing for other records.
+    pub fn annotate(&self, r: &crate::dissect::Record) -> (Option<String>, Option<Vec<crate::dissect::Field>>) {
+        let mut messages = r.visible.iter().chain(r.inside.iter().flat_map(|i| i.messages.iter()));
+        match messages.find(|m| m.name == "Certificate") {
+            Some(cert) if r.direction == Direction::ServerToClient && !r.as_sent => {
+                let real = (!self.real.is_empty() && cert.fields != self.real).then(|| self.real.clone());
+                (self.check.clone(), real)
+            }
+            _ => (None, None),
+        }
+    }
+}
+
 /// What the client's certificate check found, from its events: refused
 /// (a validating client aborts), or noticed and ignored, or valid.
 fn client_check(trace: &Trace) -> Option<String> {
@@ -303,34 +333,24 @@ fn client_check(trace: &Trace) -> Option<String> {
 }
 
 /// The TLS records of every step, dissected (one list per step, empty for a
-/// step without TLS). `server_chain` is the server's own certificate chain
-/// (DER), shown beside a different chain that reached the client.
-pub fn tls_views(trace: &Trace, server_chain: &[&[u8]]) -> Vec<Vec<TlsRecordView>> {
+/// step without TLS). `server_chain` is the server's own certificate chain,
+/// shown beside a different chain that reached the client.
+pub fn tls_views(trace: &Trace, server_chain: &[CertificateDer<'_>]) -> Vec<Vec<TlsRecordView>> {
     let mut out = vec![Vec::new(); trace.steps.len()];
-    let check = client_check(trace);
-    let real = crate::dissect::chain_fields(server_chain);
+    let context = CertificateContext::of(trace, server_chain);
     for r in crate::dissect::dissect(trace) {
+        let (client_check, real_chain) = context.annotate(&r);
         let Some(step) = out.get_mut(r.step) else { continue };
         let inside = r.inside.as_ref();
-        // The certificate that reached the client, in cleartext (TLS 1.2) or inside (TLS 1.3).
-        let has_cert = r.visible.iter().chain(inside.iter().flat_map(|i| i.messages.iter())).any(|m| m.name == "Certificate");
-        let reached_client = r.direction == Direction::ServerToClient && !r.as_sent;
-        // Another chain than the server's own reached the client: the server's, for comparison.
-        let real_chain = (has_cert && reached_client && !real.is_empty())
-            .then(|| {
-                let got = r.visible.iter().chain(inside.iter().flat_map(|i| i.messages.iter())).find(|m| m.name == "Certificate");
-                got.filter(|m| m.fields != real).map(|_| real.clone())
-            })
-            .flatten();
         step.push(TlsRecordView {
             header: format!("{} · version 0x{:04x} · {} bytes", r.content_type, r.version, r.length),
             as_sent: r.as_sent,
-            visible: r.visible,
             inside_type: inside.map(|i| i.content_type),
             inside: inside.map(|i| i.messages.clone()).unwrap_or_default(),
             inside_text: inside.and_then(|i| i.data.as_ref()).map(|d| text_view(&d.0)),
+            visible: r.visible,
             error: r.error,
-            client_check: check.clone().filter(|_| has_cert && reached_client),
+            client_check,
             real_chain,
         });
     }

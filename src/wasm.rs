@@ -130,8 +130,7 @@ impl Lab {
             header_notes: [(&'static str, &'static str); 3],
             steps: Vec<Vec<crate::view::TlsRecordView>>,
         }
-        let chain: Vec<&[u8]> = self.sim.server_chain.iter().map(Vec::as_slice).collect();
-        to_js(&Tls { header_notes: crate::dissect::HEADER_NOTES, steps: crate::view::tls_views(&self.sim.trace, &chain) })
+        to_js(&Tls { header_notes: crate::dissect::HEADER_NOTES, steps: crate::view::tls_views(&self.sim.trace, &self.sim.server_chain) })
     }
 
     /// Plain-language notes with RFC references, one list per step.

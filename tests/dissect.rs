@@ -86,16 +86,16 @@ fn a_587_handshake_shows_sni_outside_and_the_certificate_inside() {
 fn mallorys_chain_is_shown_beside_the_real_one_with_the_clients_verdict() {
     use smtp_lab::pki::IdentityKind;
     let pki = pki();
-    let real: Vec<&[u8]> = pki.identity(IdentityKind::Valid).chain.iter().map(|c| c.as_ref()).collect();
+    let real = &pki.identity(IdentityKind::Valid).chain;
     for (lesson, verdict) in
         [(Lesson::MitmValidating, "refused it: invalid peer certificate: UnknownIssuer"), (Lesson::MitmNoValidation, "does not enforce it")]
     {
-        let views = smtp_lab::view::tls_views(&run(lesson), &real);
+        let views = smtp_lab::view::tls_views(&run(lesson), real);
         let cert = views.iter().flatten().find(|v| v.real_chain.is_some()).unwrap_or_else(|| panic!("{lesson:?}: no real chain shown"));
         assert!(cert.inside.iter().any(|m| m.fields.iter().any(|f| f.value == "CN=Mallory's CA")), "{lesson:?}");
         assert!(cert.real_chain.as_ref().unwrap().iter().any(|f| f.value == "CN=smtp-lab Test CA"), "{lesson:?}");
         assert!(cert.client_check.as_deref().unwrap_or_default().contains(verdict), "{lesson:?}: {:?}", cert.client_check);
     }
     // Without a man in the middle the client got the real chain: nothing to set beside it.
-    assert!(smtp_lab::view::tls_views(&run(Lesson::Submission587), &real).iter().flatten().all(|v| v.real_chain.is_none()));
+    assert!(smtp_lab::view::tls_views(&run(Lesson::Submission587), real).iter().flatten().all(|v| v.real_chain.is_none()));
 }

@@ -5,6 +5,7 @@
 //! layouts) is read here from the RFC 8446 structures, and certificates by
 //! x509-parser.
 
+use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
 
@@ -323,7 +324,7 @@ fn when(t: &x509_parser::time::ASN1Time) -> String {
 }
 
 /// A chain's fields, certificate by certificate, as a Certificate message shows them.
-pub fn chain_fields(chain: &[&[u8]]) -> Vec<Field> {
+pub fn chain_fields(chain: &[CertificateDer<'_>]) -> Vec<Field> {
     chain.iter().enumerate().flat_map(|(i, der)| certificate_fields(der, i)).collect()
 }
 

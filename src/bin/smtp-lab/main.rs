@@ -187,10 +187,7 @@ fn main() -> ExitCode {
                 Format::Text => emit(&smtp_lab::export::text(&trace, &findings)),
                 Format::Json => emit(&smtp_lab::export::json(&scenario, &trace, &findings)),
                 Format::Mermaid => emit(&smtp_lab::export::mermaid(&trace, &findings)),
-                Format::Tls => {
-                    let chain: Vec<Vec<u8>> = pki.identity(scenario.server_identity).chain.iter().map(|c| c.to_vec()).collect();
-                    emit(&smtp_lab::export::tls(&trace, &chain))
-                }
+                Format::Tls => emit(&smtp_lab::export::tls(&trace, &pki.identity(scenario.server_identity).chain)),
             }
         }
         Commands::Matrix { format } => {
