@@ -246,10 +246,10 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
     };
     let host = a.server.rsplit_once(':').map_or(a.server.as_str(), |(h, _)| h);
     // One session: connect, drive the client to the end, and whether the message was accepted.
-    let session = |config: smtp_lab::client::ClientConfig, tls: ClientTls, keep| {
+    let session = |keep| {
         let stream = TcpStream::connect(&a.server).map_err(|e| format!("{}: {e}", a.server))?;
         let port = stream.peer_addr().map(|p| p.port()).unwrap_or(0);
-        let endpoint = Endpoint::new(Client::new(config), TlsSide::Client(tls), options.clone());
+        let endpoint = Endpoint::new(Client::new(config.clone()), TlsSide::Client(tls.clone()), options.clone());
         let mut accepted = false;
         let trace = drive(endpoint, stream, Side::Client, (host, port), keep, |e| {
             accepted |= matches!(e, Event::Client(SessionEvent::Smtp(ClientEvent::MessageAccepted { .. })));
@@ -257,9 +257,9 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
         Ok::<_, String>((accepted, trace))
     };
     if a.sessions > 1 {
-        return load(a, || session(config.clone(), tls.clone(), Keep::Events).map(|(accepted, _)| accepted));
+        return load(a, || session(Keep::Events).map(|(accepted, _)| accepted));
     }
-    let (accepted, trace) = session(config, tls, Keep::Steps)?;
+    let (accepted, trace) = session(Keep::Steps)?;
     if a.json {
         crate::emit(&format!("{}\n", serde_json::to_string_pretty(&trace).map_err(|e| e.to_string())?));
     } else {
