@@ -324,9 +324,10 @@ fn client_check(trace: &Trace) -> Option<String> {
         Event::Client(SessionEvent::TlsFailed { error }) if error.kind == crate::tls_info::TlsErrorKind::Certificate => {
             Some(format!("The client checked this certificate and refused it: {error}. It aborts the handshake with an alert (RFC 5280 §6; RFC 8446 §6.2)."))
         }
-        Event::Client(SessionEvent::TlsEstablished { info }) => info.cert_check.as_ref().map(|c| match (&c.error, c.enforced) {
-            (None, _) => "The client checked this certificate: valid for the name it asked for.".to_owned(),
-            (Some(why), _) => format!("The client's check failed ({why}), but this client does not enforce it and carries on."),
+        Event::Client(SessionEvent::TlsEstablished { info }) => info.cert_check.as_ref().map(|c| match &c.error {
+            None => "The client checked this certificate: valid for the name it asked for.".to_owned(),
+            // The handshake completed, so the failed check was not enforced.
+            Some(why) => format!("The client's check failed ({why}), but this client does not enforce it and carries on."),
         }),
         _ => None,
     })
