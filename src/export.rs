@@ -255,7 +255,8 @@ pub fn tls(trace: &Trace, server_chain: &[rustls::pki_types::CertificateDer<'_>]
             (None, None) => {}
         }
         if let Some(check) = client_check {
-            let _ = writeln!(out, "  *** {check}");
+            // The transcript's marks: *** a warning or failure, === what happened.
+            let _ = writeln!(out, "  {} {}", if check.failed { "***" } else { "===" }, check.text);
         }
         if let Some(real) = real_chain {
             let _ = writeln!(out, "  The server's own certificate, which the client never received:");

@@ -284,6 +284,8 @@ pub struct TlsRecordView {
     /// For the certificate the client received: what its check found, in
     /// rustls's words, and what it did about it.
     pub client_check: Option<String>,
+    /// The check failed (a warning to show), rather than passed.
+    pub check_failed: bool,
     /// When the client received some other chain than the server's own (a man
     /// in the middle's): the server's real chain, for comparison.
     pub real_chain: Option<Vec<crate::dissect::Field>>,
@@ -292,7 +294,7 @@ pub struct TlsRecordView {
 /// What a view adds to the certificate that reached the client: the client's
 /// verdict on it, and the server's own chain when that is not what it got.
 pub struct CertificateContext {
-    check: Option<String>,
+    check: Option<Verdict>,
     real: Vec<crate::dissect::Field>,
 }
 
@@ -305,7 +307,7 @@ impl CertificateContext {
     /// For a record carrying the certificate the client received (in
     /// cleartext in TLS 1.2, inside in TLS 1.3): the client's verdict, and the
     /// server's own chain if another reached the client. Nothing for other records.
-    pub fn annotate(&self, r: &crate::dissect::Record) -> (Option<String>, Option<Vec<crate::dissect::Field>>) {
+    pub fn annotate(&self, r: &crate::dissect::Record) -> (Option<Verdict>, Option<Vec<crate::dissect::Field>>) {
         let mut messages = r.visible.iter().chain(r.inside.iter().flat_map(|i| i.messages.iter()));
         match messages.find(|m| m.name == "Certificate") {
             Some(cert) if r.direction == Direction::ServerToClient && !r.as_sent => {
@@ -317,17 +319,29 @@ impl CertificateContext {
     }
 }
 
+/// The client's verdict on the certificate it received.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub text: String,
+    /// The check failed, whether or not the client went on.
+    pub failed: bool,
+}
+
 /// What the client's certificate check found, from its events: refused
 /// (a validating client aborts), or noticed and ignored, or valid.
-fn client_check(trace: &Trace) -> Option<String> {
+fn client_check(trace: &Trace) -> Option<Verdict> {
     trace.events().find_map(|(_, e)| match e {
-        Event::Client(SessionEvent::TlsFailed { error }) if error.kind == crate::tls_info::TlsErrorKind::Certificate => {
-            Some(format!("The client checked this certificate and refused it: {error}. It aborts the handshake with an alert (RFC 5280 §6; RFC 8446 §6.2)."))
-        }
+        Event::Client(SessionEvent::TlsFailed { error }) if error.kind == crate::tls_info::TlsErrorKind::Certificate => Some(Verdict {
+            text: format!("The client checked this certificate and refused it: {error}. It aborts the handshake with an alert (RFC 5280 §6; RFC 8446 §6.2)."),
+            failed: true,
+        }),
         Event::Client(SessionEvent::TlsEstablished { info }) => info.cert_check.as_ref().map(|c| match &c.error {
-            None => "The client checked this certificate: valid for the name it asked for.".to_owned(),
+            None => Verdict { text: "The client checked this certificate: valid for the name it asked for.".to_owned(), failed: false },
             // The handshake completed, so the failed check was not enforced.
-            Some(why) => format!("The client's check failed ({why}), but this client does not enforce it and carries on."),
+            Some(why) => Verdict {
+                text: format!("The client's check failed ({why}), but this client does not enforce it and carries on."),
+                failed: true,
+            },
         }),
         _ => None,
     })
@@ -351,7 +365,8 @@ pub fn tls_views(trace: &Trace, server_chain: &[CertificateDer<'_>]) -> Vec<Vec<
             inside_text: inside.and_then(|i| i.data.as_ref()).map(|d| text_view(&d.0)),
             visible: r.visible,
             error: r.error,
-            client_check,
+            check_failed: client_check.as_ref().is_some_and(|v| v.failed),
+            client_check: client_check.map(|v| v.text),
             real_chain,
         });
     }

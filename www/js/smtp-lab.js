@@ -310,7 +310,7 @@ export class SmtpLab extends HTMLElement {
       r.visible.length ? messages(r.visible) : h("p", { class: "tls-cipher" }, "Ciphertext only."));
     const record = (r) => h("article", { class: `tls-record${r.as_sent ? " as-sent" : ""}` },
       r.as_sent ? h("p", { class: "mallory-note" }, "As its sender wrote it, opened with the sender's keys: this is not what crossed to the receiver.") : null,
-      r.client_check ? h("p", { class: "tls-check" }, r.client_check) : null,
+      r.client_check ? h("p", { class: `tls-check${r.check_failed ? " failed" : ""}` }, r.client_check) : null,
       r.real_chain ? h("details", { class: "tls-msg tls-real" }, h("summary", {}, "The server's own certificate, which the client never received"),
         h("dl", {}, r.real_chain.flatMap((f) => [h("dt", {}, f.name), h("dd", {}, h("span", { class: "tls-value" }, f.value))]))) : null,
       r.inside_type || r.error
