@@ -4,7 +4,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use smtp_lab::pki::Pki;
 
 fn bench(c: &mut Criterion) {
-    let pki = Pki::generate("mail.example.test").expect("certificates");
+    let pki = Pki::lab();
     let cells = smtp_lab::matrix::run(&pki).rows.iter().flat_map(|r| &r.cells).filter(|c| !c.findings.is_empty()).count();
     eprintln!("matrix: {cells} sessions per run");
     let mut g = c.benchmark_group("matrix");

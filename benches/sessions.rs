@@ -6,7 +6,7 @@ use smtp_lab::pki::Pki;
 use smtp_lab::scenario::Scenario;
 
 fn bench(c: &mut Criterion) {
-    let pki = Pki::generate("mail.example.test").expect("certificates");
+    let pki = Pki::lab();
     let mut g = c.benchmark_group("sessions");
     g.throughput(Throughput::Elements(1));
     for (name, scenario) in [

@@ -10,7 +10,7 @@ use smtp_lab::vocab::Choice;
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus".into());
-    let pki = smtp_lab::pki::Pki::generate(smtp_lab::names::SERVER_NAME).expect("certificates");
+    let pki = smtp_lab::pki::Pki::lab();
     let write = |target: &str, name: String, bytes: &[u8]| {
         let d = Path::new(&dir).join(target);
         std::fs::create_dir_all(&d).expect("corpus directory");

@@ -49,6 +49,9 @@ pub fn scenario(settings: &Settings) -> Result<Scenario, SettingsError> {
     if let Some(port) = settings.port {
         s.port = port;
     }
+    if let Some(seed) = settings.seed {
+        s.seed = seed;
+    }
     apply_server(&settings.server, &mut s, &origin)?;
     apply_client(&settings.client, &mut s, &origin)?;
     Ok(s)

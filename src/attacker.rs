@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::attack::Attack;
+use crate::entropy::Entropy;
 use crate::pki::{IdentityKind, Pki};
 use crate::tls::{SimClock, TlsStream, TlsVersions};
 use crate::trace::Direction;
@@ -30,12 +31,14 @@ pub struct Attacker {
     pki: Arc<Pki>,
     clock: SimClock,
     epoch_unix: u64,
+    /// Where Mallory's own TLS endpoint draws its random numbers.
+    entropy: Entropy,
     mitm: Option<Box<TlsStream>>,
 }
 
 impl Attacker {
-    pub fn new(attack: Attack, port: u16, pki: Arc<Pki>, epoch_unix: u64) -> Self {
-        Attacker { attack, port, pki, clock: SimClock::new(epoch_unix), epoch_unix, mitm: None }
+    pub fn new(attack: Attack, port: u16, pki: Arc<Pki>, epoch_unix: u64, entropy: Entropy) -> Self {
+        Attacker { attack, port, pki, clock: SimClock::new(epoch_unix), epoch_unix, entropy, mitm: None }
     }
 }
 
@@ -162,7 +165,7 @@ impl Attacker {
         }
         let Some(tls) = &mut self.mitm else {
             if c2s && !seg.tls && is_line(&seg.bytes, b"STARTTLS") {
-                let stream = TlsStream::server(&self.pki, IdentityKind::UntrustedCa, TlsVersions::Both, &self.clock);
+                let stream = TlsStream::server(&self.pki, IdentityKind::UntrustedCa, TlsVersions::Both, &self.clock, self.entropy);
                 self.mitm = stream.ok().map(Box::new);
                 return vec![
                     dropped(seg, "Mallory kept the STARTTLS from the server and will do TLS herself"),

@@ -263,7 +263,7 @@ mod tests {
     fn a_tls_1_2_session_gets_the_notes_of_tls_1_2() {
         let mut s = Scenario::submission();
         s.client_tls_versions = crate::tls::TlsVersions::Tls12;
-        let trace = s.run(&Pki::generate(crate::names::SERVER_NAME).unwrap());
+        let trace = s.run(&Pki::lab());
         assert!(tls12(&trace));
         let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false, None, true)).collect();
         assert!(all.iter().any(|n| n.rfc == "RFC 5246 §7.3, §7.4.2" && n.text.contains("certificate")));
@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn a_587_session_explains_starttls_and_auth_with_their_rfcs() {
         let s = Scenario::submission();
-        let trace = s.run(&Pki::generate(crate::names::SERVER_NAME).unwrap());
+        let trace = s.run(&Pki::lab());
         let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false, None, false)).collect();
         assert!(all.iter().any(|n| n.rfc == "RFC 3207 §4.2" && n.text.starts_with("STARTTLS")));
         assert!(all.iter().any(|n| n.text.starts_with("AUTH") && n.rfc.contains("4954")));

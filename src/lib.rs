@@ -6,7 +6,7 @@
 //! - Shared data and vocabulary: [`bytes`], [`names`], [`vocab`], [`tls_info`];
 //!   [`codec`] (SMTP syntax, no state); the catalogues [`attack`] and [`lesson`].
 //! - [`machine`], [`client`], [`server`]: the SMTP state machines.
-//! - [`pki`], [`tls`]: certificates made in memory; rustls driven without I/O.
+//! - [`entropy`], [`pki`], [`tls`]: randomness from a seed; certificates; rustls driven without I/O.
 //! - [`session`]: a machine plus TLS; owns the STARTTLS switch.
 //! - [`trace`], [`wire`], [`attacker`]: two endpoints on a wire, an attacker on it, and the record;
 //!   [`dissect`]: its TLS records, as the path sees them and opened with the session's secrets.
@@ -27,6 +27,7 @@ pub mod claims;
 pub mod client;
 pub mod codec;
 pub mod dissect;
+pub mod entropy;
 pub mod explain;
 pub mod export;
 pub mod lesson;

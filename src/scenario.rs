@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::attack::Attack;
 use crate::attacker::Attacker;
 use crate::client::{Client, ClientConfig, TlsPolicy};
+use crate::entropy::{stream, Entropy, DEFAULT_SEED};
 use crate::pki::{IdentityKind, Pki};
 use crate::server::{Role, Server, ServerConfig};
 use crate::session::{Endpoint, SessionOptions, TlsSide};
@@ -77,6 +78,14 @@ pub struct Scenario {
     pub client_keeps_buffer_across_tls: bool,
     /// Who sits on the wire, if anyone.
     pub attack: Option<Attack>,
+    /// Every random number of the session's TLS comes from it: the same
+    /// scenario and seed give the same bytes.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_seed() -> u64 {
+    DEFAULT_SEED
 }
 
 impl Scenario {
@@ -116,6 +125,7 @@ impl Scenario {
             server_keeps_buffer_across_tls: false,
             client_keeps_buffer_across_tls: false,
             attack: None,
+            seed: DEFAULT_SEED,
         }
     }
 
@@ -181,6 +191,7 @@ impl Scenario {
             SessionOptions {
                 implicit_tls: self.client.policy == TlsPolicy::Implicit,
                 keep_buffer_across_tls: self.client_keeps_buffer_across_tls,
+                entropy: Entropy::seeded(self.seed, stream::CLIENT),
                 ..SessionOptions::default()
             },
         );
@@ -190,13 +201,15 @@ impl Scenario {
             SessionOptions {
                 implicit_tls: self.server_implicit_tls,
                 keep_buffer_across_tls: self.server_keeps_buffer_across_tls,
+                entropy: Entropy::seeded(self.seed, stream::SERVER),
                 ..SessionOptions::default()
             },
         );
         let link = Link::new(client, server, &self.client.server_name, self.port);
         match self.attack.filter(|a| a.on_the_wire()) {
             Some(attack) => {
-                link.with_middlebox(Box::new(Attacker::new(attack, self.port, pki.clone(), SessionOptions::default().epoch_unix)))
+                let entropy = Entropy::seeded(self.seed, stream::ATTACKER);
+                link.with_middlebox(Box::new(Attacker::new(attack, self.port, pki.clone(), SessionOptions::default().epoch_unix, entropy)))
             }
             None => link,
         }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::bytes::Bytes;
+use crate::entropy::{Entropy, DEFAULT_SEED};
 use crate::machine::{Machine, Output};
 use crate::pki::{IdentityKind, Pki};
 use crate::tls::{ClientTls, SimClock, TlsStream, TlsVersions, SIM_EPOCH_UNIX};
@@ -58,6 +59,8 @@ pub struct SessionOptions {
     pub handshake_timeout: Duration,
     /// Unix time at which the session starts, for certificate checks.
     pub epoch_unix: u64,
+    /// Where this endpoint's TLS draws its random numbers.
+    pub entropy: Entropy,
 }
 
 impl Default for SessionOptions {
@@ -67,6 +70,7 @@ impl Default for SessionOptions {
             keep_buffer_across_tls: false,
             handshake_timeout: Duration::from_secs(300),
             epoch_unix: SIM_EPOCH_UNIX,
+            entropy: Entropy::seeded(DEFAULT_SEED, 0),
         }
     }
 }
@@ -105,6 +109,8 @@ pub struct Endpoint<M: Machine> {
     transmits: VecDeque<Transmit>,
     events: VecDeque<SessionEvent<M::Event>>,
     fin_sent: bool,
+    /// TLS connections started so far (each draws from its own stream).
+    tls_connections: u64,
 }
 
 impl<M: Machine> Endpoint<M> {
@@ -125,6 +131,7 @@ impl<M: Machine> Endpoint<M> {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             fin_sent: false,
+            tls_connections: 0,
         }
     }
 
@@ -239,9 +246,11 @@ impl<M: Machine> Endpoint<M> {
     }
 
     fn start_tls(&mut self, now: Duration) {
+        let entropy = self.options.entropy.nth(self.tls_connections);
+        self.tls_connections += 1;
         let stream = match &self.side {
-            TlsSide::Client(settings) => TlsStream::client(settings, &self.clock),
-            TlsSide::Server { pki, identity, versions } => TlsStream::server(pki, *identity, *versions, &self.clock),
+            TlsSide::Client(settings) => TlsStream::client(settings, &self.clock, entropy),
+            TlsSide::Server { pki, identity, versions } => TlsStream::server(pki, *identity, *versions, &self.clock, entropy),
         };
         match stream {
             Ok(s) => {

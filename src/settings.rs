@@ -103,6 +103,16 @@ impl Knob for Option<u16> {
     }
 }
 
+impl Knob for Option<u64> {
+    const KIND: Kind = Kind::Text;
+    fn parse(text: &str) -> Result<Self, String> {
+        text.parse().map(Some).map_err(|_| format!("a seed is a whole number from 0 to {}", u64::MAX))
+    }
+    fn format(&self) -> Option<String> {
+        self.map(|s| s.to_string())
+    }
+}
+
 impl<T: Choice + std::str::FromStr<Err = String>> Knob for Option<T> {
     const KIND: Kind = Kind::Choice;
     fn options() -> Vec<MenuItem> {
@@ -265,6 +275,7 @@ knobs! {
         #[cfg_attr(feature = "cli", arg(value_parser = clap::value_parser!(u16).range(1..)))]
         port: Option<u16> => "Port the client connects to; alone, it picks that port's usual setup";
         attack: Option<Attack> => "Put an attacker on the wire (see `smtp-lab attacks`)";
+        seed: Option<u64> => "Seed for every random number of the session's TLS (default: 1); the same seed gives the same bytes";
     }
 }
 
@@ -439,6 +450,8 @@ mod tests {
         assert_eq!(err("port=25&port=587"), "--port is given twice");
         assert!(err("step=-1").contains("a step is a number"));
         assert!(err("require-tls=maybe").contains("1 or 0"));
+        assert!(err("seed=-1").contains("a seed is a whole number"));
+        assert!(err("seed=18446744073709551616").contains("a seed is a whole number"));
         assert!(err("%ZZ=1").contains("unknown setting"));
     }
 

@@ -12,11 +12,16 @@ use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::{ring, CryptoProvider};
+use rustls::crypto::{
+    ring, ActiveKeyExchange, CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, SharedSecret, SupportedKxGroup,
+    WebPkiSupportedAlgorithms,
+};
+use rustls::pki_types::PrivateKeyDer;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{DigitallySignedStruct, NamedGroup, PeerMisbehaved, RootCertStore, SignatureScheme};
 use serde::{Deserialize, Serialize};
 
+use crate::entropy::{self, Entropy, Lender};
 use crate::pki::{IdentityKind, Pki};
 use crate::tls_info::{CertCheck, TlsError, TlsErrorKind, TlsInfo};
 use crate::vocab::choice;
@@ -112,47 +117,102 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 }
 
-/// Natively, ring's full provider: `send` and `probe` meet real servers with
-/// RSA certificates and every common suite.
+/// The provider for real sockets (`serve`, `send`, `probe`): ring's full
+/// one, with the system's randomness, to meet real peers with RSA
+/// certificates and every common suite.
 #[cfg(not(target_arch = "wasm32"))]
-fn provider() -> Arc<CryptoProvider> {
+fn system_provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
-/// In the browser both ends are ours (ECDSA P-256 certificates; TLS 1.3, and
-/// TLS 1.2 for the lesson that contrasts them), so the page carries only what
-/// that needs: one suite of each. Built without ring's default
-/// provider, whose tables would pull every suite, group and RSA into the
-/// wasm file and push the lab over its download budget.
-#[cfg(target_arch = "wasm32")]
-fn provider() -> Arc<CryptoProvider> {
-    use rustls::crypto::{GetRandomFailed, KeyProvider, SecureRandom, WebPkiSupportedAlgorithms};
-    use rustls::pki_types::PrivateKeyDer;
-
-    #[derive(Debug)]
-    struct Browser;
-    impl SecureRandom for Browser {
-        fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
-            use ::ring::rand::SecureRandom as _;
-            ::ring::rand::SystemRandom::new().fill(buf).map_err(|_| GetRandomFailed)
-        }
-    }
-    impl KeyProvider for Browser {
-        fn load_private_key(&self, der: PrivateKeyDer<'static>) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
-            ring::sign::any_ecdsa_type(&der)
-        }
-    }
-    static ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
-        all: &[webpki::ring::ECDSA_P256_SHA256],
-        mapping: &[(SignatureScheme::ECDSA_NISTP256_SHA256, &[webpki::ring::ECDSA_P256_SHA256])],
-    };
+/// The provider for simulated sessions, the same natively and in the browser
+/// so that a seed gives the same bytes in both: one TLS 1.3 suite and one
+/// TLS 1.2 suite (for the lesson that contrasts them), X25519 key shares and
+/// every other random number drawn from the seed ([`crate::entropy`]), and
+/// Ed25519 certificates, whose signatures need no random number (RFC 8032
+/// §5.1.6). Carrying only this keeps the page small.
+fn lab_provider() -> Arc<CryptoProvider> {
+    static ALGORITHMS: WebPkiSupportedAlgorithms =
+        WebPkiSupportedAlgorithms { all: &[webpki::ring::ED25519], mapping: &[(SignatureScheme::ED25519, &[webpki::ring::ED25519])] };
     Arc::new(CryptoProvider {
         cipher_suites: vec![ring::cipher_suite::TLS13_AES_256_GCM_SHA384, ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384],
-        kx_groups: vec![ring::kx_group::X25519],
+        kx_groups: vec![&SeededX25519],
         signature_verification_algorithms: ALGORITHMS,
-        secure_random: &Browser,
-        key_provider: &Browser,
+        secure_random: &Seeded,
+        key_provider: &Seeded,
     })
+}
+
+/// Random numbers and keys for the lab provider.
+#[derive(Debug)]
+struct Seeded;
+
+impl SecureRandom for Seeded {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
+        entropy::draw(buf).then_some(()).ok_or(GetRandomFailed)
+    }
+}
+
+impl KeyProvider for Seeded {
+    fn load_private_key(&self, der: PrivateKeyDer<'static>) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        match der {
+            PrivateKeyDer::Pkcs8(der) => ring::sign::any_eddsa_type(&der),
+            _ => Err(rustls::Error::General("the lab's keys are PKCS#8 Ed25519".into())),
+        }
+    }
+}
+
+/// X25519 (RFC 7748) with the private key drawn from the seed: ring makes
+/// its own from the system's randomness and takes no other.
+#[derive(Debug)]
+struct SeededX25519;
+
+impl SupportedKxGroup for SeededX25519 {
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
+        let mut secret = [0u8; 32];
+        entropy::draw(&mut secret).then_some(()).ok_or_else(|| rustls::Error::from(GetRandomFailed))?;
+        let secret = x25519_dalek::StaticSecret::from(secret);
+        let public = x25519_dalek::PublicKey::from(&secret).to_bytes();
+        Ok(Box::new(X25519Share { secret, public }))
+    }
+
+    fn name(&self) -> NamedGroup {
+        NamedGroup::X25519
+    }
+}
+
+struct X25519Share {
+    secret: x25519_dalek::StaticSecret,
+    public: [u8; 32],
+}
+
+impl ActiveKeyExchange for X25519Share {
+    fn complete(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, rustls::Error> {
+        let peer: [u8; 32] = peer.try_into().map_err(|_| PeerMisbehaved::InvalidKeyShare)?;
+        let shared = self.secret.diffie_hellman(&x25519_dalek::PublicKey::from(peer));
+        // An all-zero result means the peer sent a low-order point (RFC 8446 §7.4.2, RFC 7748 §6.1).
+        if !shared.was_contributory() {
+            return Err(PeerMisbehaved::InvalidKeyShare.into());
+        }
+        Ok(SharedSecret::from(&shared.as_bytes()[..]))
+    }
+
+    fn pub_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn group(&self) -> NamedGroup {
+        NamedGroup::X25519
+    }
+}
+
+/// The provider and, when seeded, the generator for one connection.
+fn provider_for(entropy: Entropy) -> (Arc<CryptoProvider>, Option<Lender>) {
+    match entropy {
+        Entropy::Seeded { seed, stream } => (lab_provider(), Some(Lender::new(seed, stream))),
+        #[cfg(not(target_arch = "wasm32"))]
+        Entropy::System => (system_provider(), None),
+    }
 }
 
 /// Collects session secrets in the NSS key log format, so that Wireshark can
@@ -221,6 +281,8 @@ pub struct TlsStream {
     key_log: Arc<KeyLogLines>,
     verdict: Option<Arc<Mutex<Option<CertCheck>>>>,
     closed_by_peer: bool,
+    /// The generator lent to rustls around every call, when seeded.
+    lender: Option<Lender>,
 }
 
 impl std::fmt::Debug for TlsStream {
@@ -230,7 +292,8 @@ impl std::fmt::Debug for TlsStream {
 }
 
 impl TlsStream {
-    pub fn client(settings: &ClientTls, clock: &SimClock) -> Result<TlsStream, TlsError> {
+    pub fn client(settings: &ClientTls, clock: &SimClock, entropy: Entropy) -> Result<TlsStream, TlsError> {
+        let (provider, mut lender) = provider_for(entropy);
         let mut roots = RootCertStore::empty();
         for r in &settings.roots {
             roots.add(r.clone())?;
@@ -238,15 +301,15 @@ impl TlsStream {
         let inner = match roots.is_empty() {
             true => None,
             false => Some(
-                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                     .build()
                     .map_err(|e| TlsError::new(TlsErrorKind::Other, e.to_string()))?,
             ),
         };
         let verdict = Arc::new(Mutex::new(None));
-        let algorithms = provider().signature_verification_algorithms;
+        let algorithms = provider.signature_verification_algorithms;
         let verifier = RecordingVerifier { inner, algorithms, enforce: settings.enforce_validation, verdict: verdict.clone() };
-        let mut config = rustls::ClientConfig::builder_with_details(provider(), Arc::new(clock.clone()))
+        let mut config = rustls::ClientConfig::builder_with_details(provider, Arc::new(clock.clone()))
             .with_protocol_versions(settings.versions.rustls())?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
@@ -254,16 +317,28 @@ impl TlsStream {
         let key_log = Arc::new(KeyLogLines::default());
         config.key_log = key_log.clone();
         let name = ServerName::try_from(settings.server_name.clone()).map_err(|e| TlsError::new(TlsErrorKind::Other, e.to_string()))?;
-        let mut conn = rustls::ClientConnection::new(Arc::new(config), name)?;
+        // The client hello is made here: its random and key share are drawn now.
+        let config = Arc::new(config);
+        let mut conn = match &mut lender {
+            Some(lender) => lender.lend(|| rustls::ClientConnection::new(config, name))?,
+            None => rustls::ClientConnection::new(config, name)?,
+        };
         // The machines bound what they write (one reply, one message within its size
         // limit); rustls's own 64 KiB cap would make `send` drop the rest.
         conn.set_buffer_limit(None);
-        Ok(TlsStream { conn: conn.into(), key_log, verdict: Some(verdict), closed_by_peer: false })
+        Ok(TlsStream { conn: conn.into(), key_log, verdict: Some(verdict), closed_by_peer: false, lender })
     }
 
-    pub fn server(pki: &Pki, identity: IdentityKind, versions: TlsVersions, clock: &SimClock) -> Result<TlsStream, TlsError> {
+    pub fn server(
+        pki: &Pki,
+        identity: IdentityKind,
+        versions: TlsVersions,
+        clock: &SimClock,
+        entropy: Entropy,
+    ) -> Result<TlsStream, TlsError> {
         let id = pki.identity(identity);
-        let mut config = rustls::ServerConfig::builder_with_details(provider(), Arc::new(clock.clone()))
+        let (provider, lender) = provider_for(entropy);
+        let mut config = rustls::ServerConfig::builder_with_details(provider, Arc::new(clock.clone()))
             .with_protocol_versions(versions.rustls())?
             .with_no_client_auth()
             .with_single_cert(id.chain.clone(), id.key())?;
@@ -273,7 +348,7 @@ impl TlsStream {
         config.key_log = key_log.clone();
         let mut conn = rustls::ServerConnection::new(Arc::new(config))?;
         conn.set_buffer_limit(None);
-        Ok(TlsStream { conn: conn.into(), key_log, verdict: None, closed_by_peer: false })
+        Ok(TlsStream { conn: conn.into(), key_log, verdict: None, closed_by_peer: false, lender })
     }
 
     /// Feeds ciphertext from the peer; returns the plaintext it carried.
@@ -286,7 +361,8 @@ impl TlsStream {
                 // rustls reads nothing after the peer's close_notify: what follows is ignored.
                 break;
             }
-            let state = self.conn.process_new_packets()?;
+            // The server's hello, its key share and TLS 1.2 key exchanges are made here.
+            let state = self.with_entropy(|conn| conn.process_new_packets())?;
             if state.plaintext_bytes_to_read() > 0 {
                 let start = plain.len();
                 plain.resize(start + state.plaintext_bytes_to_read(), 0);
@@ -303,18 +379,29 @@ impl TlsStream {
     /// Queues plaintext to encrypt (buffered by rustls until the handshake completes).
     /// Fails once the connection has failed: rustls accepts no more data then.
     pub fn send(&mut self, plaintext: &[u8]) -> Result<(), TlsError> {
-        self.conn.writer().write_all(plaintext).map_err(|e| TlsError::new(TlsErrorKind::Other, e.to_string()))
+        self.with_entropy(|conn| conn.writer().write_all(plaintext)).map_err(|e| TlsError::new(TlsErrorKind::Other, e.to_string()))
     }
 
     /// Records ready for the wire.
     pub fn take_outgoing(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        while self.conn.wants_write() {
-            if self.conn.write_tls(&mut out).is_err() {
-                break;
+        self.with_entropy(|conn| {
+            let mut out = Vec::new();
+            while conn.wants_write() {
+                if conn.write_tls(&mut out).is_err() {
+                    break;
+                }
             }
+            out
+        })
+    }
+
+    /// Runs `f` on the connection with this connection's generator lent to
+    /// rustls, when seeded (see [`crate::entropy`]).
+    fn with_entropy<T>(&mut self, f: impl FnOnce(&mut rustls::Connection) -> T) -> T {
+        match &mut self.lender {
+            Some(lender) => lender.lend(|| f(&mut self.conn)),
+            None => f(&mut self.conn),
         }
-        out
     }
 
     /// Key log lines written since the last call.
@@ -323,7 +410,7 @@ impl TlsStream {
     }
 
     pub fn close(&mut self) {
-        self.conn.send_close_notify();
+        self.with_entropy(|conn| conn.send_close_notify());
     }
 
     pub fn is_handshaking(&self) -> bool {
@@ -423,7 +510,7 @@ mod tests {
     }
 
     fn pair(kind: IdentityKind, enforce: bool) -> (TlsStream, TlsStream, Result<(), TlsError>) {
-        let pki = Pki::generate("mail.example.test").unwrap();
+        let pki = Pki::lab();
         let clock = SimClock::new(SIM_EPOCH_UNIX);
         let settings = ClientTls {
             roots: vec![pki.ca_cert.clone()],
@@ -431,8 +518,8 @@ mod tests {
             enforce_validation: enforce,
             versions: TlsVersions::Both,
         };
-        let mut c = TlsStream::client(&settings, &clock).unwrap();
-        let mut s = TlsStream::server(&pki, kind, TlsVersions::Both, &clock).unwrap();
+        let mut c = TlsStream::client(&settings, &clock, Entropy::seeded(1, 1)).unwrap();
+        let mut s = TlsStream::server(&pki, kind, TlsVersions::Both, &clock, Entropy::seeded(1, 2)).unwrap();
         let r = pump(&mut c, &mut s);
         (c, s, r)
     }
@@ -488,16 +575,35 @@ mod tests {
         assert!(c.peer_closed());
     }
 
-    #[test]
-    fn plaintext_smtp_is_a_tls_error() {
-        let pki = Pki::generate("mail.example.test").unwrap();
+    fn client_hello(entropy: Entropy) -> Vec<u8> {
+        let pki = Pki::lab();
         let settings = ClientTls {
             roots: vec![pki.ca_cert.clone()],
             server_name: pki.server_name.clone(),
             enforce_validation: true,
             versions: TlsVersions::Both,
         };
-        let mut c = TlsStream::client(&settings, &SimClock::new(SIM_EPOCH_UNIX)).unwrap();
+        TlsStream::client(&settings, &SimClock::new(SIM_EPOCH_UNIX), entropy).unwrap().take_outgoing()
+    }
+
+    #[test]
+    fn a_seeded_hello_repeats_and_a_real_one_never_does() {
+        assert_eq!(client_hello(Entropy::seeded(5, 1)), client_hello(Entropy::seeded(5, 1)));
+        assert_ne!(client_hello(Entropy::seeded(5, 1)), client_hello(Entropy::seeded(6, 1)));
+        // `serve`, `send` and `probe` use the system's randomness.
+        assert_ne!(client_hello(Entropy::System), client_hello(Entropy::System));
+    }
+
+    #[test]
+    fn plaintext_smtp_is_a_tls_error() {
+        let pki = Pki::lab();
+        let settings = ClientTls {
+            roots: vec![pki.ca_cert.clone()],
+            server_name: pki.server_name.clone(),
+            enforce_validation: true,
+            versions: TlsVersions::Both,
+        };
+        let mut c = TlsStream::client(&settings, &SimClock::new(SIM_EPOCH_UNIX), Entropy::seeded(1, 1)).unwrap();
         assert!(records(&c.take_outgoing()).len() == 1);
         assert!(c.receive(b"220 mail.example.test ESMTP\r\n").is_err());
         assert_eq!(records(&c.take_outgoing())[0].content_type, "alert");

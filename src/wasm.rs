@@ -8,7 +8,6 @@ use wasm_bindgen::prelude::*;
 
 use serde::Serialize;
 
-use crate::names::SERVER_NAME;
 use crate::pki::Pki;
 use crate::settings::Settings;
 use crate::simulation::Simulation;
@@ -197,7 +196,7 @@ pub fn explainer() -> Result<JsValue, JsError> {
         reading: &'static str,
         claims: Vec<crate::claims::ProvedClaim>,
     }
-    let pki = Pki::generate(SERVER_NAME).map_err(|e| JsError::new(&e.to_string()))?;
+    let pki = Pki::lab();
     to_js(&Explainer { ports: crate::claims::ports(), reading: crate::claims::READING_PORTS, claims: crate::claims::prove_all(&pki) })
 }
 
@@ -217,7 +216,7 @@ pub fn attacks() -> Result<JsValue, JsError> {
 /// Runs the whole attack × policy matrix; each cell has a `tone` and a `link`.
 #[wasm_bindgen]
 pub fn matrix() -> Result<JsValue, JsError> {
-    let pki = Pki::generate(SERVER_NAME).map_err(|e| JsError::new(&e.to_string()))?;
+    let pki = Pki::lab();
     let mut m = crate::matrix::run(&pki);
     for row in &mut m.rows {
         for cell in row.cells.iter_mut().filter(|c| c.tone.is_some()) {

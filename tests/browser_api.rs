@@ -45,7 +45,7 @@ fn a_587_session_does_a_real_tls_handshake_in_the_browser() {
 #[wasm_bindgen_test]
 fn in_the_browser_every_tls_record_of_every_lesson_opens_to_what_its_receiver_read() {
     use smtp_lab::vocab::Choice;
-    let pki = std::sync::Arc::new(smtp_lab::pki::Pki::generate(smtp_lab::names::SERVER_NAME).unwrap());
+    let pki = smtp_lab::pki::Pki::lab();
     let mut opened = 0;
     for &lesson in smtp_lab::lesson::Lesson::ALL {
         let trace = smtp_lab::assemble::lesson(lesson).unwrap().run(&pki);

@@ -22,6 +22,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("client", 3),
     ("server", 3),
     // TLS, then a machine plus TLS.
+    ("entropy", 4),
     ("pki", 4),
     ("tls", 5),
     ("session", 6),

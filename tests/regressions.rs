@@ -117,7 +117,7 @@ fn a_duplicated_ehlo_does_not_make_commands_inside_tls_look_injected() {
 #[test]
 fn the_mitm_attacker_survives_its_own_tls_failure() {
     let pki = common::pki();
-    let mut mallory = Attacker::new(Attack::MitmCert, 587, pki, 0);
+    let mut mallory = Attacker::new(Attack::MitmCert, 587, pki, 0, smtp_lab::entropy::Entropy::seeded(1, 3));
     let c2s = |b: &[u8]| Segment::injected(Direction::ClientToServer, b.to_vec(), "");
     let s2c = |b: &[u8]| Segment::injected(Direction::ServerToClient, b.to_vec(), "");
     mallory.on_segment(c2s(b"STARTTLS\r\n"), T0);

@@ -92,10 +92,10 @@ prop_compose! {
     fn settings()(
         start in 0..3u8, lesson in proptest::sample::select(Lesson::ALL), cell in proptest::sample::select(CellId::all().collect::<Vec<_>>()),
         port in prop_oneof![Just(None), Just(Some(25u16)), Just(Some(465)), Just(Some(587)), Just(Some(2525)), (1u16..).prop_map(Some)],
-        attack in pick::<Attack>(), server in server_settings(), client in client_settings(),
+        attack in pick::<Attack>(), seed in proptest::option::of(any::<u64>()), server in server_settings(), client in client_settings(),
     ) -> Settings {
         let (preset, cell) = match start { 0 => (Some(lesson), None), 1 => (None, Some(cell)), _ => (None, None) };
-        Settings { preset, cell, port, attack, server, client }
+        Settings { preset, cell, port, attack, seed, server, client }
     }
 }
 
@@ -138,6 +138,7 @@ fn survives(flag: &str, setting: impl Fn(&mut Settings), holds: impl Fn(&smtp_la
 #[test]
 fn explicit_settings_survive_every_lesson_and_attack_or_are_refused_by_name() {
     survives("--port 2525", |s| s.port = Some(2525), |sc| sc.port == 2525);
+    survives("--seed 9", |s| s.seed = Some(9), |sc| sc.seed == 9);
     for &role in Role::ALL {
         survives(
             &format!("--role {role}"),

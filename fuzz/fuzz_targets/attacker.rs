@@ -13,7 +13,7 @@ use smtp_lab::wire::{Middlebox, Segment};
 fuzz_target!(|input: (u8, Vec<(bool, bool, Vec<u8>)>)| {
     let (attack, segments) = input;
     let attack = Attack::ALL[usize::from(attack) % Attack::ALL.len()];
-    let mut mallory = Attacker::new(attack, 25, fuzz_support::pki(), 0);
+    let mut mallory = Attacker::new(attack, 25, fuzz_support::pki(), 0, smtp_lab::entropy::Entropy::seeded(1, 3));
     for (i, (c2s, tls, bytes)) in segments.into_iter().enumerate() {
         let direction = if c2s { Direction::ClientToServer } else { Direction::ServerToClient };
         let mut seg = Segment::injected(direction, bytes.clone(), "");

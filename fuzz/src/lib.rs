@@ -1,16 +1,15 @@
 //! What the fuzz targets share: splitting input into chunks the way a network
 //! might, and draining a machine's output with a bound on what it may say.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use smtp_lab::machine::{Machine, Output};
 use smtp_lab::pki::Pki;
 
-/// One set of certificates per fuzzing process: making them is the slow part.
+/// The simulated world's certificates (fixed data, made at build time).
 pub fn pki() -> Arc<Pki> {
-    static PKI: OnceLock<Arc<Pki>> = OnceLock::new();
-    PKI.get_or_init(|| Pki::generate(smtp_lab::names::SERVER_NAME).expect("certificates")).clone()
+    Pki::lab()
 }
 
 /// Splits `data` into chunks whose sizes come from `sizes` (each byte a size, 1..=256),

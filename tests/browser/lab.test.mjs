@@ -304,3 +304,26 @@ test("a TLS step shows what the path sees beside what is inside", async () => {
   assert.doesNotMatch(await flight.locator(".tls-side").first().textContent(), /mail\.example\.test/);
   assert.deepEqual(problems, []);
 });
+
+test("a link's seed decides the bytes: the same on reload, other ones after 'New seed'", async () => {
+  // Step 7 of the 587 lesson shows the ClientHello: its random and key share come from the seed.
+  const { page, problems } = await open(context, "index.html#preset=submission-587&step=7");
+  await labReady(page);
+  const bytes = () => page.locator("smtp-lab .detail pre").first().textContent();
+  const hello = await bytes();
+  await page.reload();
+  await labReady(page);
+  assert.equal(await bytes(), hello, "the same link, the same bytes");
+  await page.getByRole("button", { name: "New seed" }).click();
+  await page.waitForFunction(() => /seed=\d+&step=7$/.test(location.hash));
+  await page.waitForFunction(() => document.querySelector("smtp-lab").cursor === 7);
+  const seed = page.url().match(/seed=(\d+)/)[1];
+  const other = await bytes();
+  assert.notEqual(other, hello, "another seed, other random bytes");
+  assert.equal(await page.locator("smtp-lab .cli code").textContent(), `smtp-lab run --preset submission-587 --seed ${seed}`);
+  // That link, opened fresh, shows exactly those bytes again.
+  const fresh = await open(context, `index.html#preset=submission-587&seed=${seed}&step=7`);
+  await labReady(fresh.page);
+  assert.equal(await fresh.page.locator("smtp-lab .detail pre").first().textContent(), other);
+  assert.deepEqual([...problems, ...fresh.problems], []);
+});

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use smtp_lab::client::ClientEvent;
 use smtp_lab::pki::Pki;
@@ -9,10 +9,9 @@ use smtp_lab::server::ServerEvent;
 use smtp_lab::session::SessionEvent;
 use smtp_lab::trace::{Event, Trace};
 
-/// One PKI for the whole test binary: key generation is the slow part.
+/// The simulated world's certificates (fixed data, made at build time).
 pub fn pki() -> Arc<Pki> {
-    static PKI: OnceLock<Arc<Pki>> = OnceLock::new();
-    PKI.get_or_init(|| Pki::generate("mail.example.test").expect("certificates")).clone()
+    Pki::lab()
 }
 
 pub fn client_events(t: &Trace) -> Vec<ClientEvent> {

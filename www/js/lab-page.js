@@ -67,6 +67,8 @@ function buildForm(fields) {
     } else if (f.kind === "list") {
       box.append(h("fieldset", { class: "list" }, h("legend", {}, f.help),
         f.options.map((o) => h("label", { class: "check" }, h("input", { type: "checkbox", name: f.name, value: o.id, "data-option": o.id, ...data }), ` ${o.id}: ${o.title}`))));
+    } else if (!f.options.length) {
+      box.append(h("label", {}, f.help, h("input", { type: "text", name: f.name, autocomplete: "off", spellcheck: "false", ...data })));
     } else {
       box.append(h("label", {}, f.help,
         h("select", { name: f.name, ...data }, h("option", { value: "" }, "default"), f.options.map((o) => h("option", { value: o.id }, o.title)))));
@@ -95,6 +97,13 @@ lab.addEventListener("smtp-lab-change", (e) => {
   history.replaceState(null, "", `#${e.detail.link}`);
 });
 window.addEventListener("hashchange", fromHash);
+// The same session with other random numbers: another seed, the same step.
+document.getElementById("new-seed").addEventListener("click", async () => {
+  const wasm = await engine();
+  const step = wasm.readLink(location.hash.slice(1)).step ?? 0;
+  const seed = String(crypto.getRandomValues(new Uint32Array(1))[0]);
+  location.hash = `${wasm.readLink(new URLSearchParams({ ...shownValues, seed }).toString()).link}&step=${step}`;
+});
 presetSelect.addEventListener("change", () => {
   if (presetSelect.value) location.hash = `preset=${presetSelect.value}&step=0`;
 });

@@ -160,7 +160,7 @@ fn lab(port: Option<&str>) -> Result {
 fn wasm_browser_tests() -> Result {
     ensure_browser()?;
     let status = Command::new("cargo")
-        .args(["test", "--target", "wasm32-unknown-unknown", "--no-default-features", "--test", "browser_api"])
+        .args(["test", "--target", "wasm32-unknown-unknown", "--no-default-features", "--test", "browser_api", "--test", "determinism"])
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
@@ -257,7 +257,19 @@ fn test() -> Result {
     run("cargo", &["clippy", "--lib", "--target", "wasm32-unknown-unknown", "--no-default-features", "--", "-D", "warnings"])?;
     run(
         "cargo",
-        &["clippy", "--target", "wasm32-unknown-unknown", "--no-default-features", "--test", "browser_api", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--no-default-features",
+            "--test",
+            "browser_api",
+            "--test",
+            "determinism",
+            "--",
+            "-D",
+            "warnings",
+        ],
     )?;
     wasm_smoke()?;
     run("cargo", &["test", "--workspace"])?;

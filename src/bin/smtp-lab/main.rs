@@ -156,13 +156,7 @@ fn main() -> ExitCode {
         Commands::Cert { out, hostname } => return report(net::write_cert(out, hostname).map(|()| true)),
         _ => {}
     }
-    let pki = match Pki::generate(smtp_lab::names::SERVER_NAME) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("smtp-lab: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let pki = Pki::lab();
     match cli.command {
         Commands::Run(args) => {
             let scenario = match scenario(&args) {

@@ -10,6 +10,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use smtp_lab::client::{Client, ClientEvent, Credentials, TlsPolicy};
 use smtp_lab::codec::Mechanism;
+use smtp_lab::entropy::Entropy;
 use smtp_lab::pki::{IdentityKind, Pki};
 use smtp_lab::scenario::Scenario;
 use smtp_lab::server::{Account, Server, ServerEvent};
@@ -77,7 +78,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
 
     let pki = Pki::generate_at(&a.hostname, unix_now()).map_err(|e| e.to_string())?;
     if let Some(path) = &a.write_ca {
-        std::fs::write(path, &pki.ca_pem).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(path, pki.ca_pem()).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     for dir in [&a.deliver_dir, &a.trace_dir].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -110,6 +111,8 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
                 implicit_tls: implicit,
                 keep_buffer_across_tls: keeps_buffer,
                 epoch_unix: unix_now(),
+                // Real peers: the system's randomness, never a seed.
+                entropy: Entropy::System,
                 ..SessionOptions::default()
             };
             let hostname = config.hostname.clone();
@@ -156,7 +159,7 @@ pub fn write_cert(dir: &std::path::Path, hostname: &str) -> Result<(), String> {
     let pki = Pki::generate_at(hostname, unix_now()).map_err(|e| e.to_string())?;
     let id = pki.identity(IdentityKind::Valid);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for (name, pem) in [("ca.pem", &pki.ca_pem), ("server.pem", &id.chain_pem), ("server.key", &id.key_pem)] {
+    for (name, pem) in [("ca.pem", pki.ca_pem()), ("server.pem", id.chain_pem()), ("server.key", id.key_pem())] {
         std::fs::write(dir.join(name), pem).map_err(|e| format!("{name}: {e}"))?;
     }
     Ok(())
@@ -242,6 +245,7 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
         implicit_tls: policy == TlsPolicy::Implicit,
         keep_buffer_across_tls: setup.client_keeps_buffer_across_tls,
         epoch_unix: unix_now(),
+        entropy: Entropy::System,
         ..SessionOptions::default()
     };
     let host = a.server.rsplit_once(':').map_or(a.server.as_str(), |(h, _)| h);

@@ -142,7 +142,7 @@ impl Conv {
             enforce_validation: false,
             versions: smtp_lab::tls::TlsVersions::Both,
         };
-        let mut t = TlsStream::client(&settings, &self.clock).map_err(|e| e.to_string())?;
+        let mut t = TlsStream::client(&settings, &self.clock, smtp_lab::entropy::Entropy::System).map_err(|e| e.to_string())?;
         self.stream.write_all(&t.take_outgoing()).map_err(|e| e.to_string())?;
         let deadline = Instant::now() + WAIT;
         let mut buf = [0u8; 16 * 1024];

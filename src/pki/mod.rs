@@ -1,0 +1,177 @@
+//! Certificates: the simulated world's, made at build time (`build.rs`) as
+//! fixed data, and fresh ones for real clients of `serve` (natively only).
+//! Both come from [`make`], with a test CA, the server's identity, and spare
+//! identities an attacker (or a misconfigured server) can present.
+//!
+//! The simulated ones are valid around [`crate::names::SIM_EPOCH_UNIX`] and
+//! have Ed25519 keys: Ed25519 signatures are deterministic (RFC 8032 §5.1.6),
+//! so a seeded session signs the same bytes every time.
+
+use std::sync::Arc;
+
+use crate::vocab::choice;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod make;
+#[cfg(not(target_arch = "wasm32"))]
+pub use make::MAX_VALIDITY_DAYS;
+
+/// The certificates `build.rs` made for the simulated world.
+mod lab {
+    include!(concat!(env!("OUT_DIR"), "/lab_pki.rs"));
+}
+
+choice! {
+    /// Which certificate a TLS server presents.
+    #[derive(Default)]
+    pub enum IdentityKind ("certificate") {
+        #[default]
+        Valid = "valid": "issued by the trusted CA for the server's name",
+        SelfSigned = "self-signed": "the right name, but signed by its own key",
+        WrongName = "wrong-name": "issued by the trusted CA for another name",
+        /// An attacker's CA, for instance.
+        UntrustedCa = "untrusted-ca": "the right name, issued by a CA the client does not trust",
+        Expired = "expired": "issued by the trusted CA, but expired",
+    }
+}
+
+/// A certificate chain and its private key.
+#[derive(Debug)]
+pub struct Identity {
+    pub kind: IdentityKind,
+    pub chain: Vec<CertificateDer<'static>>,
+    key_der: Vec<u8>,
+}
+
+impl Identity {
+    pub fn key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()))
+    }
+
+    /// The chain as PEM, for real servers (Postfix) and files.
+    pub fn chain_pem(&self) -> String {
+        self.chain.iter().map(|c| pem("CERTIFICATE", c)).collect()
+    }
+
+    /// The key as PEM (PKCS#8).
+    pub fn key_pem(&self) -> String {
+        pem("PRIVATE KEY", &self.key_der)
+    }
+}
+
+/// DER as PEM: base64 in lines of 64 between labels (RFC 7468 §2).
+pub fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in text.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// Everything certificate-related one simulation needs.
+#[derive(Debug)]
+pub struct Pki {
+    pub server_name: String,
+    pub ca_cert: CertificateDer<'static>,
+    identities: Vec<Identity>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Debug, thiserror::Error)]
+#[error("certificate generation failed: {0}")]
+pub struct PkiError(#[from] rcgen::Error);
+
+impl Pki {
+    /// The simulated world's certificates, for [`crate::names::SERVER_NAME`]
+    /// (made by `build.rs`: the same bytes on every build and every run).
+    pub fn lab() -> Arc<Pki> {
+        let identities = lab::IDENTITIES
+            .iter()
+            .filter_map(|(id, chain, key)| {
+                let kind = id.parse().ok()?;
+                Some(Identity { kind, chain: chain.iter().map(|c| CertificateDer::from(c.to_vec())).collect(), key_der: key.to_vec() })
+            })
+            .collect();
+        Arc::new(Pki { server_name: crate::names::SERVER_NAME.to_owned(), ca_cert: CertificateDer::from(lab::CA.to_vec()), identities })
+    }
+
+    /// Fresh certificates for `server_name`, valid around `now_unix` (seconds
+    /// since 1970), with new ECDSA P-256 keys: what `serve` shows real clients.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn generate_at(server_name: &str, now_unix: u64) -> Result<Arc<Pki>, PkiError> {
+        let (ca, made) = make::make(server_name, now_unix, |_| rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256))?;
+        let identities = made
+            .into_iter()
+            .filter_map(|m| {
+                let kind = m.id.parse().ok()?;
+                Some(Identity { kind, chain: m.chain.into_iter().map(CertificateDer::from).collect(), key_der: m.key })
+            })
+            .collect();
+        Ok(Arc::new(Pki { server_name: server_name.to_owned(), ca_cert: CertificateDer::from(ca), identities }))
+    }
+
+    /// The CA certificate as PEM, for clients to trust.
+    pub fn ca_pem(&self) -> String {
+        pem("CERTIFICATE", &self.ca_cert)
+    }
+
+    pub fn identity(&self, kind: IdentityKind) -> &Identity {
+        self.identities.iter().find(|i| i.kind == kind).expect("every kind is made (tested)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::Choice;
+
+    /// Validity of a certificate in unix seconds, read back with x509-parser.
+    fn validity(der: &[u8]) -> (i64, i64) {
+        let (_, cert) = x509_parser::parse_x509_certificate(der).unwrap();
+        (cert.validity().not_before.timestamp(), cert.validity().not_after.timestamp())
+    }
+
+    #[test]
+    fn every_kind_is_made_for_the_lab_and_for_serve() {
+        for pki in [Pki::lab(), Pki::generate_at("mail.example.test", crate::names::SIM_EPOCH_UNIX).unwrap()] {
+            assert_eq!(pki.identities.len(), IdentityKind::ALL.len());
+            for kind in IdentityKind::ALL {
+                assert_eq!(pki.identity(*kind).kind, *kind);
+            }
+        }
+    }
+
+    #[test]
+    fn the_lab_certificates_are_ed25519_and_valid_at_the_simulated_time() {
+        let pki = Pki::lab();
+        let now = crate::names::SIM_EPOCH_UNIX as i64;
+        for kind in IdentityKind::ALL {
+            let der = &pki.identity(*kind).chain[0];
+            let (_, cert) = x509_parser::parse_x509_certificate(der).unwrap();
+            assert_eq!(cert.signature_algorithm.algorithm.to_id_string(), "1.3.101.112", "{kind:?} is signed with Ed25519");
+            let (from, until) = validity(der);
+            assert_eq!(*kind != IdentityKind::Expired, from <= now && now < until, "{kind:?}");
+        }
+        assert!(pki.identity(IdentityKind::Valid).chain_pem().starts_with("-----BEGIN CERTIFICATE-----\nMII"));
+    }
+
+    #[test]
+    fn server_certificates_live_at_most_398_days_around_now() {
+        let now = 1_795_000_000; // 2026-11-18
+        let pki = Pki::generate_at("mail.example.test", now).unwrap();
+        for kind in IdentityKind::ALL {
+            let (from, until) = validity(&pki.identity(*kind).chain[0]);
+            if *kind == IdentityKind::Expired {
+                assert!(until < now as i64, "the expired one has expired");
+            } else {
+                assert!(from <= now as i64 && (now as i64) < until, "{kind:?} is valid now");
+                assert!(until - from <= i64::from(MAX_VALIDITY_DAYS) * 86_400, "{kind:?}: {} days", (until - from) / 86_400);
+            }
+        }
+    }
+}
