@@ -9,7 +9,7 @@ use crate::client::TlsPolicy;
 use crate::codec::EndOfData;
 use crate::lesson::Lesson;
 use crate::preset;
-use crate::scenario::{attack_misfit, Scenario, ServerTls};
+use crate::scenario::{attack_misfit, Drive, Scenario, ServerTls};
 use crate::server::{Role, ServerConfig};
 use crate::settings::{ClientSettings, ServerSettings, Settings, SettingsError};
 use crate::vocab::Choice;
@@ -51,6 +51,25 @@ pub fn scenario(settings: &Settings) -> Result<Scenario, SettingsError> {
     }
     if let Some(seed) = settings.seed {
         s.seed = seed;
+    }
+    if let Some(drive) = settings.drive {
+        match s.attack {
+            Some(a) if drive == Drive::Mallory && a.on_the_wire() => {
+                return Err(conflict(
+                    "--drive mallory".into(),
+                    &origin,
+                    format!("Mallory is you, so {a} cannot also be on the wire (its moves are a button in Mallory mode)"),
+                ));
+            }
+            Some(a) if drive == Drive::Client && a.smuggle_sequence().is_some() => {
+                return Err(conflict(
+                    "--drive client".into(),
+                    &origin,
+                    format!("{a} is a client that writes its own bytes; you cannot type them too"),
+                ));
+            }
+            _ => s.drive = drive,
+        }
     }
     apply_server(&settings.server, &mut s, &origin)?;
     apply_client(&settings.client, &mut s, &origin)?;

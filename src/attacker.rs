@@ -103,6 +103,47 @@ fn dropped(mut seg: Segment, note: &str) -> Segment {
     seg
 }
 
+/// What the learner, as Mallory, does with a segment held on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Let it through as it is.
+    Pass,
+    /// It never arrives (the sender's TCP would retransmit; here it is simply gone).
+    Drop,
+    /// It arrives with these bytes instead (an edit of a cleartext segment).
+    Replace(Vec<u8>),
+    /// It arrives with one bit of byte `n` flipped: inside a TLS record, the
+    /// receiver's integrity check fails and it ends the session with a
+    /// bad_record_mac alert (RFC 8446 §5.2, RFC 5246 §7.2.2).
+    FlipBit(usize),
+    /// What a built-in attack would do with it: the presets are this same mechanism.
+    Preset(Attack),
+}
+
+impl Attacker {
+    /// Applies the learner's decision to a held segment; what comes back goes
+    /// on the wire (or is recorded as dropped), like a middlebox's answer.
+    /// Presets run on `self`, which keeps their state between segments.
+    pub fn decide(&mut self, seg: Segment, decision: &Decision, now: Duration) -> Vec<Segment> {
+        match decision {
+            Decision::Pass => vec![seg],
+            Decision::Drop => vec![dropped(seg, "Mallory dropped this segment by hand")],
+            Decision::Replace(bytes) if *bytes == seg.bytes => vec![seg],
+            Decision::Replace(bytes) => vec![rewritten(seg, bytes.clone(), "Mallory edited this segment by hand")],
+            Decision::FlipBit(n) if *n < seg.bytes.len() => {
+                let mut bytes = seg.bytes.clone();
+                bytes[*n] ^= 0x01;
+                vec![rewritten(seg, bytes, &format!("Mallory flipped one bit of byte {n} by hand"))]
+            }
+            Decision::FlipBit(_) => vec![seg],
+            Decision::Preset(attack) => {
+                self.attack = *attack;
+                self.on_segment(seg, now)
+            }
+        }
+    }
+}
+
 impl Middlebox for Attacker {
     fn on_segment(&mut self, seg: Segment, now: Duration) -> Vec<Segment> {
         self.clock.set(self.epoch_unix + now.as_secs());

@@ -181,6 +181,57 @@ pub enum ClientEvent {
         waiting_for: String,
     },
     Closed,
+    /// A line the learner typed at the console that is not a command the
+    /// client can read; it is sent as typed, for the server to judge.
+    LineSent {
+        text: String,
+        under_tls: bool,
+    },
+}
+
+/// The longest line the console sends: longer than SMTP allows (1000 octets
+/// with CRLF, RFC 5321 §4.5.3.1.6), so the learner can see a server refuse
+/// one, yet bounded.
+pub const CONSOLE_MAX_LINE: usize = 4096;
+
+/// Why the console did not send a line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("the connection is closed")]
+    Closed,
+    #[error("wait for the TLS handshake to finish")]
+    Handshaking,
+    #[error("a line holds at most {CONSOLE_MAX_LINE} characters")]
+    TooLong,
+    #[error("a line cannot hold a line break (CR or LF); send each line on its own")]
+    LineBreak,
+    #[error("this session's client is not driven from the console")]
+    NotConsole,
+}
+
+/// What a line typed at the console is waiting to hear back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Typed {
+    Other,
+    Ehlo,
+    StartTls,
+    Auth,
+    Data,
+    Body,
+    Quit,
+}
+
+/// The console's state: the learner types the lines, the machine sends them
+/// and reads the replies, and does what a client must on its own: the TLS
+/// handshake after 220 to STARTTLS, and closing after the reply to QUIT.
+#[derive(Debug, Default)]
+struct Console {
+    waiting: VecDeque<Typed>,
+    /// Between 354 and the lone "." line: lines are message text.
+    in_body: bool,
+    /// After 334: the next line answers the AUTH challenge.
+    in_auth: bool,
+    body: Vec<u8>,
 }
 
 /// What a command sent is waiting to hear back.
@@ -250,9 +301,115 @@ pub struct Client {
     rcpt_ok: usize,
     tx_failed: bool,
     quitting: bool,
+    /// Set when the learner types the lines.
+    console: Option<Console>,
 }
 
 impl Client {
+    /// A client whose commands the learner types ([`Client::type_line`]);
+    /// `config` gives its name for TLS and whether it enforces the certificate check.
+    pub fn console(config: ClientConfig) -> Self {
+        Client { console: Some(Console::default()), ..Client::new(config) }
+    }
+
+    pub fn is_console(&self) -> bool {
+        self.console.is_some()
+    }
+
+    /// Whether the console's next line is message text (after 354), and the text so far.
+    pub fn console_body(&self) -> Option<(bool, &[u8])> {
+        self.console.as_ref().map(|c| (c.in_body, c.body.as_slice()))
+    }
+
+    /// Sends one line the learner typed (without CRLF), as typed.
+    pub fn type_line(&mut self, line: &[u8], now: Duration) -> Result<(), ConsoleError> {
+        self.now = now;
+        let under_tls = self.under_tls();
+        let phase = self.phase;
+        let Some(console) = self.console.as_mut() else { return Err(ConsoleError::NotConsole) };
+        match phase {
+            Phase::Done => return Err(ConsoleError::Closed),
+            Phase::TlsHandshake => return Err(ConsoleError::Handshaking),
+            Phase::Connecting | Phase::Talking => {}
+        }
+        if line.len() > CONSOLE_MAX_LINE {
+            return Err(ConsoleError::TooLong);
+        }
+        if line.iter().any(|&b| b == b'\r' || b == b'\n') {
+            return Err(ConsoleError::LineBreak);
+        }
+        let mut wire = line.to_vec();
+        wire.extend_from_slice(b"\r\n");
+        let event = if console.in_body {
+            if line == b"." {
+                console.in_body = false;
+                console.waiting.push_back(Typed::Body);
+                Some(ClientEvent::MessageSent { bytes: console.body.len() })
+            } else {
+                console.body.extend_from_slice(&wire);
+                None
+            }
+        } else if console.in_auth {
+            console.in_auth = false;
+            console.waiting.push_back(Typed::Auth);
+            Some(ClientEvent::AuthDataSent { under_tls })
+        } else {
+            match Command::parse(line) {
+                Ok(command) => {
+                    let typed = match command {
+                        Command::StartTls => Typed::StartTls,
+                        Command::Ehlo { .. } => Typed::Ehlo,
+                        Command::Auth { .. } => Typed::Auth,
+                        Command::Data => Typed::Data,
+                        Command::Quit => Typed::Quit,
+                        _ => Typed::Other,
+                    };
+                    console.waiting.push_back(typed);
+                    Some(ClientEvent::CommandSent { command, under_tls })
+                }
+                Err(_) => {
+                    console.waiting.push_back(Typed::Other);
+                    Some(ClientEvent::LineSent { text: String::from_utf8_lossy(line).into_owned(), under_tls })
+                }
+            }
+        };
+        self.out.push_back(Output::Send(wire));
+        if let Some(e) = event {
+            self.event(e);
+        }
+        Ok(())
+    }
+
+    /// A reply to what the learner typed: report it, and do only what a
+    /// client must do by itself.
+    fn console_reply(&mut self, reply: Reply) {
+        self.event(ClientEvent::ReplyReceived { reply: reply.clone(), under_tls: self.under_tls() });
+        let Some(console) = self.console.as_mut() else { return };
+        let code = reply.code;
+        // The greeting answers nothing typed.
+        match console.waiting.pop_front() {
+            Some(Typed::StartTls) if code == 220 => {
+                self.phase = Phase::TlsHandshake;
+                self.out.push_back(Output::StartTls);
+            }
+            Some(Typed::Auth) if code == 334 => console.in_auth = true,
+            Some(Typed::Auth) if code == 235 => self.event(ClientEvent::AuthSucceeded),
+            Some(Typed::Auth) => self.event(ClientEvent::AuthFailed { reply }),
+            Some(Typed::Data) if code == 354 => {
+                console.in_body = true;
+                console.body.clear();
+            }
+            Some(Typed::Body) if code == 250 => self.event(ClientEvent::MessageAccepted { reply }),
+            Some(Typed::Body) => self.event(ClientEvent::MessageRejected { reply }),
+            Some(Typed::Quit) => self.close(),
+            Some(Typed::Ehlo) => {
+                if let Some(caps) = Capabilities::from_reply(&reply) {
+                    self.event(ClientEvent::CapabilitiesLearned { capabilities: caps, under_tls: self.under_tls() });
+                }
+            }
+            _ => {}
+        }
+    }
     pub fn new(config: ClientConfig) -> Self {
         Client {
             config,
@@ -267,6 +424,7 @@ impl Client {
             rcpt_ok: 0,
             tx_failed: false,
             quitting: false,
+            console: None,
         }
     }
 
@@ -337,6 +495,9 @@ impl Client {
     }
 
     fn on_reply(&mut self, reply: Reply) {
+        if self.console.is_some() {
+            return self.console_reply(reply);
+        }
         self.event(ClientEvent::ReplyReceived { reply: reply.clone(), under_tls: self.under_tls() });
         let Some(expect) = self.expect.pop_front() else {
             self.event(ClientEvent::BadReply { error: format!("unexpected reply {}", reply.code) });
@@ -549,7 +710,10 @@ impl Machine for Client {
     fn connected(&mut self, now: Duration) {
         self.now = now;
         self.phase = Phase::Talking;
-        self.wait_for(Expect::Greeting);
+        // The learner reads the greeting and types at their own pace: no timers.
+        if self.console.is_none() {
+            self.wait_for(Expect::Greeting);
+        }
     }
 
     fn handle_input(&mut self, bytes: &[u8], now: Duration) {
@@ -590,6 +754,9 @@ impl Machine for Client {
             return; // implicit TLS: the greeting comes next
         }
         self.phase = Phase::Talking;
+        if self.console.is_some() {
+            return; // the learner types the next EHLO
+        }
         if self.config.reuse_pre_tls_capabilities {
             self.event(ClientEvent::ReusedPreTlsCapabilities);
             self.authenticate();
@@ -609,7 +776,9 @@ impl Machine for Client {
 
     fn peer_closed(&mut self, now: Duration) {
         self.now = now;
-        if self.phase != Phase::Done && !self.quitting {
+        if self.phase != Phase::Done && self.console.is_some() {
+            self.event(ClientEvent::Aborted { reason: "the server closed the connection".into() });
+        } else if self.phase != Phase::Done && !self.quitting {
             let waiting = self.expect.front().map_or("nothing", |e| e.name());
             self.event(ClientEvent::Aborted { reason: format!("server closed the connection while the client waited for {waiting}") });
         }

@@ -36,6 +36,23 @@ impl ServerTls {
     }
 }
 
+choice! {
+    /// Who drives the session: the machines alone, or the learner as one of the parties.
+    pub enum Drive ("driver") {
+        Watch = "watch": "the client and server machines run by themselves; you watch",
+        Client = "client": "you are the client: type its SMTP lines at the real server",
+        Mallory = "mallory": "you are Mallory: every segment stops on the wire for you to pass, drop, edit or add to",
+    }
+}
+
+// The enum comes from `choice!`, which takes no derive attributes.
+#[allow(clippy::derivable_impls)]
+impl Default for Drive {
+    fn default() -> Self {
+        Drive::Watch
+    }
+}
+
 /// What an attack needs of the setup to be the attack it is, as a reason
 /// when `policy` or `tls` would make it something else; `None` when it fits.
 pub fn attack_misfit(attack: Attack, policy: Option<TlsPolicy>, tls: Option<ServerTls>) -> Option<&'static str> {
@@ -82,6 +99,9 @@ pub struct Scenario {
     /// scenario and seed give the same bytes.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Who drives: the machines, or the learner as the client or as Mallory.
+    #[serde(default)]
+    pub drive: Drive,
 }
 
 fn default_seed() -> u64 {
@@ -126,6 +146,7 @@ impl Scenario {
             client_keeps_buffer_across_tls: false,
             attack: None,
             seed: DEFAULT_SEED,
+            drive: Drive::Watch,
         }
     }
 
@@ -185,8 +206,12 @@ impl Scenario {
             enforce_validation: self.client.validate_certificate,
             versions: self.client_tls_versions,
         };
+        let machine = match self.drive {
+            Drive::Client => Client::console(self.client.clone()),
+            _ => Client::new(self.client.clone()),
+        };
         let client = Endpoint::new(
-            Client::new(self.client.clone()),
+            machine,
             TlsSide::Client(client_tls),
             SessionOptions {
                 implicit_tls: self.client.policy == TlsPolicy::Implicit,
@@ -206,6 +231,9 @@ impl Scenario {
             },
         );
         let link = Link::new(client, server, &self.client.server_name, self.port);
+        if self.drive == Drive::Mallory {
+            return link.with_interception();
+        }
         match self.attack.filter(|a| a.on_the_wire()) {
             Some(attack) => {
                 let entropy = Entropy::seeded(self.seed, stream::ATTACKER);

@@ -139,6 +139,15 @@ impl<M: Machine> Endpoint<M> {
         &self.machine
     }
 
+    /// Acts on the machine (as a learner typing at it does), then moves its
+    /// output onto the wire.
+    pub fn act<R>(&mut self, now: Duration, f: impl FnOnce(&mut M, Duration) -> R) -> R {
+        self.tick(now);
+        let r = f(&mut self.machine, now);
+        self.drive(now);
+        r
+    }
+
     /// The TCP connection is up.
     pub fn open(&mut self, now: Duration) {
         self.tick(now);

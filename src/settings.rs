@@ -14,7 +14,7 @@ use crate::codec::{EodVariant, Mechanism};
 use crate::lesson::Lesson;
 use crate::matrix::CellId;
 use crate::pki::IdentityKind;
-use crate::scenario::ServerTls;
+use crate::scenario::{Drive, ServerTls};
 use crate::server::{AuthPolicy, Role};
 use crate::tls::TlsVersions;
 use crate::vocab::{Choice, MenuItem};
@@ -275,6 +275,7 @@ knobs! {
         #[cfg_attr(feature = "cli", arg(value_parser = clap::value_parser!(u16).range(1..)))]
         port: Option<u16> => "Port the client connects to; alone, it picks that port's usual setup";
         attack: Option<Attack> => "Put an attacker on the wire (see `smtp-lab attacks`)";
+        drive: Option<Drive> => "Who drives: watch (default), client (you type the client's lines), mallory (you decide each segment)";
         seed: Option<u64> => "Seed for every random number of the session's TLS (default: 1); the same seed gives the same bytes";
     }
 }
@@ -337,6 +338,15 @@ impl Settings {
             }
         }
         Ok(link)
+    }
+
+    /// These settings with one more set (or changed), by its link name.
+    pub fn with(&self, name: &str, value: &str) -> Result<Settings, SettingsError> {
+        let mut out = self.clone();
+        match out.set(name, value)? {
+            true => Ok(out),
+            false => Err(SettingsError::Unknown { name: name.to_owned() }),
+        }
     }
 
     /// Every setting that is set, as (name, value), in declaration order.

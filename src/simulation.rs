@@ -1,15 +1,33 @@
-//! A session to step through: run once, then move a cursor over the recorded
-//! steps. Stepping back is exact because nothing is re-run (a re-run would
-//! differ in its TLS keys and signatures). This is what the browser lab drives.
+//! A live session: the lab owns the running wire and advances it one
+//! delivery at a time on request. The learner can act on it as the client
+//! (typing lines at the real server) or as Mallory (deciding what happens to
+//! each segment), and can fork it with one setting changed.
+//!
+//! A session is a pure function of its settings, its seed and the learner's
+//! actions, so going back is exact: acting at an earlier step re-runs the
+//! session from the seed to that step, replaying the earlier actions, and the
+//! old future is discarded. Outcomes are computed from the trace so far and
+//! are final once the session has ended.
 
 use std::sync::Arc;
 
+use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 
-use crate::outcome::{self, Finding};
+use crate::attack::Attack;
+use crate::attacker::{Attacker, Decision};
+use crate::client::ConsoleError;
+use crate::entropy::{stream, Entropy};
+use crate::machine::Machine;
+use crate::outcome::{self, Finding, Outcome};
 use crate::pki::Pki;
-use crate::scenario::Scenario;
+use crate::scenario::{Drive, Scenario};
+use crate::session::SessionOptions;
 use crate::settings::{Settings, SettingsError};
+use crate::trace::{Direction, Step, Trace};
+use crate::view::StepView;
+use crate::vocab::Choice;
+use crate::wire::{Link, Segment, MAX_STEPS};
 
 /// Why a session could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -17,41 +35,147 @@ pub enum LabError {
     #[error(transparent)]
     Settings(#[from] SettingsError),
 }
-use rustls::pki_types::CertificateDer;
 
-use crate::trace::{Step, Trace};
-use crate::view::StepView;
-use crate::vocab::Choice;
+/// Why the learner's action was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActError {
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
+    #[error("no segment is waiting on the wire for Mallory")]
+    NothingHeld,
+    #[error("this session is not in Mallory mode (drive=mallory)")]
+    NotMallory,
+    #[error("an injected line must not be empty")]
+    EmptyInjection,
+}
 
-#[derive(Debug, Clone, Serialize)]
+/// Something the learner did, replayed when the session is re-run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Action {
+    Type(Vec<u8>),
+    Decide(Decision),
+    Inject(Direction, Vec<u8>),
+}
+
+#[derive(Debug, Serialize)]
 pub struct Simulation {
-    /// What the session was asked for (empty when built from a scenario directly).
+    /// What the session was asked for.
     pub settings: Settings,
     pub scenario: Scenario,
+    /// The steps so far.
     pub trace: Trace,
+    /// What the steps so far amount to (final once `finished`).
     pub outcomes: Vec<Finding>,
+    /// Nothing more can happen.
+    pub finished: bool,
     /// The server's own certificate chain, to set beside another that reached
     /// the client (not part of the session's JSON: the trace has what crossed).
     #[serde(skip)]
     pub server_chain: Vec<CertificateDer<'static>>,
-    /// Steps shown so far: 0 before the first, `trace.steps.len()` at the end.
+    #[serde(skip)]
+    pki: Arc<Pki>,
+    #[serde(skip)]
+    run: Run,
+    /// The learner's actions, each with the number of steps there were when it was taken.
+    #[serde(skip)]
+    actions: Vec<(usize, Action)>,
+    /// Steps shown so far: 0 before the first.
     cursor: usize,
 }
 
-impl Simulation {
-    pub fn new(scenario: Scenario, pki: &Arc<Pki>) -> Simulation {
-        let trace = scenario.run(pki);
-        let outcomes = outcome::analyse(&scenario, &trace);
-        let server_chain = pki.identity(scenario.server_identity).chain.clone();
-        Simulation { settings: Settings::default(), scenario, trace, outcomes, server_chain, cursor: 0 }
+/// The running machinery: the wire, and Mallory's hands.
+struct Run {
+    link: Link,
+    mallory: Attacker,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run").field("steps", &self.link.steps().len()).finish()
+    }
+}
+
+impl Run {
+    fn new(scenario: &Scenario, pki: &Arc<Pki>) -> Run {
+        let entropy = Entropy::seeded(scenario.seed, stream::ATTACKER);
+        let mallory = Attacker::new(Attack::Eavesdrop, scenario.port, pki.clone(), SessionOptions::default().epoch_unix, entropy);
+        Run { link: scenario.link(pki), mallory }
     }
 
-    /// The session that settings (a preset, a matrix cell, or a setup, as in a
-    /// deep link) describe, with its own certificates.
-    pub fn from_settings(settings: &Settings) -> Result<Simulation, LabError> {
+    /// Advances until there are at least `to` steps, or nothing can happen
+    /// without the learner. Watching, timers run too (a server that times
+    /// out is part of the lesson); with the learner in the loop they wait.
+    fn advance(&mut self, to: usize, drive: Drive) {
+        while self.link.steps().len() < to.min(MAX_STEPS) {
+            if drive != Drive::Watch && !self.link.has_delivery() {
+                return;
+            }
+            if self.link.step().is_none() {
+                return;
+            }
+        }
+    }
+
+    fn apply(&mut self, action: &Action) -> Result<(), ActError> {
+        match action {
+            Action::Type(line) => self.link.client_act(|c, now| c.type_line(line, now))?,
+            Action::Decide(decision) => {
+                let seg = self.link.take_held().ok_or(ActError::NothingHeld)?;
+                let now = std::time::Duration::from_millis(self.link.steps().last().map_or(0, |s| s.at_ms));
+                let out = self.mallory.decide(seg, decision, now);
+                self.link.release(out);
+            }
+            Action::Inject(direction, bytes) => {
+                self.link.release(vec![Segment::injected(*direction, bytes.clone(), "Mallory injected this by hand")]);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Simulation {
+    /// A session for settings (a preset, a matrix cell, or a setup, as in a
+    /// deep link), not yet started: steps are made as they are asked for.
+    pub fn start(settings: &Settings) -> Result<Simulation, LabError> {
         let scenario = crate::assemble::scenario(settings)?;
+        Ok(Simulation::with(settings.clone(), scenario))
+    }
+
+    /// As [`Simulation::start`], run as far as it goes by itself (to its end,
+    /// unless the learner drives).
+    pub fn from_settings(settings: &Settings) -> Result<Simulation, LabError> {
+        let mut sim = Simulation::start(settings)?;
+        sim.run_to_end();
+        sim.cursor = 0;
+        Ok(sim)
+    }
+
+    /// A session for a scenario built directly, run as far as it goes by itself.
+    pub fn new(scenario: Scenario) -> Simulation {
+        let mut sim = Simulation::with(Settings::default(), scenario);
+        sim.run_to_end();
+        sim.cursor = 0;
+        sim
+    }
+
+    fn with(settings: Settings, scenario: Scenario) -> Simulation {
         let pki = Pki::lab();
-        Ok(Simulation { settings: settings.clone(), ..Simulation::new(scenario, &pki) })
+        let server_chain = pki.identity(scenario.server_identity).chain.clone();
+        let run = Run::new(&scenario, &pki);
+        let mut sim = Simulation {
+            settings,
+            scenario,
+            trace: run.link.trace(),
+            outcomes: Vec::new(),
+            finished: false,
+            server_chain,
+            pki,
+            run,
+            actions: Vec::new(),
+            cursor: 0,
+        };
+        sim.refresh();
+        sim
     }
 
     /// A heading and a sentence for the session: the lesson's, or a summary of the setup.
@@ -71,11 +195,12 @@ impl Simulation {
         (title, description)
     }
 
-    /// One view per step, as every renderer shows it.
+    /// One view per step so far, as every renderer shows it.
     pub fn views(&self) -> Vec<StepView> {
         self.trace.steps.iter().map(StepView::of).collect()
     }
 
+    /// Steps made so far.
     pub fn len(&self) -> usize {
         self.trace.steps.len()
     }
@@ -88,8 +213,28 @@ impl Simulation {
         self.cursor
     }
 
-    /// Reveals the next step; `None` at the end.
+    /// Who drives this session.
+    pub fn drive(&self) -> Drive {
+        self.scenario.drive
+    }
+
+    /// Makes steps until there are `to` (or the session needs the learner, or ends).
+    fn advance(&mut self, to: usize) {
+        if self.run.link.steps().len() < to {
+            self.run.advance(to, self.scenario.drive);
+            self.refresh();
+        }
+    }
+
+    /// Runs as far as the session goes without the learner.
+    pub fn run_to_end(&mut self) {
+        self.advance(usize::MAX);
+        self.cursor = self.len();
+    }
+
+    /// Reveals the next step, making it if need be; `None` when there is none yet.
     pub fn step_forward(&mut self) -> Option<&Step> {
+        self.advance(self.cursor + 1);
         let step = self.trace.steps.get(self.cursor)?;
         self.cursor += 1;
         Some(step)
@@ -101,8 +246,9 @@ impl Simulation {
         self.trace.steps.get(self.cursor)
     }
 
-    /// Moves to just after step `n` (clamped), as a deep link does.
+    /// Moves to just after step `n`, making steps as far as they go, as a deep link does.
     pub fn jump_to(&mut self, n: usize) {
+        self.advance(n);
         self.cursor = n.min(self.len());
     }
 
@@ -115,18 +261,148 @@ impl Simulation {
     pub fn outcomes_so_far(&self) -> impl Iterator<Item = &Finding> {
         self.outcomes.iter().filter(|f| f.step < self.cursor)
     }
+
+    /// The segment waiting for Mallory's decision, if any.
+    pub fn held(&self) -> Option<&Segment> {
+        self.run.link.held()
+    }
+
+    /// Whether the console's next line is message text, and whether the
+    /// client can still send (`None` unless the learner is the client).
+    pub fn console(&self) -> Option<(bool, bool)> {
+        let client = self.run.link.client().machine();
+        client.console_body().map(|(in_body, _)| (in_body, !client.is_closed()))
+    }
+
+    /// The learner, as the client, sends a line (without CRLF). The session
+    /// then runs until it needs the learner again, and everything is shown.
+    pub fn type_line(&mut self, line: &[u8]) -> Result<(), ActError> {
+        self.act(Action::Type(line.to_vec()))
+    }
+
+    /// The learner, as Mallory, decides what happens to the held segment.
+    pub fn decide(&mut self, decision: Decision) -> Result<(), ActError> {
+        if self.scenario.drive != Drive::Mallory {
+            return Err(ActError::NotMallory);
+        }
+        self.act(Action::Decide(decision))
+    }
+
+    /// The learner, as Mallory, puts a segment of her own on the wire.
+    pub fn inject(&mut self, direction: Direction, bytes: Vec<u8>) -> Result<(), ActError> {
+        if self.scenario.drive != Drive::Mallory {
+            return Err(ActError::NotMallory);
+        }
+        if bytes.is_empty() {
+            return Err(ActError::EmptyInjection);
+        }
+        self.act(Action::Inject(direction, bytes))
+    }
+
+    /// Takes an action at the cursor: an earlier step first re-runs the session
+    /// from the seed to there (the old future is gone).
+    fn act(&mut self, action: Action) -> Result<(), ActError> {
+        if self.cursor < self.len() {
+            self.rewind(self.cursor);
+        }
+        self.run.apply(&action)?;
+        self.actions.push((self.len(), action));
+        self.run.advance(usize::MAX, self.scenario.drive);
+        self.refresh();
+        self.cursor = self.len();
+        Ok(())
+    }
+
+    /// Re-runs from the seed to `n` steps, replaying the actions taken before then.
+    fn rewind(&mut self, n: usize) {
+        self.actions.retain(|(at, _)| *at < n);
+        let mut run = Run::new(&self.scenario, &self.pki);
+        for (at, action) in &self.actions {
+            run.advance(*at, self.scenario.drive);
+            // It was taken at this point before, so it applies again.
+            let _ = run.apply(action);
+        }
+        run.advance(n, self.scenario.drive);
+        self.run = run;
+        self.refresh();
+        self.cursor = self.cursor.min(self.len());
+    }
+
+    /// The same session with one setting changed, re-run from the same seed
+    /// (with the learner's actions replayed where they still apply) as far as
+    /// it goes; and the first step at which the two differ.
+    pub fn fork(&self, setting: &str, value: &str) -> Result<(Simulation, Option<usize>), LabError> {
+        let settings = self.settings.with(setting, value)?;
+        let mut fork = Simulation::start(&settings)?;
+        for (at, action) in &self.actions {
+            fork.run.advance(*at, fork.scenario.drive);
+            if fork.run.apply(action).is_ok() {
+                fork.actions.push((*at, action.clone()));
+            }
+        }
+        fork.run.advance(usize::MAX, fork.scenario.drive);
+        fork.refresh();
+        fork.cursor = self.cursor.min(fork.len());
+        let diverges = self.diverges_from(&fork);
+        Ok((fork, diverges))
+    }
+
+    /// The first step that is not the same in both (what crossed, and what each side did).
+    pub fn diverges_from(&self, other: &Simulation) -> Option<usize> {
+        let (a, b) = (&self.trace.steps, &other.trace.steps);
+        let same = |x: &Step, y: &Step| {
+            x.kind == y.kind && x.direction == y.direction && x.sent == y.sent && x.wire == y.wire && x.events == y.events
+        };
+        (0..a.len().max(b.len())).find(|&i| match (a.get(i), b.get(i)) {
+            (Some(x), Some(y)) => !same(x, y),
+            _ => true,
+        })
+    }
+
+    /// What the learner meant to send, for the outcomes: at the console, the
+    /// message they typed, sent as typed (no dot-stuffing of their lines).
+    fn intended(&self) -> std::borrow::Cow<'_, Scenario> {
+        match self.run.link.client().machine().console_body() {
+            Some((_, body)) => {
+                let mut s = self.scenario.clone();
+                s.client.message = body.to_vec();
+                s.client.stuff_dots = false;
+                std::borrow::Cow::Owned(s)
+            }
+            None => std::borrow::Cow::Borrowed(&self.scenario),
+        }
+    }
+
+    fn refresh(&mut self) {
+        self.trace = self.run.link.trace();
+        self.finished = self.run.link.is_finished()
+            || (self.scenario.drive != Drive::Watch
+                && self.run.link.client().machine().is_closed()
+                && !self.run.link.has_delivery()
+                && self.run.link.held().is_none());
+        let mut outcomes = outcome::analyse(&self.intended(), &self.trace);
+        if !self.finished {
+            // "Not delivered" is a verdict on a session that has ended.
+            outcomes.retain(|f| !matches!(f.outcome, Outcome::AbortedSafely { .. }));
+        }
+        self.outcomes = outcomes;
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn sim(link: &str) -> Simulation {
+        Simulation::start(&Settings::from_link(link).unwrap().settings).unwrap()
+    }
+
     #[test]
     fn stepping_back_and_forth_is_exact() {
-        let settings = Settings::from_link("preset=strip-587-opportunistic").unwrap().settings;
-        let mut sim = Simulation::from_settings(&settings).unwrap();
+        let mut sim = sim("preset=strip-587-opportunistic");
         let forward: Vec<Step> = std::iter::from_fn(|| sim.step_forward().cloned()).collect();
         assert_eq!(forward.len(), sim.len());
+        assert!(sim.finished);
         assert!(sim.step_forward().is_none());
         let mut backward: Vec<Step> = std::iter::from_fn(|| sim.step_back().cloned()).collect();
         backward.reverse();
@@ -136,5 +412,19 @@ mod tests {
         sim.jump_to(usize::MAX);
         assert_eq!(sim.cursor(), sim.len());
         assert!(sim.outcomes_so_far().any(|f| f.outcome.label() == "PASSWORD"));
+    }
+
+    #[test]
+    fn steps_are_made_as_they_are_asked_for() {
+        let mut sim = sim("preset=submission-587");
+        assert_eq!(sim.len(), 0);
+        sim.jump_to(3);
+        assert!((3..5).contains(&sim.len()), "{} steps made", sim.len());
+        assert!(!sim.finished);
+        assert!(sim.outcomes.is_empty(), "nothing is concluded before the end: {:?}", sim.outcomes);
+        let whole = Simulation::from_settings(&sim.settings).unwrap();
+        sim.run_to_end();
+        assert_eq!(sim.trace, whole.trace, "made step by step or at once, the same session");
+        assert_eq!(sim.outcomes, whole.outcomes);
     }
 }

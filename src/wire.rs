@@ -95,6 +95,9 @@ pub struct Link {
     key_log: Vec<String>,
     /// Whether each side (client, server) has sent its change_cipher_spec.
     after_ccs: [bool; 2],
+    /// Hold every segment for a decision made by hand ([`Link::take_held`]).
+    intercept: bool,
+    held: VecDeque<Segment>,
 }
 
 impl Link {
@@ -113,12 +116,69 @@ impl Link {
             truncated: false,
             key_log: Vec::new(),
             after_ccs: [false; 2],
+            intercept: false,
+            held: VecDeque::new(),
         }
     }
 
     pub fn with_middlebox(mut self, middlebox: Box<dyn Middlebox>) -> Self {
         self.middlebox = Some(middlebox);
         self
+    }
+
+    /// Holds every segment at the wire until it is released by hand
+    /// ([`Link::take_held`], [`Link::release`]): the learner as Mallory.
+    pub fn with_interception(mut self) -> Self {
+        self.intercept = true;
+        self
+    }
+
+    /// The oldest segment waiting for a decision.
+    pub fn held(&self) -> Option<&Segment> {
+        self.held.front()
+    }
+
+    pub fn take_held(&mut self) -> Option<Segment> {
+        self.held.pop_front()
+    }
+
+    /// Puts decided segments on the wire (or records them as dropped), as a
+    /// middlebox's answer would be.
+    pub fn release(&mut self, segments: Vec<Segment>) {
+        for seg in segments {
+            if seg.deliver {
+                self.in_flight.push_back((self.now + self.latency, seg));
+            } else {
+                self.record(StepKind::Dropped, Some(seg.direction), Some(&seg), None);
+            }
+        }
+    }
+
+    /// The client machine, to act on it (the console types through this),
+    /// then what it wants to send goes on the wire.
+    pub fn client_act<R>(&mut self, f: impl FnOnce(&mut Client, Duration) -> R) -> R {
+        let r = self.client.act(self.now, f);
+        self.collect();
+        r
+    }
+
+    /// Whether a delivery is due: something is in flight, or the connection
+    /// has not opened yet. (Timers are not deliveries: a lab waiting for the
+    /// learner does not let the server's idle timer run out meanwhile.)
+    pub fn has_delivery(&self) -> bool {
+        self.steps.is_empty() || !self.in_flight.is_empty()
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> Trace {
+        Trace {
+            server_name: self.server_name.clone(),
+            server_port: self.server_port,
+            simulated: true,
+            steps: self.steps.clone(),
+            truncated: self.truncated,
+            key_log: self.key_log.clone(),
+        }
     }
 
     /// One-way delay of every segment.
@@ -145,7 +205,7 @@ impl Link {
     }
 
     pub fn is_finished(&self) -> bool {
-        self.truncated || (!self.steps.is_empty() && self.in_flight.is_empty() && self.next_timer().is_none())
+        self.truncated || (!self.steps.is_empty() && self.in_flight.is_empty() && self.held.is_empty() && self.next_timer().is_none())
     }
 
     /// Advances by one delivery (or one timer). Returns the new step, or `None`
@@ -178,6 +238,8 @@ impl Link {
             };
             let kind = if seg.fin { StepKind::Fin } else { StepKind::Segment };
             self.record(kind, Some(seg.direction), Some(&seg), (!plain.is_empty()).then_some(plain));
+        } else if !self.held.is_empty() {
+            return None; // waiting for Mallory's decision
         } else if let Some(at) = self.next_timer() {
             self.now = self.now.max(at);
             // The client's timers first, so that a tie resolves the same way every run.
@@ -228,18 +290,15 @@ impl Link {
             sent.push(Segment::from_transmit(Direction::ServerToClient, t));
         }
         for seg in sent {
+            if self.intercept {
+                self.held.push_back(seg);
+                continue;
+            }
             let out = match &mut self.middlebox {
                 Some(m) => m.on_segment(seg, self.now),
                 None => vec![seg],
             };
-            for seg in out {
-                if seg.deliver {
-                    self.in_flight.push_back((self.now + self.latency, seg));
-                } else {
-                    let kind = StepKind::Dropped;
-                    self.record(kind, Some(seg.direction), Some(&seg), None);
-                }
-            }
+            self.release(out);
         }
     }
 

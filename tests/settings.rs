@@ -95,7 +95,7 @@ prop_compose! {
         attack in pick::<Attack>(), seed in proptest::option::of(any::<u64>()), server in server_settings(), client in client_settings(),
     ) -> Settings {
         let (preset, cell) = match start { 0 => (Some(lesson), None), 1 => (None, Some(cell)), _ => (None, None) };
-        Settings { preset, cell, port, attack, seed, server, client }
+        Settings { preset, cell, port, attack, drive: None, seed, server, client }
     }
 }
 
