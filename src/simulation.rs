@@ -184,9 +184,16 @@ impl Simulation {
             return (lesson.title().to_owned(), lesson.description().to_owned());
         }
         let s = &self.scenario;
-        let mut title = format!("Port {}: {} client, server {}", s.port, s.client.policy.id(), s.server_tls().title());
+        let client = match s.drive {
+            Drive::Client => "you are the client".to_owned(),
+            _ => format!("{} client", s.client.policy.id()),
+        };
+        let mut title = format!("Port {}: {client}, server {}", s.port, s.server_tls().title());
         if let Some(a) = s.attack {
             title.push_str(&format!("; attack: {}", a.title()));
+        }
+        if s.drive == Drive::Mallory {
+            title.push_str("; you are Mallory");
         }
         let description = match self.settings.cell {
             Some(cell) => format!("Attack matrix: {}, against the column \"{}\".", cell.row.title(), cell.column.title()),
@@ -301,31 +308,33 @@ impl Simulation {
 
     /// Takes an action at the cursor: an earlier step first re-runs the session
     /// from the seed to there (the old future is gone).
+    /// An action that cannot be taken changes nothing, not even the future.
     fn act(&mut self, action: Action) -> Result<(), ActError> {
         if self.cursor < self.len() {
-            self.rewind(self.cursor);
+            let (mut run, actions) = self.replay(self.cursor);
+            run.apply(&action)?;
+            (self.run, self.actions) = (run, actions);
+        } else {
+            self.run.apply(&action)?;
         }
-        self.run.apply(&action)?;
-        self.actions.push((self.len(), action));
+        self.actions.push((self.run.link.steps().len(), action));
         self.run.advance(usize::MAX, self.scenario.drive);
         self.refresh();
         self.cursor = self.len();
         Ok(())
     }
 
-    /// Re-runs from the seed to `n` steps, replaying the actions taken before then.
-    fn rewind(&mut self, n: usize) {
-        self.actions.retain(|(at, _)| *at < n);
+    /// The session re-run from the seed to `n` steps, with the actions taken before then.
+    fn replay(&self, n: usize) -> (Run, Vec<(usize, Action)>) {
+        let actions: Vec<(usize, Action)> = self.actions.iter().filter(|(at, _)| *at < n).cloned().collect();
         let mut run = Run::new(&self.scenario, &self.pki);
-        for (at, action) in &self.actions {
+        for (at, action) in &actions {
             run.advance(*at, self.scenario.drive);
             // It was taken at this point before, so it applies again.
             let _ = run.apply(action);
         }
         run.advance(n, self.scenario.drive);
-        self.run = run;
-        self.refresh();
-        self.cursor = self.cursor.min(self.len());
+        (run, actions)
     }
 
     /// The same session with one setting changed, re-run from the same seed

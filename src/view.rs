@@ -214,6 +214,44 @@ impl StepView {
     }
 }
 
+/// A segment held on the wire for Mallory's decision, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldView {
+    pub direction: Direction,
+    pub from: &'static str,
+    pub to: &'static str,
+    /// TLS records: editing as text makes no sense, flipping a bit does.
+    pub tls: bool,
+    pub fin: bool,
+    pub records: Vec<String>,
+    pub len: usize,
+    /// The bytes as text, when they are text (for the editor).
+    pub text: Option<String>,
+    pub hex: String,
+}
+
+impl HeldView {
+    pub fn of(seg: &crate::wire::Segment) -> HeldView {
+        let (from, to) = match seg.direction {
+            Direction::ClientToServer => ("Client", "Server"),
+            Direction::ServerToClient => ("Server", "Client"),
+        };
+        let records =
+            crate::tls::records(&seg.bytes).iter().map(|r| format!("{} {} B", r.content_type.replace('_', " "), r.length)).collect();
+        HeldView {
+            direction: seg.direction,
+            from,
+            to,
+            tls: seg.tls,
+            fin: seg.fin,
+            records,
+            len: seg.bytes.len(),
+            text: (!seg.tls && !seg.bytes.is_empty()).then(|| String::from_utf8_lossy(&seg.bytes).into_owned()),
+            hex: hex_view(&seg.bytes),
+        }
+    }
+}
+
 /// Milliseconds as seconds with `decimals` places, in integers (float
 /// formatting would add kilobytes to the browser build).
 fn seconds(ms: u64, decimals: u32) -> String {

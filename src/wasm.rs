@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::pki::Pki;
 use crate::settings::Settings;
 use crate::simulation::Simulation;
+use crate::vocab::Choice;
 
 /// Results cross as JSON text parsed by the browser: serde_json is already in
 /// the build for the exports, and a second serialiser would cost download size.
@@ -22,6 +23,7 @@ fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub struct Lab {
     sim: Simulation,
+    diverged_at: Option<usize>,
 }
 
 #[wasm_bindgen]
@@ -31,11 +33,86 @@ impl Lab {
     #[wasm_bindgen(constructor)]
     pub fn new(link: &str) -> Result<Lab, JsError> {
         let link = Settings::from_link(link).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Lab { sim: Simulation::from_settings(&link.settings).map_err(|e| JsError::new(&e.to_string()))? })
+        let sim = Simulation::from_settings(&link.settings).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Lab { sim, diverged_at: None })
     }
 
+    /// Steps made so far (all of them, once the session has ended).
     pub fn len(&self) -> usize {
         self.sim.len()
+    }
+
+    /// Who drives: `watch`, `client` or `mallory`.
+    pub fn drive(&self) -> String {
+        self.sim.drive().id().to_owned()
+    }
+
+    /// Nothing more can happen in this session.
+    #[wasm_bindgen(js_name = isFinished)]
+    pub fn is_finished(&self) -> bool {
+        self.sim.finished
+    }
+
+    /// The learner, as the client, sends one line; the session runs until it
+    /// needs the learner again. Errors say why the line was not sent.
+    #[wasm_bindgen(js_name = typeLine)]
+    pub fn type_line(&mut self, line: &str) -> Result<(), JsError> {
+        self.sim.type_line(line.as_bytes()).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The console's state: `{in_body, open}`, or `undefined` when the learner is not the client.
+    pub fn console(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Console {
+            in_body: bool,
+            open: bool,
+        }
+        self.sim.console().map_or(Ok(JsValue::UNDEFINED), |(in_body, open)| to_js(&Console { in_body, open }))
+    }
+
+    /// The segment waiting on the wire for Mallory, or `undefined`.
+    pub fn held(&self) -> Result<JsValue, JsError> {
+        self.sim.held().map_or(Ok(JsValue::UNDEFINED), |seg| to_js(&crate::view::HeldView::of(seg)))
+    }
+
+    /// Mallory's decision on the held segment: `pass`, `drop`, `replace`
+    /// (with the new text), `flip` (with a byte offset) or `preset` (with an attack id).
+    pub fn decide(&mut self, kind: &str, arg: Option<String>) -> Result<(), JsError> {
+        use crate::attacker::Decision;
+        let arg = arg.unwrap_or_default();
+        let decision = match kind {
+            "pass" => Decision::Pass,
+            "drop" => Decision::Drop,
+            "replace" => Decision::Replace(arg.into_bytes()),
+            "flip" => Decision::FlipBit(arg.parse().map_err(|_| JsError::new("flip takes a byte offset"))?),
+            "preset" => Decision::Preset(arg.parse().map_err(|e: String| JsError::new(&e))?),
+            _ => return Err(JsError::new(&format!("no decision {kind:?}"))),
+        };
+        self.sim.decide(decision).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Mallory puts her own bytes on the wire, towards `to` (`server` or `client`).
+    pub fn inject(&mut self, to: &str, text: &str) -> Result<(), JsError> {
+        use crate::trace::Direction;
+        let direction = match to {
+            "server" => Direction::ClientToServer,
+            "client" => Direction::ServerToClient,
+            _ => return Err(JsError::new("inject towards \"server\" or \"client\"")),
+        };
+        self.sim.inject(direction, text.as_bytes().to_vec()).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The same session with one setting changed (`policy`, `require-starttls`),
+    /// re-run from the same seed with the learner's actions, at the same step.
+    pub fn fork(&self, setting: &str, value: &str) -> Result<Lab, JsError> {
+        let (sim, diverged_at) = self.sim.fork(setting, value).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Lab { sim, diverged_at })
+    }
+
+    /// For a fork: the first step at which it differs from the session it was forked from.
+    #[wasm_bindgen(js_name = divergedAt)]
+    pub fn diverged_at(&self) -> Option<usize> {
+        self.diverged_at
     }
 
     pub fn is_empty(&self) -> bool {
@@ -163,6 +240,13 @@ impl Lab {
     pub fn mermaid(&self) -> String {
         crate::export::mermaid(&self.sim.trace, &self.sim.outcomes)
     }
+}
+
+/// The base64 answer to AUTH PLAIN for a username and password (RFC 4616 §2),
+/// for the console's helper.
+#[wasm_bindgen(js_name = authPlain)]
+pub fn auth_plain(username: &str, password: &str) -> String {
+    crate::codec::sasl::plain_response(username, &crate::codec::Secret::new(password))
 }
 
 /// Reads a link: `{link, step, values}`, where `link` is the same settings

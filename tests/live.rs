@@ -169,6 +169,16 @@ fn acting_at_an_earlier_step_re_runs_from_the_seed_and_drops_the_old_future() {
 }
 
 #[test]
+fn an_action_that_cannot_be_taken_changes_nothing() {
+    let mut sim = start("port=587&drive=mallory");
+    let before = sim.trace.clone();
+    sim.jump_to(0);
+    assert!(sim.decide(Decision::Pass).is_err(), "at step 0 nothing is on the wire yet");
+    assert_eq!(sim.trace, before, "the future was kept");
+    assert!(start("port=587").type_line(b"EHLO x").is_err(), "watching, there is no console");
+}
+
+#[test]
 fn forking_a_strip_session_to_a_client_that_requires_starttls_ends_safely() {
     let mut strip = start("preset=strip-587-opportunistic");
     let ehlo_reply = strip.trace.steps.iter().position(|s| s.middlebox.is_some()).unwrap();

@@ -11,6 +11,8 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.mi
 const SHOTS = "target/screenshots";
 const PAGES = [
   ["lab", "index.html#preset=strip-587-opportunistic&step=5"],
+  ["console", "index.html#port=587&drive=client"],
+  ["mallory", "index.html#port=587&policy=opportunistic&auth=always&drive=mallory"],
   ["explainer", "ports.html"],
   ["matrix", "matrix.html"],
   ["embed", "embed.html"],

@@ -32,6 +32,10 @@ export class SmtpLab extends HTMLElement {
   #view = "text";
   #loading = null;
   #ui = null;
+  /** Fields the "what if" menu offers (from the engine). */
+  #fields = [];
+  /** After a fork: the setting changed and the step where the runs part. */
+  #forked = null;
 
   constructor() {
     super();
@@ -77,24 +81,159 @@ export class SmtpLab extends HTMLElement {
         const lab = new wasm.Lab(read.link);
         this.#lab?.free();
         this.#lab = lab;
+        this.#forked = null;
+        this.#fields ??= [];
+        if (!this.#fields.length) this.#fields = wasm.settingsFields().filter((f) => f.kind === "choice" && !["preset", "drive"].includes(f.name));
       } catch (e) {
         this.#showError(e);
         return;
       }
       this.#values = read.values;
-      this.#views = this.#lab.views();
-      this.#notes = this.#lab.notes();
-      this.#tls = this.#lab.tls();
-      this.#verdicts = this.#lab.verdicts();
-      this.#renderSession();
+      this.#pull();
       const attr = this.getAttribute("step");
-      const step = read.step ?? (attr === null ? this.length : Number.parseInt(attr, 10) || 0);
+      // A session the learner drives opens where it waits for them, unless the link names a step.
+      const driven = this.#lab.drive() !== "watch";
+      const step = read.step ?? (attr === null || driven ? this.length : Number.parseInt(attr, 10) || 0);
       this.jumpTo(step, false);
       // The budget check reads this: navigation to the first session on screen.
       if (!performance.getEntriesByName("smtp-lab-first-session").length) performance.mark("smtp-lab-first-session");
       this.dispatchEvent(new CustomEvent("smtp-lab-ready", { bubbles: true, composed: true }));
     })();
     return this.#loading;
+  }
+
+  /** Reads what the engine has made so far and draws it. */
+  #pull() {
+    this.#views = this.#lab.views();
+    this.#notes = this.#lab.notes();
+    this.#tls = this.#lab.tls();
+    this.#verdicts = this.#lab.verdicts();
+    this.#renderSession();
+    this.#renderLive();
+  }
+
+  /** After the learner acted: the session has run on; show all of it. */
+  #afterAction(error) {
+    this.#pull();
+    this.#cursor = this.#lab.cursor();
+    this.#update(true);
+    this.#ui.liveStatus.textContent = error ? (error.message ?? String(error)) : "";
+    this.#ui.liveStatus.classList.toggle("warn", Boolean(error));
+    this.dispatchEvent(new CustomEvent("smtp-lab-change", { bubbles: true, composed: true, detail: { link: this.link } }));
+  }
+
+  #act(fn) {
+    let error = null;
+    try { fn(); } catch (e) { error = e; }
+    this.#afterAction(error);
+  }
+
+  /** Sends one line from the console (the learner is the client). */
+  typeLine(text) { this.#act(() => this.#lab.typeLine(text)); }
+  /** Mallory's decision on the held segment. */
+  decide(kind, arg) { this.#act(() => this.#lab.decide(kind, arg === undefined ? undefined : String(arg))); }
+  /** Mallory's own bytes towards "server" or "client". */
+  inject(to, text) { this.#act(() => this.#lab.inject(to, text)); }
+
+  /** Re-runs the session from its seed with one setting changed, and shows where it parts from this one. */
+  fork(setting, value) {
+    let fork;
+    try {
+      fork = this.#lab.fork(setting, value);
+    } catch (e) {
+      this.#afterAction(e);
+      return;
+    }
+    this.#lab.free();
+    this.#lab = fork;
+    this.#forked = { setting, value, at: fork.divergedAt() };
+    this.#afterAction(null);
+  }
+
+  /** The panels for the learner: the console, Mallory's move, and "what if". */
+  #renderLive() {
+    const ui = this.#ui;
+    const drive = this.#lab.drive();
+    const parts = [];
+    if (this.#forked) {
+      const { setting, value, at } = this.#forked;
+      parts.push(h("p", { class: "forked", role: "status" }, h("strong", {}, "What if: "), `--${setting} ${value}. `,
+        at === undefined ? "Both runs are the same, step for step." : `The runs are the same up to step ${at - 1} and part at step ${at}. `,
+        at === undefined ? null : h("button", { type: "button", class: "link", onclick: () => this.jumpTo(at + 1) }, `see step ${at}`)));
+    }
+    if (drive === "client") parts.push(this.#consolePanel());
+    if (drive === "mallory") parts.push(this.#malloryPanel());
+    parts.push(this.#whatIfPanel());
+    ui.live.replaceChildren(...parts, ui.liveStatus);
+  }
+
+  #consolePanel() {
+    const state = this.#lab.console();
+    const input = h("input", { type: "text", class: "console-line", "aria-label": "SMTP line to send", autocomplete: "off", spellcheck: "false",
+      placeholder: state.in_body ? "a line of the message (a single . ends it)" : "EHLO me.example.test" });
+    const send = (e) => {
+      e.preventDefault();
+      this.typeLine(input.value);
+      this.#ui.live.querySelector(".console-line")?.focus();
+    };
+    const user = h("input", { type: "text", value: "alice", "aria-label": "Username", autocomplete: "off" });
+    const pass = h("input", { type: "text", value: "correct horse battery staple", "aria-label": "Password", autocomplete: "off" });
+    return h("section", { class: "live console", "aria-label": "You are the client" },
+      h("h3", {}, "You are the client"),
+      h("p", { class: "hint" }, state.open
+        ? (state.in_body ? "The server said 354: type the message line by line; a line with a single . ends it." : "Type an SMTP line and press Enter. The real server machine answers; after 220 to STARTTLS, the lab does the TLS handshake for you.")
+        : "The connection is closed."),
+      h("form", { class: "row", onsubmit: send }, input, h("button", { type: "submit", class: "primary", disabled: !state.open }, "Send")),
+      h("details", { class: "helper" }, h("summary", {}, "AUTH PLAIN helper"),
+        h("div", { class: "row" }, h("label", {}, "Username ", user), h("label", {}, "Password ", pass),
+          h("button", { type: "button", onclick: async () => {
+            input.value = `AUTH PLAIN ${(await engine()).authPlain(user.value, pass.value)}`;
+            input.focus();
+          } }, "Fill in the AUTH PLAIN line"))));
+  }
+
+  #malloryPanel() {
+    const held = this.#lab.held();
+    const box = h("section", { class: "live mallory-panel", "aria-label": "You are Mallory" }, h("h3", {}, "You are Mallory"));
+    if (!held) {
+      box.append(h("p", { class: "hint" }, this.#lab.isFinished() ? "The session has ended." : "Nothing is waiting on the wire."));
+      return box;
+    }
+    const what = held.fin ? "a FIN (closing the connection)" : held.tls ? `TLS records: ${held.records.join(", ")}` : `${held.len} bytes of cleartext`;
+    box.append(h("p", {}, h("strong", {}, `${held.from} → ${held.to}: `), what, ". It waits on the wire for you."));
+    const buttons = [
+      h("button", { type: "button", class: "primary", onclick: () => this.decide("pass") }, "Pass it on"),
+      h("button", { type: "button", onclick: () => this.decide("drop") }, "Drop it"),
+    ];
+    if (held.text !== null) {
+      const editor = h("textarea", { class: "mallory-edit", rows: Math.min(12, held.text.split("\n").length + 1), "aria-label": "The segment's text, to edit", spellcheck: "false" });
+      editor.value = held.text;
+      buttons.push(h("button", { type: "button", onclick: () => this.decide("replace", editor.value.replace(/\r?\n/g, "\r\n")) }, "Send my edit"));
+      box.append(editor);
+    } else if (held.len) {
+      const at = h("input", { type: "number", min: 0, max: held.len - 1, value: held.len - 1, "aria-label": "Byte to flip a bit in" });
+      box.append(h("pre", { tabindex: "0", class: "held-hex" }, held.hex));
+      buttons.push(h("label", {}, "Byte ", at), h("button", { type: "button", onclick: () => this.decide("flip", at.value) }, "Flip a bit"));
+    }
+    const attacks = h("select", { "aria-label": "Built-in attack" }, ...["strip", "refuse-454", "hide-ehlo", "cmd-inject", "resp-inject", "state-carry", "mitm-cert"].map((id) => h("option", { value: id }, id)));
+    box.append(h("div", { class: "row" }, buttons),
+      h("div", { class: "row" }, h("label", {}, "Or as a built-in attack would: ", attacks), h("button", { type: "button", onclick: () => this.decide("preset", attacks.value) }, "Apply")));
+    const line = h("input", { type: "text", "aria-label": "Line to inject", placeholder: "250 OK", autocomplete: "off" });
+    const to = h("select", { "aria-label": "Inject towards" }, h("option", { value: "client" }, "to the client"), h("option", { value: "server" }, "to the server"));
+    box.append(h("form", { class: "row", onsubmit: (e) => { e.preventDefault(); this.inject(to.value, `${line.value}\r\n`); } },
+      h("label", {}, "Inject a line ", line), to, h("button", { type: "submit" }, "Inject")));
+    return box;
+  }
+
+  #whatIfPanel() {
+    const setting = h("select", { "aria-label": "Setting to change" }, this.#fields.map((f) => h("option", { value: f.name }, f.name)));
+    const value = h("select", { "aria-label": "Its new value" });
+    const fill = () => value.replaceChildren(...(this.#fields.find((f) => f.name === setting.value)?.options ?? []).map((o) => h("option", { value: o.id }, o.title)));
+    setting.addEventListener("change", fill);
+    fill();
+    return h("details", { class: "live what-if" }, h("summary", {}, "What if…"),
+      h("p", { class: "hint" }, "Change one setting and re-run this session from the same seed; the lab shows where the two runs part."),
+      h("div", { class: "row" }, setting, value, h("button", { type: "button", onclick: () => this.fork(setting.value, value.value) }, "Fork")));
   }
 
   #showError(e) {
@@ -141,7 +280,10 @@ export class SmtpLab extends HTMLElement {
   /** Keys: → / j forward, ← / k back, Home, End, p (or Space off a button) play. */
   handleKey(e) {
     if (e.altKey || e.ctrlKey || e.metaKey) return false;
-    const onControl = ["BUTTON", "SELECT", "INPUT", "TEXTAREA", "SUMMARY", "A"].includes(e.composedPath()[0]?.tagName);
+    const target = e.composedPath()[0]?.tagName;
+    // Typing at the console or in Mallory's editor is typing, not stepping.
+    if (["INPUT", "TEXTAREA", "SELECT"].includes(target)) return false;
+    const onControl = ["BUTTON", "SUMMARY", "A"].includes(target);
     const actions = {
       ArrowRight: () => this.stepForward(), j: () => this.stepForward(),
       ArrowLeft: () => this.stepBack(), k: () => this.stepBack(),
@@ -206,9 +348,12 @@ export class SmtpLab extends HTMLElement {
     ui.detail = h("section", { class: "detail", "aria-label": "Selected step" });
     ui.cli = h("p", { class: "cli" });
     ui.announce = h("p", { class: "sr-only", "aria-live": "polite" });
+    ui.liveStatus = h("p", { class: "live-status", role: "status" });
+    ui.live = h("div", { class: "live-panels" });
     ui.root = h("section", { class: "lab", "aria-label": "SMTP session" },
       h("header", { class: "lab-head" }, ui.title, ui.desc, ui.banner, ui.error),
       h("div", { class: "toolbar-row" }, ui.controls, ui.exportMenu),
+      ui.live,
       h("div", { class: "stage" }, h("div", { class: "seq-wrap" }, ui.lanes, ui.hint, ui.seq), ui.detail),
       ui.cli, ui.announce);
     this.shadowRoot.append(h("link", { rel: "stylesheet", href: STYLESHEET }), ui.root);
@@ -259,7 +404,8 @@ export class SmtpLab extends HTMLElement {
       if (current) rows[i].firstChild.setAttribute("aria-current", "step");
       else rows[i].firstChild.removeAttribute("aria-current");
     }
-    ui.counter.textContent = this.#cursor === 0 ? `0 of ${this.length} steps shown` : `step ${this.#cursor - 1} · ${this.#cursor} of ${this.length} shown`;
+    const of = this.#lab.isFinished() ? `${this.length}` : `${this.length} so far`;
+    ui.counter.textContent = this.#cursor === 0 ? `0 of ${of} steps shown` : `step ${this.#cursor - 1} · ${this.#cursor} of ${of} shown`;
     ui.hint.hidden = this.#cursor > 0;
     for (const v of ui.banner.children) {
       v.classList.toggle("reached", Number(v.dataset.step) < this.#cursor);
@@ -324,6 +470,11 @@ export class SmtpLab extends HTMLElement {
       h("details", { class: "tls-about" }, h("summary", {}, "What a record header tells the path"),
         h("dl", {}, this.#tls.header_notes.flatMap(([name, note]) => [h("dt", {}, name), h("dd", {}, note)]))),
       records.map(record));
+  }
+
+  /** An export of the session as it stands: pcap, keylog, json, text or mermaid. */
+  exported(kind) {
+    return this.#lab?.[kind]();
   }
 
   async #export(kind) {
