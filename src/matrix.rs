@@ -233,8 +233,9 @@ pub struct Matrix {
     pub rows: Vec<MatrixRow>,
 }
 
-/// Runs every cell.
-pub fn run(pki: &Arc<Pki>) -> Matrix {
+/// The matrix with no cell run yet: rows, columns, and which pairs apply
+/// (a cell that applies has `label` "…" until [`cell`] runs it).
+pub fn layout() -> Matrix {
     let rows = Row::ALL
         .iter()
         .map(|&row| MatrixRow {
@@ -243,24 +244,41 @@ pub fn run(pki: &Arc<Pki>) -> Matrix {
             attack: row.attack(),
             cells: Column::ALL
                 .iter()
-                .map(|&column| match (CellId { row, column }).scenario() {
-                    Some(s) => {
-                        let findings = outcome::analyse(&s, &s.run(pki));
-                        let top = findings.first().map(|f| &f.outcome);
-                        let label = top.map_or("?", |o| o.label());
-                        let tone = match top {
-                            Some(o) if o.is_compromise() => Tone::Compromised,
-                            Some(Outcome::DeliveredSecurely) => Tone::Secure,
-                            _ => Tone::Neutral,
-                        };
-                        Cell { column, label, tone: Some(tone), findings, link: String::new() }
-                    }
-                    None => Cell { column, label: "", tone: None, findings: vec![], link: String::new() },
+                .map(|&column| {
+                    let applies = (CellId { row, column }).scenario().is_some();
+                    Cell { column, label: if applies { "…" } else { "" }, tone: None, findings: vec![], link: String::new() }
                 })
                 .collect(),
         })
         .collect();
     Matrix { columns: Column::options(), rows }
+}
+
+/// Runs one cell's session; `None` where the pair does not apply.
+pub fn cell(id: CellId, pki: &Arc<Pki>) -> Option<Cell> {
+    let s = id.scenario()?;
+    let findings = outcome::analyse(&s, &s.run(pki));
+    let top = findings.first().map(|f| &f.outcome);
+    let label = top.map_or("?", |o| o.label());
+    let tone = match top {
+        Some(o) if o.is_compromise() => Tone::Compromised,
+        Some(Outcome::DeliveredSecurely) => Tone::Secure,
+        _ => Tone::Neutral,
+    };
+    Some(Cell { column: id.column, label, tone: Some(tone), findings, link: String::new() })
+}
+
+/// Runs every cell.
+pub fn run(pki: &Arc<Pki>) -> Matrix {
+    let mut m = layout();
+    for row in &mut m.rows {
+        for c in &mut row.cells {
+            if let Some(done) = cell(CellId { row: row.id, column: c.column }, pki) {
+                *c = done;
+            }
+        }
+    }
+    m
 }
 
 impl Matrix {

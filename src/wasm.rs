@@ -297,16 +297,19 @@ pub fn attacks() -> Result<JsValue, JsError> {
     to_js(&crate::attack::Attack::ALL.iter().map(|a| a.info()).collect::<Vec<_>>())
 }
 
-/// Runs the whole attack × policy matrix; each cell has a `tone` and a `link`.
-#[wasm_bindgen]
-pub fn matrix() -> Result<JsValue, JsError> {
-    let pki = Pki::lab();
-    let mut m = crate::matrix::run(&pki);
-    for row in &mut m.rows {
-        for cell in row.cells.iter_mut().filter(|c| c.tone.is_some()) {
-            let id = crate::matrix::CellId::new(row.id, cell.column);
-            cell.link = Settings { cell: Some(id), ..Settings::default() }.to_link(Some(0));
-        }
-    }
-    to_js(&m)
+/// The attack × policy matrix with no session run yet: rows, columns, and
+/// which cells apply (label "…"), for a page that fills it in cell by cell.
+#[wasm_bindgen(js_name = matrixLayout)]
+pub fn matrix_layout() -> Result<JsValue, JsError> {
+    to_js(&crate::matrix::layout())
+}
+
+/// Runs one cell of the matrix (`strip@opportunistic`): its label, `tone`,
+/// findings and `link` to open it in the lab.
+#[wasm_bindgen(js_name = matrixCell)]
+pub fn matrix_cell(id: &str) -> Result<JsValue, JsError> {
+    let id: crate::matrix::CellId = id.parse().map_err(|e: String| JsError::new(&e))?;
+    let mut cell = crate::matrix::cell(id, &Pki::lab()).ok_or_else(|| JsError::new("that cell does not apply"))?;
+    cell.link = Settings { cell: Some(id), ..Settings::default() }.to_link(Some(0));
+    to_js(&cell)
 }

@@ -3,7 +3,7 @@
 //! Real TLS handshakes by ring and rustls, in the browser.
 #![cfg(target_arch = "wasm32")]
 
-use smtp_lab::wasm::{attacks, matrix, presets, read_link, settings_fields, Lab};
+use smtp_lab::wasm::{attacks, matrix_cell, matrix_layout, presets, read_link, settings_fields, Lab};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -111,8 +111,12 @@ fn exports_and_catalogues_are_there() {
     assert!(lab.text().contains("outcome (step"));
     assert!(lab.json().contains("\"trace\""));
     assert!(array(attacks().unwrap()).length() >= 18);
-    let m = matrix().unwrap();
+    let m = matrix_layout().unwrap();
     assert!(array(get(&m, "rows")).length() >= 20);
+    let cell = matrix_cell("strip@opportunistic").unwrap();
+    assert_eq!(get(&cell, "label").as_string().unwrap(), "PASSWORD");
+    assert!(get(&cell, "link").as_string().unwrap().starts_with("cell=strip@opportunistic"));
+    assert!(matrix_cell("port-block@plain").is_err());
 }
 
 #[wasm_bindgen_test]

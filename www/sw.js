@@ -1,5 +1,7 @@
-// Offline support: after the first visit every file of the lab comes from
-// this cache, so the lab (engine included) keeps working without a network.
+// Offline support: the first visit caches the pages, scripts and every
+// lesson's recording, so every lesson works without a network; the engine
+// (pkg/) is cached the first time a page loads it, and from then on custom
+// setups, the console, Mallory, the explainer and the matrix work offline too.
 // `cargo xtask lab` writes the real list and version into the next line, so
 // every build changes this file and browsers pick up the new lab.
 const BUILD = { version: "dev", files: [] };
@@ -27,7 +29,12 @@ self.addEventListener("fetch", (event) => {
     const cached = await caches.match(event.request, { ignoreSearch: true });
     if (cached) return cached;
     try {
-      return await fetch(event.request);
+      const response = await fetch(event.request);
+      if (response.ok && url.pathname.includes("/pkg/")) {
+        const { version } = await manifest;
+        await (await caches.open(`smtp-lab-${version}`)).put(event.request, response.clone());
+      }
+      return response;
     } catch (e) {
       if (event.request.mode === "navigate") {
         const index = await caches.match(new URL("index.html", self.location));

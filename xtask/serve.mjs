@@ -1,7 +1,8 @@
 // Serves the built lab (target/www) on 127.0.0.1 with the page's
 // Content-Security-Policy as a header and the wasm MIME type. Node's own
 // http module: the tests need Node anyway. Usage: node serve.mjs DIR PORT CSP;
-// prints the URL on its first line of output. The CSP comes from xtask
+// prints the URL on its first line of output. With SERVE_LOG set, it writes
+// the path of every file it serves to stderr. The CSP comes from xtask
 // (www.rs), which stamps the same one into every page.
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
@@ -29,6 +30,8 @@ const server = createServer(async (req, res) => {
     const body = await readFile(path);
     res.writeHead(200, { ...headers, "Content-Type": TYPES[extname(path)] ?? "application/octet-stream", "Content-Length": body.length });
     res.end(req.method === "HEAD" ? undefined : body);
+    // The budget check counts what a visit really downloads, service worker included.
+    if (process.env.SERVE_LOG && req.method === "GET") process.stderr.write(`served ${path.slice(root.length) || "/"}\n`);
   } catch {
     res.writeHead(404, { ...headers, "Content-Type": "text/plain" });
     res.end("not found\n");

@@ -33,6 +33,7 @@ function engineOutcomes(preset) {
 test("every lesson shows the outcome the engine computes, and its step link works", async () => {
   const { page, problems } = await open(context, "index.html#preset=submission-587");
   await labReady(page);
+  await page.waitForFunction(() => document.querySelectorAll("#preset option").length > 1);
   const ids = await page.$$eval("#preset option", (os) => os.map((o) => o.value).filter(Boolean));
   assert.ok(ids.length >= 20, `only ${ids.length} lessons in the picker`);
   for (const id of ids) {
@@ -150,6 +151,7 @@ test("the custom setup form runs what it says", async () => {
 test("the page renders each step exactly as the engine's step view says", async () => {
   const { page, problems } = await open(context, "index.html#preset=submission-587");
   await labReady(page);
+  await page.waitForFunction(() => document.querySelectorAll("#preset option").length > 1);
   const ids = await page.$$eval("#preset option", (os) => os.map((o) => o.value).filter(Boolean));
   for (const id of ids) {
     await page.goto(new URL(`index.html#preset=${id}&step=0`, page.url()).href);
@@ -248,6 +250,12 @@ test("explainer and matrix: every 'run it' link opens a working session", async 
   }
   await page.goto(new URL("matrix.html", page.url()).href);
   await page.waitForSelector("#matrix table");
+  // The sessions run in a worker: while cells are still being filled in, the page answers at once.
+  const busy = await page.evaluate(() => document.querySelectorAll("#matrix td[aria-busy]").length);
+  const answered = await page.evaluate(() => new Promise((ok) => { const t = performance.now(); setTimeout(() => ok(performance.now() - t), 0); }));
+  assert.ok(answered < 250, `the page took ${answered} ms to answer while the matrix ran (${busy} cells pending)`);
+  await page.waitForSelector("#matrix[data-ms]", { timeout: 120_000 });
+  assert.equal(await page.locator("#matrix td[aria-busy]").count(), 0);
   // Red exactly where the engine's is_compromise says the attacker won (the CLI's matrix, natively).
   const native = JSON.parse(execFileSync(CLI, ["matrix", "--format", "json"]));
   const want = native.rows.flatMap((r) => r.cells.filter((c) => c.tone).map((c) => `${r.id}@${c.column}:${c.tone === "compromised"}`));
@@ -272,13 +280,17 @@ test("the page keeps working offline once loaded, under a strict CSP", async () 
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 }).catch(() => page.reload());
   await page.evaluate(() => navigator.serviceWorker.ready);
+  // The first visit cached every lesson's recording; the engine is cached once a page loads it.
+  await page.goto(new URL("ports.html", page.url()).href);
+  await page.waitForSelector(".claim");
   await context.setOffline(true);
   try {
-    for (const path of ["index.html#preset=strip-465", "ports.html", "embed.html"]) {
+    for (const path of ["index.html#preset=strip-465", "ports.html", "embed.html", "index.html#port=25&policy=plain"]) {
       await page.goto(new URL(path, page.url()).href);
       if (path !== "ports.html") await labReady(page);
       else await page.waitForSelector(".claim");
     }
+    await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict[data-kind=delivered_in_cleartext]"));
   } finally {
     await context.setOffline(false);
   }
@@ -326,4 +338,31 @@ test("a link's seed decides the bytes: the same on reload, other ones after 'New
   await labReady(fresh.page);
   assert.equal(await fresh.page.locator("smtp-lab .detail pre").first().textContent(), other);
   assert.deepEqual([...problems, ...fresh.problems], []);
+});
+
+test("a lesson shown from its recording is exactly what the engine computes in the page", async () => {
+  const { page, problems } = await open(context, "index.html#preset=submission-587&step=3");
+  await labReady(page);
+  // Shown before the engine has loaded: no request for it yet.
+  const loadedEngine = await page.evaluate(() => performance.getEntriesByType("resource").some((r) => r.name.includes("/pkg/")));
+  assert.equal(loadedEngine, false, "the first session needs no engine");
+  const mismatches = await page.evaluate(async () => {
+    const wasm = await (await import("./js/engine.js")).engine();
+    const lessons = await (await fetch("recorded/lessons.json")).json();
+    const out = [];
+    for (const { id } of lessons) {
+      const recorded = await (await fetch(`recorded/${id}.json`)).json();
+      const lab = new wasm.Lab(`preset=${id}`);
+      const live = { link: lab.link(undefined), heading: lab.heading(), drive: lab.drive(), finished: lab.isFinished(), views: lab.views(), notes: lab.notes(), tls: lab.tls(), verdicts: lab.verdicts() };
+      for (const key of Object.keys(live)) if (JSON.stringify(live[key]) !== JSON.stringify(recorded[key])) out.push(`${id}: ${key}`);
+      if (lab.link(3) !== `${recorded.link}&step=3`) out.push(`${id}: link with a step`);
+      lab.free();
+    }
+    return out;
+  });
+  assert.deepEqual(mismatches, []);
+  // Exporting swaps in the engine at the same step; its JSON is the session shown.
+  const json = JSON.parse(await page.evaluate(() => document.querySelector("smtp-lab").exported("json")));
+  assert.equal(json.trace.steps.length, await page.evaluate(() => document.querySelector("smtp-lab").length));
+  assert.deepEqual(problems, []);
 });

@@ -13,7 +13,7 @@ after(async () => { await context.close(); });
 
 const lab = (page) => page.locator("smtp-lab");
 const verdictKinds = (page) => page.evaluate(() => [...document.querySelector("smtp-lab").shadowRoot.querySelectorAll(".verdict")].map((v) => v.dataset.kind));
-const replyCodes = (page) => page.evaluate(() => JSON.parse(document.querySelector("smtp-lab").exported("json")).trace.steps
+const replyCodes = (page) => page.evaluate(async () => JSON.parse(await document.querySelector("smtp-lab").exported("json")).trace.steps
   .flatMap((s) => s.events).filter((e) => e.side === "client" && e.event?.type === "reply_received").map((e) => e.event.reply.code));
 
 /** Types one line into the console and waits for the session to answer. */

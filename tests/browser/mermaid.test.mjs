@@ -13,6 +13,7 @@ after(async () => { await context.close(); });
 test("Mermaid's parser accepts the diagram of every lesson", async () => {
   const { page, problems } = await open(context, "index.html#preset=submission-587");
   await labReady(page);
+  await page.waitForFunction(() => document.querySelectorAll("#preset option").length > 1);
   const ids = await page.$$eval("#preset option", (os) => os.map((o) => o.value).filter(Boolean));
   const diagrams = {};
   const lab = page.locator("smtp-lab");
@@ -21,7 +22,10 @@ test("Mermaid's parser accepts the diagram of every lesson", async () => {
     await page.selectOption("#preset", id);
     await page.waitForFunction((want) => document.querySelector("smtp-lab").getAttribute("scenario") === `preset=${want}`, id);
     await labReady(page);
+    await lab.locator("textarea.mermaid-text").evaluate((t) => { t.value = ""; });
     await lab.getByRole("button", { name: "Copy Mermaid" }).click();
+    // The first export loads the engine; the text arrives when it has run the session.
+    await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector("textarea.mermaid-text").value.startsWith("sequenceDiagram"));
     diagrams[id] = await lab.locator("textarea.mermaid-text").inputValue();
   }
   assert.deepEqual(problems, []);

@@ -96,11 +96,17 @@ check("a cleartext session with an attacker matches the CLI too", () => {
   parity("port=25&policy=plain&attack=strip", ["--port", "25", "--attack", "strip", "--policy", "plain"]);
 });
 
-check("the matrix runs in wasm", () => {
-  const m = lab.matrix();
+check("the matrix runs in wasm, cell by cell, as the CLI's", () => {
+  const m = lab.matrixLayout();
   assert.ok(m.rows.length >= 20);
-  const strip = m.rows.find((r) => r.id === "strip");
-  assert.equal(strip.cells.find((c) => c.column === "opportunistic").label, "PASSWORD");
+  const native = JSON.parse(execFileSync(cli, ["matrix", "--format", "json"]));
+  for (const row of m.rows) {
+    for (const c of row.cells.filter((c) => c.label === "…")) {
+      const cell = lab.matrixCell(`${row.id}@${c.column}`);
+      const want = native.rows.find((r) => r.id === row.id).cells.find((n) => n.column === c.column);
+      assert.equal(cell.label, want.label, `${row.id}@${c.column}`);
+    }
+  }
 });
 
 console.log(`wasm smoke: ${passed} passed, 0 failed`);

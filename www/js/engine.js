@@ -1,19 +1,39 @@
-// Loads the wasm engine once, whichever page or element asks first. Every
-// session, verdict, link and export comes from it; nothing here decides.
-import init, * as wasm from "../pkg/smtp_lab.js";
+// Loads the wasm engine once, whichever page or element asks first, and only
+// when something needs it: a lesson is shown from its recording (made by the
+// same engine at build time) until the learner does something only the
+// engine can do. Every session, verdict, link and export comes from it;
+// nothing here decides.
 
 let ready;
 
-/** The engine's exports (Lab, readLink, settingsFields, presets, attacks, matrix), once the wasm has loaded. */
+/** The engine's exports (Lab, readLink, settingsFields, presets, ...), loading it on first call. */
 export function engine() {
-  ready ??= init({ module_or_path: new URL("../pkg/smtp_lab_bg.wasm", import.meta.url) }).then(() => wasm);
+  ready ??= import("../pkg/smtp_lab.js").then(async (wasm) => {
+    await wasm.default({ module_or_path: new URL("../pkg/smtp_lab_bg.wasm", import.meta.url) });
+    return wasm;
+  });
   return ready;
 }
 
-let lessonList;
+const json = (path) => fetch(new URL(path, import.meta.url)).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${path}: ${r.status}`))));
+const cache = new Map();
+const once = (path) => {
+  if (!cache.has(path)) cache.set(path, json(path));
+  return cache.get(path);
+};
 
-/** The lessons (id, title, description), read from the engine once. */
+/** The lessons (id, title, description), as the engine lists them (recorded at build time). */
 export function lessons() {
-  lessonList ??= engine().then((e) => e.presets());
-  return lessonList;
+  return once("../recorded/lessons.json");
+}
+
+/** Every setting the form offers, as the engine lists them (recorded at build time). */
+export function fields() {
+  return once("../recorded/fields.json");
+}
+
+/** A lesson as the engine ran it at build time, or null when there is no recording. */
+export async function recording(id) {
+  if (!/^[a-z0-9-]+$/.test(id)) return null;
+  return once(`../recorded/${id}.json`).catch(() => null);
 }

@@ -2,11 +2,12 @@
 // that every scenario and step has a link a teacher can share. The picker's
 // fields, their values and what a link means all come from the engine.
 import "./smtp-lab.js";
-import { engine, lessons } from "./engine.js";
+import { engine, fields, lessons, recording } from "./engine.js";
 import { h } from "./dom.js";
 import { registerOffline } from "./site.js";
 
-registerOffline();
+// Offline support starts caching once the first session is on screen, not before.
+document.getElementById("lab").addEventListener("smtp-lab-ready", () => registerOffline(), { once: true });
 
 const lab = document.getElementById("lab");
 const form = document.getElementById("picker");
@@ -27,13 +28,19 @@ function showError(e) {
 async function fromHash() {
   const text = location.hash.slice(1) || "preset=submission-587";
   if (text === shownLink) return;
-  const wasm = await engine();
   let read;
-  try {
-    read = wasm.readLink(text);
-  } catch (e) {
-    showError(e);
-    return;
+  // A lesson link is read from the lesson's recording; anything else by the engine.
+  const lesson = /^(?:preset=)?([a-z0-9-]+)(?:&step=(\d+))?$/.exec(text);
+  const recorded = lesson && (await recording(lesson[1]));
+  if (recorded) {
+    read = { link: recorded.link, values: recorded.values, step: lesson[2] === undefined ? null : Number(lesson[2]) };
+  } else {
+    try {
+      read = (await engine()).readLink(text);
+    } catch (e) {
+      showError(e);
+      return;
+    }
   }
   pickerError.hidden = true;
   shownValues = read.values;
@@ -123,11 +130,10 @@ document.addEventListener("keydown", (e) => {
   lab.handleKey(e);
 });
 
-// The session starts loading now; the menus fill in once the engine is there,
-// and then show the session's settings.
+// The session starts loading now; the menus fill in from the engine's lists
+// (recorded at build time), and then show the session's settings.
 const loaded = fromHash();
-const wasm = await engine();
-buildForm(wasm.settingsFields());
+buildForm(await fields());
 presetSelect.replaceChildren(new Option("Choose a lesson…", ""), ...(await lessons()).map((p) => new Option(p.title, p.id)));
 await loaded;
 showInPicker();

@@ -2,7 +2,8 @@
 // session, both sides run by the wasm engine in this page, stepped through
 // byte by byte. The lab page, the embed demo and any documentation site use
 // this same element with one script tag.
-import { engine } from "./engine.js";
+import { engine, fields, recording } from "./engine.js";
+import { Recorded } from "./recorded.js";
 import { h } from "./dom.js";
 
 const STYLESHEET = new URL("../css/lab.css", import.meta.url).href;
@@ -76,14 +77,29 @@ export class SmtpLab extends HTMLElement {
     this.#loading = (async () => {
       let read;
       try {
-        const wasm = await engine();
-        read = wasm.readLink(text);
-        const lab = new wasm.Lab(read.link);
+        // A bare lesson (as the lab page and embeds name them) is shown from its
+        // recording; anything else, or anything the learner does, needs the engine.
+        const lesson = /^(?:preset=)?([a-z0-9-]+)(?:&step=(\d+))?$/.exec(text);
+        const recorded = lesson && (await recording(lesson[1]));
+        let lab;
+        if (recorded) {
+          lab = new Recorded(recorded);
+          read = { link: recorded.link, values: recorded.values, step: lesson[2] === undefined ? undefined : Number(lesson[2]) };
+        } else {
+          const wasm = await engine();
+          read = wasm.readLink(text);
+          lab = new wasm.Lab(read.link);
+        }
         this.#lab?.free();
         this.#lab = lab;
         this.#forked = null;
-        this.#fields ??= [];
-        if (!this.#fields.length) this.#fields = wasm.settingsFields().filter((f) => f.kind === "choice" && !["preset", "drive"].includes(f.name));
+        // The "what if" menu fills in when its list arrives; the session does not wait for it.
+        if (!this.#fields.length) {
+          fields().then((all) => {
+            this.#fields = all.filter((f) => f.kind === "choice" && !["preset", "drive"].includes(f.name));
+            if (this.#lab) this.#renderLive();
+          });
+        }
       } catch (e) {
         this.#showError(e);
         return;
@@ -136,10 +152,10 @@ export class SmtpLab extends HTMLElement {
   inject(to, text) { this.#act(() => this.#lab.inject(to, text)); }
 
   /** Re-runs the session from its seed with one setting changed, and shows where it parts from this one. */
-  fork(setting, value) {
+  async fork(setting, value) {
     let fork;
     try {
-      fork = this.#lab.fork(setting, value);
+      fork = (await this.#live()).fork(setting, value);
     } catch (e) {
       this.#afterAction(e);
       return;
@@ -472,15 +488,30 @@ export class SmtpLab extends HTMLElement {
       records.map(record));
   }
 
+  /** The engine's own Lab for what is shown (a recording is swapped for it, at the same step). */
+  async #live() {
+    if (this.#lab instanceof Recorded) {
+      const recorded = this.#lab;
+      const wasm = await engine();
+      // Another session may have been loaded meanwhile: swap that one instead.
+      if (this.#lab !== recorded) return this.#live();
+      const lab = new wasm.Lab(recorded.recordedLink);
+      lab.jumpTo(recorded.cursor());
+      this.#lab = lab;
+    }
+    return this.#lab;
+  }
+
   /** An export of the session as it stands: pcap, keylog, json, text or mermaid. */
-  exported(kind) {
-    return this.#lab?.[kind]();
+  async exported(kind) {
+    return (await this.#live())[kind]();
   }
 
   async #export(kind) {
     const base = (this.#values.preset ?? this.#values.cell ?? "smtp-session").replace(/[^a-z0-9-]+/gi, "-");
-    const lab = this.#lab;
     const status = this.#ui.exportStatus;
+    if (this.#lab instanceof Recorded) status.textContent = "Loading the engine to export this session…";
+    const lab = await this.#live();
     switch (kind) {
       case "pcap": download(`${base}.pcap`, lab.pcap(), "application/vnd.tcpdump.pcap"); status.textContent = "Capture saved: open it in Wireshark with the key log."; break;
       case "keylog": download(`${base}.keys`, lab.keylog(), "text/plain"); status.textContent = "Key log saved (Wireshark: TLS → (Pre)-Master-Secret log filename)."; break;

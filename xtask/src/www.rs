@@ -57,6 +57,9 @@ pub fn build() -> Result {
     for (page, _) in NAV {
         stamp_page(dist, page)?;
     }
+    // Every lesson, recorded by the engine just built: the page shows a lesson
+    // before the engine has loaded (and offline).
+    run("node", &["xtask/record.mjs", DIST])?;
     write_service_worker(dist)
 }
 
@@ -158,7 +161,8 @@ fn files(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) -> Result {
 }
 
 /// Puts the list of files, and a version that changes with their contents,
-/// into the service worker.
+/// into the service worker. Everything but the engine (pkg/) is cached on the
+/// first visit; the engine is cached when a page first loads it.
 fn write_service_worker(dist: &Path) -> Result {
     let mut all = Vec::new();
     files(dist, dist, &mut all)?;
@@ -170,6 +174,7 @@ fn write_service_worker(dist: &Path) -> Result {
         std::fs::read(dist.join(p)).map_err(|e| e.to_string())?.hash(&mut hasher);
     }
     let names: Vec<String> = all.iter().map(|p| format!("{:?}", p.to_string_lossy().replace('\\', "/"))).collect();
+    let names: Vec<String> = names.into_iter().filter(|n| !n.starts_with("\"pkg/")).collect();
     let line = format!("const BUILD = {{ version: \"{:016x}\", files: [\"./\", {}] }};", hasher.finish(), names.join(", "));
     let sw = dist.join("sw.js");
     let text = std::fs::read_to_string(&sw).map_err(|e| format!("{}: {e}", sw.display()))?;
