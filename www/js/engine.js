@@ -6,10 +6,13 @@
 
 let ready;
 
-/** The engine's exports (Lab, readLink, settingsFields, presets, ...), loading it on first call. */
-export function engine() {
+/** Where the engine's code is, for a page that compiles it once for several workers. */
+export const ENGINE_WASM = new URL("../pkg/smtp_lab_bg.wasm", import.meta.url);
+
+/** The engine's exports (Lab, readLink, settingsFields, presets, ...), loading it on first call (from `module` if given). */
+export function engine(module) {
   ready ??= import("../pkg/smtp_lab.js").then(async (wasm) => {
-    await wasm.default({ module_or_path: new URL("../pkg/smtp_lab_bg.wasm", import.meta.url) });
+    await wasm.default({ module_or_path: module ?? ENGINE_WASM });
     return wasm;
   });
   return ready;

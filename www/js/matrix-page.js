@@ -1,5 +1,6 @@
 // The attack × policy matrix: the engine runs every session in Web Workers
 // (one per core), and the table fills in cell by cell while the page stays usable.
+import { ENGINE_WASM } from "./engine.js";
 import { registerOffline } from "./site.js";
 
 registerOffline();
@@ -86,9 +87,11 @@ const onMessage = ({ data }) => {
     status.textContent = `${sessions} sessions, each with real TLS, run in this page in ${Math.round(ms)} ms (in ${workers} background worker${workers > 1 ? "s" : ""}, cell by cell).`;
   }
 };
+// Compiled once here and shared, so every worker starts at the same moment.
+const module = await WebAssembly.compileStreaming(fetch(ENGINE_WASM));
 for (let shard = 0; shard < workers; shard += 1) {
   const worker = new Worker(new URL("./matrix-worker.js", import.meta.url), { type: "module" });
   worker.addEventListener("message", onMessage);
   worker.addEventListener("error", (e) => { status.textContent = `The engine could not run: ${e.message}`; });
-  worker.postMessage({ shard, of: workers });
+  worker.postMessage({ shard, of: workers, module });
 }

@@ -3,8 +3,8 @@
 // fills in. The page starts one worker per core and tells each its share.
 import { engine } from "./engine.js";
 
-addEventListener("message", async ({ data: { shard, of } }) => {
-  const wasm = await engine();
+addEventListener("message", async ({ data: { shard, of, module } }) => {
+  const wasm = await engine(module);
   const layout = wasm.matrixLayout();
   if (shard === 0) postMessage({ layout });
   const ids = layout.rows.flatMap((r) => r.cells.filter((c) => c.label === "…").map((c) => `${r.id}@${c.column}`));
