@@ -141,12 +141,15 @@ impl Simulation {
         Ok(Simulation::with(settings.clone(), scenario))
     }
 
-    /// As [`Simulation::start`], run as far as it goes by itself (to its end,
-    /// unless the learner drives).
+    /// As [`Simulation::start`], run as far as it goes by itself: to its end,
+    /// shown from the start; or, when the learner drives, to where it waits
+    /// for them, shown up to there (an action acts at the cursor).
     pub fn from_settings(settings: &Settings) -> Result<Simulation, LabError> {
         let mut sim = Simulation::start(settings)?;
         sim.run_to_end();
-        sim.cursor = 0;
+        if sim.scenario.drive == Drive::Watch {
+            sim.cursor = 0;
+        }
         Ok(sim)
     }
 

@@ -297,6 +297,15 @@ pub fn attacks() -> Result<JsValue, JsError> {
     to_js(&crate::attack::Attack::ALL.iter().map(|a| a.info()).collect::<Vec<_>>())
 }
 
+/// The attacks that act on segments on the wire, as Mallory's one-click
+/// presets: `[{id, title}]`.
+#[wasm_bindgen(js_name = malloryPresets)]
+pub fn mallory_presets() -> Result<JsValue, JsError> {
+    use crate::attack::Attack;
+    let on_wire = Attack::ALL.iter().filter(|a| a.on_the_wire() && **a != Attack::Eavesdrop);
+    to_js(&on_wire.map(|a| crate::vocab::MenuItem { id: a.id(), title: a.title() }).collect::<Vec<_>>())
+}
+
 /// The attack × policy matrix with no session run yet: rows, columns, and
 /// which cells apply (label "…"), for a page that fills it in cell by cell.
 #[wasm_bindgen(js_name = matrixLayout)]

@@ -96,6 +96,16 @@ check("a cleartext session with an attacker matches the CLI too", () => {
   parity("port=25&policy=plain&attack=strip", ["--port", "25", "--attack", "strip", "--policy", "plain"]);
 });
 
+check("Mallory's presets are the attacks that act on the wire, from the engine", () => {
+  const ids = lab.malloryPresets().map((p) => p.id);
+  assert.ok(ids.includes("strip") && ids.includes("mitm-cert"));
+  assert.ok(!ids.includes("eavesdrop") && !ids.some((id) => id.startsWith("smuggle") || id.startsWith("wrong-mode")));
+  const l = new lab.Lab("port=587&policy=opportunistic&auth=always&drive=mallory");
+  for (let i = 0; i < 100 && l.held(); i += 1) l.decide("preset", "strip");
+  assert.ok(l.isFinished());
+  assert.equal(l.verdicts()[0].kind, "credentials_exposed");
+});
+
 check("the matrix runs in wasm, cell by cell, as the CLI's", () => {
   const m = lab.matrixLayout();
   assert.ok(m.rows.length >= 20);

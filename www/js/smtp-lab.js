@@ -35,6 +35,8 @@ export class SmtpLab extends HTMLElement {
   #ui = null;
   /** Fields the "what if" menu offers (from the engine). */
   #fields = [];
+  /** Mallory's one-click presets (from the engine). */
+  #presets = [];
   /** After a fork: the setting changed and the step where the runs part. */
   #forked = null;
 
@@ -89,6 +91,7 @@ export class SmtpLab extends HTMLElement {
           const wasm = await engine();
           read = wasm.readLink(text);
           lab = new wasm.Lab(read.link);
+          if (lab.drive() === "mallory") this.#presets = wasm.malloryPresets();
         }
         this.#lab?.free();
         this.#lab = lab;
@@ -231,7 +234,7 @@ export class SmtpLab extends HTMLElement {
       box.append(h("pre", { tabindex: "0", class: "held-hex" }, held.hex));
       buttons.push(h("label", {}, "Byte ", at), h("button", { type: "button", onclick: () => this.decide("flip", at.value) }, "Flip a bit"));
     }
-    const attacks = h("select", { "aria-label": "Built-in attack" }, ...["strip", "refuse-454", "hide-ehlo", "cmd-inject", "resp-inject", "state-carry", "mitm-cert"].map((id) => h("option", { value: id }, id)));
+    const attacks = h("select", { "aria-label": "Built-in attack" }, this.#presets.map((p) => h("option", { value: p.id }, p.title)));
     box.append(h("div", { class: "row" }, buttons),
       h("div", { class: "row" }, h("label", {}, "Or as a built-in attack would: ", attacks), h("button", { type: "button", onclick: () => this.decide("preset", attacks.value) }, "Apply")));
     const line = h("input", { type: "text", "aria-label": "Line to inject", placeholder: "250 OK", autocomplete: "off" });
