@@ -133,6 +133,9 @@ document.addEventListener("keydown", (e) => {
 // The session starts loading now; the menus fill in from the engine's lists
 // (recorded at build time), and then show the session's settings.
 const loaded = fromHash();
+// The session goes on screen first; the form (a few hundred elements) after it.
+await loaded;
+await lab.ready;
 buildForm(await fields());
 presetSelect.replaceChildren(new Option("Choose a lesson…", ""), ...(await lessons()).map((p) => new Option(p.title, p.id)));
 await loaded;
