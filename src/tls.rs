@@ -575,7 +575,8 @@ mod tests {
         assert!(c.peer_closed());
     }
 
-    fn client_hello(entropy: Entropy) -> Vec<u8> {
+    /// A client for the lab's server that enforces the certificate check.
+    fn client(entropy: Entropy) -> TlsStream {
         let pki = Pki::lab();
         let settings = ClientTls {
             roots: vec![pki.ca_cert.clone()],
@@ -583,7 +584,11 @@ mod tests {
             enforce_validation: true,
             versions: TlsVersions::Both,
         };
-        TlsStream::client(&settings, &SimClock::new(SIM_EPOCH_UNIX), entropy).unwrap().take_outgoing()
+        TlsStream::client(&settings, &SimClock::new(SIM_EPOCH_UNIX), entropy).unwrap()
+    }
+
+    fn client_hello(entropy: Entropy) -> Vec<u8> {
+        client(entropy).take_outgoing()
     }
 
     #[test]
@@ -596,14 +601,7 @@ mod tests {
 
     #[test]
     fn plaintext_smtp_is_a_tls_error() {
-        let pki = Pki::lab();
-        let settings = ClientTls {
-            roots: vec![pki.ca_cert.clone()],
-            server_name: pki.server_name.clone(),
-            enforce_validation: true,
-            versions: TlsVersions::Both,
-        };
-        let mut c = TlsStream::client(&settings, &SimClock::new(SIM_EPOCH_UNIX), Entropy::seeded(1, 1)).unwrap();
+        let mut c = client(Entropy::seeded(1, 1));
         assert!(records(&c.take_outgoing()).len() == 1);
         assert!(c.receive(b"220 mail.example.test ESMTP\r\n").is_err());
         assert_eq!(records(&c.take_outgoing())[0].content_type, "alert");
