@@ -54,12 +54,12 @@ pub fn build() -> Result {
     args.extend([wasm_str, "-o", wasm_str]);
     run(wasm_opt.to_str().expect("utf-8 path"), &args)?;
     copy_dir(Path::new("www"), dist)?;
-    for (page, _) in NAV {
-        stamp_page(dist, page)?;
-    }
     // Every lesson, recorded by the engine just built: the page shows a lesson
     // before the engine has loaded (and offline).
     run("node", &["xtask/record.mjs", DIST])?;
+    for (page, _) in NAV {
+        stamp_page(dist, page)?;
+    }
     write_service_worker(dist)
 }
 
@@ -118,8 +118,19 @@ fn stamp_page(dist: &Path, page: &str) -> Result {
         .replace("{{preloads}}", &preloads.join("\n"))
         .replace("{{script}}", &script)
         .replace("{{nav}}", &nav.join("\n"))
-        .replace("{{main}}", main.trim());
+        .replace("{{main}}", &format!("{}{}", main.trim(), inline_recording(dist, front)?));
     std::fs::write(&path, html).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// For a page whose front matter says `inline: LESSON`, that lesson's
+/// recording as a JSON data block (not code, so the CSP lets it be): the page
+/// shows it without waiting for a fetch.
+fn inline_recording(dist: &Path, front: &str) -> std::result::Result<String, String> {
+    let Some(id) = front.lines().find_map(|l| l.strip_prefix("inline: ")) else { return Ok(String::new()) };
+    let path = dist.join("recorded").join(format!("{id}.json"));
+    let json = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // "</" cannot end the block early once written "<\/", which JSON reads as "</".
+    Ok(format!("\n<script type=\"application/json\" id=\"recording-{id}\">{}</script>", json.replace("</", "<\\/")))
 }
 
 /// Every module `module` imports, directly or not (relative `import`s only),
