@@ -312,10 +312,6 @@ impl Client {
         Client { console: Some(Console::default()), ..Client::new(config) }
     }
 
-    pub fn is_console(&self) -> bool {
-        self.console.is_some()
-    }
-
     /// Whether the console's next line is message text (after 354), and the text so far.
     pub fn console_body(&self) -> Option<(bool, &[u8])> {
         self.console.as_ref().map(|c| (c.in_body, c.body.as_slice()))

@@ -38,18 +38,12 @@ impl ServerTls {
 
 choice! {
     /// Who drives the session: the machines alone, or the learner as one of the parties.
+    #[derive(Default)]
     pub enum Drive ("driver") {
+        #[default]
         Watch = "watch": "the client and server machines run by themselves; you watch",
         Client = "client": "you are the client: type its SMTP lines at the real server",
         Mallory = "mallory": "you are Mallory: every segment stops on the wire for you to pass, drop, edit or add to",
-    }
-}
-
-// The enum comes from `choice!`, which takes no derive attributes.
-#[allow(clippy::derivable_impls)]
-impl Default for Drive {
-    fn default() -> Self {
-        Drive::Watch
     }
 }
 

@@ -116,13 +116,32 @@ impl Run {
         }
     }
 
+    /// The session re-run from its seed to `to` steps, taking `actions` each
+    /// at the step it was taken at before; with the actions that applied.
+    fn replay<'a>(
+        scenario: &Scenario,
+        pki: &Arc<Pki>,
+        actions: impl Iterator<Item = &'a (usize, Action)>,
+        to: usize,
+    ) -> (Run, Vec<(usize, Action)>) {
+        let mut run = Run::new(scenario, pki);
+        let mut applied = Vec::new();
+        for (at, action) in actions {
+            run.advance(*at, scenario.drive);
+            if run.apply(action).is_ok() {
+                applied.push((*at, action.clone()));
+            }
+        }
+        run.advance(to, scenario.drive);
+        (run, applied)
+    }
+
     fn apply(&mut self, action: &Action) -> Result<(), ActError> {
         match action {
             Action::Type(line) => self.link.client_act(|c, now| c.type_line(line, now))?,
             Action::Decide(decision) => {
                 let seg = self.link.take_held().ok_or(ActError::NothingHeld)?;
-                let now = std::time::Duration::from_millis(self.link.steps().last().map_or(0, |s| s.at_ms));
-                let out = self.mallory.decide(seg, decision, now);
+                let out = self.mallory.decide(seg, decision, self.link.now());
                 self.link.release(out);
             }
             Action::Inject(direction, bytes) => {
@@ -151,14 +170,6 @@ impl Simulation {
             sim.cursor = 0;
         }
         Ok(sim)
-    }
-
-    /// A session for a scenario built directly, run as far as it goes by itself.
-    pub fn new(scenario: Scenario) -> Simulation {
-        let mut sim = Simulation::with(Settings::default(), scenario);
-        sim.run_to_end();
-        sim.cursor = 0;
-        sim
     }
 
     fn with(settings: Settings, scenario: Scenario) -> Simulation {
@@ -314,30 +325,16 @@ impl Simulation {
     /// An action that cannot be taken changes nothing, not even the future.
     fn act(&mut self, action: Action) -> Result<(), ActError> {
         if self.cursor < self.len() {
-            let (mut run, actions) = self.replay(self.cursor);
+            let earlier = self.actions.iter().filter(|(at, _)| *at < self.cursor);
+            let (mut run, actions) = Run::replay(&self.scenario, &self.pki, earlier, self.cursor);
             run.apply(&action)?;
             (self.run, self.actions) = (run, actions);
         } else {
             self.run.apply(&action)?;
         }
         self.actions.push((self.run.link.steps().len(), action));
-        self.run.advance(usize::MAX, self.scenario.drive);
-        self.refresh();
-        self.cursor = self.len();
+        self.run_to_end();
         Ok(())
-    }
-
-    /// The session re-run from the seed to `n` steps, with the actions taken before then.
-    fn replay(&self, n: usize) -> (Run, Vec<(usize, Action)>) {
-        let actions: Vec<(usize, Action)> = self.actions.iter().filter(|(at, _)| *at < n).cloned().collect();
-        let mut run = Run::new(&self.scenario, &self.pki);
-        for (at, action) in &actions {
-            run.advance(*at, self.scenario.drive);
-            // It was taken at this point before, so it applies again.
-            let _ = run.apply(action);
-        }
-        run.advance(n, self.scenario.drive);
-        (run, actions)
     }
 
     /// The same session with one setting changed, re-run from the same seed
@@ -346,13 +343,7 @@ impl Simulation {
     pub fn fork(&self, setting: &str, value: &str) -> Result<(Simulation, Option<usize>), LabError> {
         let settings = self.settings.with(setting, value)?;
         let mut fork = Simulation::start(&settings)?;
-        for (at, action) in &self.actions {
-            fork.run.advance(*at, fork.scenario.drive);
-            if fork.run.apply(action).is_ok() {
-                fork.actions.push((*at, action.clone()));
-            }
-        }
-        fork.run.advance(usize::MAX, fork.scenario.drive);
+        (fork.run, fork.actions) = Run::replay(&fork.scenario, &fork.pki, self.actions.iter(), usize::MAX);
         fork.refresh();
         fork.cursor = self.cursor.min(fork.len());
         let diverges = self.diverges_from(&fork);

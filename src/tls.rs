@@ -236,18 +236,12 @@ choice! {
     /// The TLS versions an endpoint speaks. TLS 1.3 (RFC 8446) encrypts the
     /// handshake from the ServerHello on; TLS 1.2 (RFC 5246) sends the
     /// certificate in cleartext and takes another round trip.
+    #[derive(Default)]
     pub enum TlsVersions ("TLS versions") {
+        #[default]
         Both = "1.2-1.3": "TLS 1.2 and 1.3 (1.3 when both sides have it)",
         Tls13 = "1.3": "TLS 1.3 only",
         Tls12 = "1.2": "TLS 1.2 only, as older software",
-    }
-}
-
-// The enum comes from `choice!`, which takes no derive attributes.
-#[allow(clippy::derivable_impls)]
-impl Default for TlsVersions {
-    fn default() -> Self {
-        TlsVersions::Both
     }
 }
 

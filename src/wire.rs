@@ -171,14 +171,12 @@ impl Link {
 
     /// The trace so far.
     pub fn trace(&self) -> Trace {
-        Trace {
-            server_name: self.server_name.clone(),
-            server_port: self.server_port,
-            simulated: true,
-            steps: self.steps.clone(),
-            truncated: self.truncated,
-            key_log: self.key_log.clone(),
-        }
+        self.trace_of(self.steps.clone(), self.key_log.clone())
+    }
+
+    /// The time on the wire's clock: when the last step happened.
+    pub fn now(&self) -> Duration {
+        self.now
     }
 
     /// One-way delay of every segment.
@@ -262,14 +260,19 @@ impl Link {
         self.into_trace()
     }
 
-    pub fn into_trace(self) -> Trace {
+    pub fn into_trace(mut self) -> Trace {
+        let (steps, key_log) = (std::mem::take(&mut self.steps), std::mem::take(&mut self.key_log));
+        self.trace_of(steps, key_log)
+    }
+
+    fn trace_of(&self, steps: Vec<Step>, key_log: Vec<String>) -> Trace {
         Trace {
-            server_name: self.server_name,
+            server_name: self.server_name.clone(),
             server_port: self.server_port,
             simulated: true,
-            steps: self.steps,
+            steps,
             truncated: self.truncated,
-            key_log: self.key_log,
+            key_log,
         }
     }
 

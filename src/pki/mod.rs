@@ -50,27 +50,27 @@ impl Identity {
     }
 
     /// The chain as PEM, for real servers (Postfix) and files.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn chain_pem(&self) -> String {
         self.chain.iter().map(|c| pem("CERTIFICATE", c)).collect()
     }
 
     /// The key as PEM (PKCS#8).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn key_pem(&self) -> String {
         pem("PRIVATE KEY", &self.key_der)
     }
+
+    /// An identity of the kind named `id` (as [`IdentityKind`] spells it).
+    fn made(id: &str, chain: Vec<CertificateDer<'static>>, key_der: Vec<u8>) -> Option<Identity> {
+        Some(Identity { kind: id.parse().ok()?, chain, key_der })
+    }
 }
 
-/// DER as PEM: base64 in lines of 64 between labels (RFC 7468 §2).
-pub fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine as _;
-    let text = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in text.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
+/// DER as PEM with LF line ends (RFC 7468 §2), as files on Unix have them.
+#[cfg(not(target_arch = "wasm32"))]
+fn pem(label: &str, der: &[u8]) -> String {
+    pem::encode_config(&pem::Pem::new(label, der), pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF))
 }
 
 /// Everything certificate-related one simulation needs.
@@ -93,8 +93,7 @@ impl Pki {
         let identities = lab::IDENTITIES
             .iter()
             .filter_map(|(id, chain, key)| {
-                let kind = id.parse().ok()?;
-                Some(Identity { kind, chain: chain.iter().map(|c| CertificateDer::from(c.to_vec())).collect(), key_der: key.to_vec() })
+                Identity::made(id, chain.iter().map(|c| CertificateDer::from(c.to_vec())).collect(), key.to_vec())
             })
             .collect();
         Arc::new(Pki { server_name: crate::names::SERVER_NAME.to_owned(), ca_cert: CertificateDer::from(lab::CA.to_vec()), identities })
@@ -105,17 +104,13 @@ impl Pki {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn generate_at(server_name: &str, now_unix: u64) -> Result<Arc<Pki>, PkiError> {
         let (ca, made) = make::make(server_name, now_unix, |_| rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256))?;
-        let identities = made
-            .into_iter()
-            .filter_map(|m| {
-                let kind = m.id.parse().ok()?;
-                Some(Identity { kind, chain: m.chain.into_iter().map(CertificateDer::from).collect(), key_der: m.key })
-            })
-            .collect();
+        let identities =
+            made.into_iter().filter_map(|m| Identity::made(m.id, m.chain.into_iter().map(CertificateDer::from).collect(), m.key)).collect();
         Ok(Arc::new(Pki { server_name: server_name.to_owned(), ca_cert: CertificateDer::from(ca), identities }))
     }
 
     /// The CA certificate as PEM, for clients to trust.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn ca_pem(&self) -> String {
         pem("CERTIFICATE", &self.ca_cert)
     }

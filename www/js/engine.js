@@ -35,6 +35,12 @@ export function fields() {
   return once("../recorded/fields.json");
 }
 
+/** A link that names a lesson and nothing else but a step: `{ id, step }` (step null when absent); else null. */
+export function lessonLink(text) {
+  const m = /^(?:preset=)?([a-z0-9-]+)(?:&step=(\d+))?$/.exec(text);
+  return m && { id: m[1], step: m[2] === undefined ? null : Number(m[2]) };
+}
+
 /** A lesson as the engine ran it at build time, or null when there is no recording. */
 export async function recording(id) {
   if (!/^[a-z0-9-]+$/.test(id)) return null;

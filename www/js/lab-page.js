@@ -2,7 +2,7 @@
 // that every scenario and step has a link a teacher can share. The picker's
 // fields, their values and what a link means all come from the engine.
 import "./smtp-lab.js";
-import { engine, fields, lessons, recording } from "./engine.js";
+import { engine, fields, lessonLink, lessons, recording } from "./engine.js";
 import { h } from "./dom.js";
 import { registerOffline } from "./site.js";
 
@@ -30,10 +30,10 @@ async function fromHash() {
   if (text === shownLink) return;
   let read;
   // A lesson link is read from the lesson's recording; anything else by the engine.
-  const lesson = /^(?:preset=)?([a-z0-9-]+)(?:&step=(\d+))?$/.exec(text);
-  const recorded = lesson && (await recording(lesson[1]));
+  const lesson = lessonLink(text);
+  const recorded = lesson && (await recording(lesson.id));
   if (recorded) {
-    read = { link: recorded.link, values: recorded.values, step: lesson[2] === undefined ? null : Number(lesson[2]) };
+    read = { link: recorded.link, values: recorded.values, step: lesson.step };
   } else {
     try {
       read = (await engine()).readLink(text);

@@ -2,7 +2,7 @@
 // session, both sides run by the wasm engine in this page, stepped through
 // byte by byte. The lab page, the embed demo and any documentation site use
 // this same element with one script tag.
-import { engine, fields, recording } from "./engine.js";
+import { engine, fields, lessonLink, recording } from "./engine.js";
 import { Recorded } from "./recorded.js";
 import { h } from "./dom.js";
 
@@ -81,12 +81,12 @@ export class SmtpLab extends HTMLElement {
       try {
         // A bare lesson (as the lab page and embeds name them) is shown from its
         // recording; anything else, or anything the learner does, needs the engine.
-        const lesson = /^(?:preset=)?([a-z0-9-]+)(?:&step=(\d+))?$/.exec(text);
-        const recorded = lesson && (await recording(lesson[1]));
+        const lesson = lessonLink(text);
+        const recorded = lesson && (await recording(lesson.id));
         let lab;
         if (recorded) {
           lab = new Recorded(recorded);
-          read = { link: recorded.link, values: recorded.values, step: lesson[2] === undefined ? undefined : Number(lesson[2]) };
+          read = { link: recorded.link, values: recorded.values, step: lesson.step };
         } else {
           const wasm = await engine();
           read = wasm.readLink(text);
