@@ -195,7 +195,23 @@ impl Simulation {
     /// A heading and a sentence for the session: the lesson's, or a summary of the setup.
     pub fn heading(&self) -> (String, String) {
         if let Some(lesson) = self.settings.preset {
-            return (lesson.title().to_owned(), lesson.description().to_owned());
+            // A lesson with other settings on top (a fork, a link) is another
+            // session: its own description may no longer be true of it.
+            let changed: Vec<String> = self
+                .settings
+                .values()
+                .into_iter()
+                .filter(|(name, _)| name != "preset" && name != "seed")
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            if changed.is_empty() {
+                return (lesson.title().to_owned(), lesson.description().to_owned());
+            }
+            let changed = changed.join(", ");
+            return (
+                format!("{} (changed: {changed})", lesson.title()),
+                format!("The lesson's setup with {changed}: the steps and outcomes below are what this session did."),
+            );
         }
         let s = &self.scenario;
         let client = match s.drive {
@@ -415,6 +431,15 @@ mod tests {
         sim.jump_to(usize::MAX);
         assert_eq!(sim.cursor(), sim.len());
         assert!(sim.outcomes_so_far().any(|f| f.outcome.label() == "PASSWORD"));
+    }
+
+    #[test]
+    fn a_lesson_with_a_setting_changed_does_not_keep_the_lessons_description() {
+        let lesson = sim("preset=strip-587-opportunistic&seed=9").heading();
+        assert_eq!(lesson.0, crate::lesson::Lesson::Strip587Opportunistic.title(), "a seed changes no story");
+        let (title, description) = sim("preset=strip-587-opportunistic").fork("policy", "require-starttls").unwrap().0.heading();
+        assert!(title.ends_with("(changed: policy=require-starttls)"), "{title}");
+        assert!(!description.contains("cleartext"), "{description}");
     }
 
     #[test]
