@@ -23,21 +23,36 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/pki/make.rs");
     println!("cargo:rerun-if-changed=src/names.rs");
-    let key = |label: &str| {
-        let seed = ring::digest::digest(&ring::digest::SHA256, format!("smtp-lab fixed key: {label}").as_bytes());
-        rcgen::KeyPair::try_from(ed25519_pkcs8(seed.as_ref()).as_slice())
+    let key = |prefix: &str| {
+        let prefix = prefix.to_owned();
+        move |label: &str| {
+            // The first host's labels are bare, so its keys stay what they were.
+            let label = if prefix.is_empty() || label.ends_with("ca") { label.to_owned() } else { format!("{prefix}/{label}") };
+            let seed = ring::digest::digest(&ring::digest::SHA256, format!("smtp-lab fixed key: {label}").as_bytes());
+            rcgen::KeyPair::try_from(ed25519_pkcs8(seed.as_ref()).as_slice())
+        }
     };
-    let (ca, made) = make::make(names::SERVER_NAME, names::SIM_EPOCH_UNIX, key).expect("the lab's certificates");
     let bytes = |b: &[u8]| format!("&{b:?}");
     let mut out = String::from("// Made by build.rs.\n");
-    writeln!(out, "pub const CA: &[u8] = {};", bytes(&ca)).unwrap();
     out.push_str("/// (kind id, chain leaf first, PKCS#8 key)\npub type Made = (&'static str, &'static [&'static [u8]], &'static [u8]);\n");
-    out.push_str("pub const IDENTITIES: &[Made] = &[\n");
-    for m in &made {
-        let chain: Vec<String> = m.chain.iter().map(|c| bytes(c)).collect();
-        writeln!(out, "    ({:?}, &[{}], {}),", m.id, chain.join(", "), bytes(&m.key)).unwrap();
+    out.push_str("/// (host name, its identities)\npub const HOSTS: &[(&str, &[Made])] = &[\n");
+    let mut ca_der = Vec::new();
+    for (i, host) in names::LAB_HOSTS.iter().enumerate() {
+        let prefix = if i == 0 { String::new() } else { host.to_string() };
+        // One CA key signs every host's certificates, so one trusted root serves the whole world.
+        let (ca, made) = make::make(host, names::SIM_EPOCH_UNIX, key(&prefix)).expect("the lab's certificates");
+        if i == 0 {
+            ca_der = ca;
+        }
+        writeln!(out, "    ({host:?}, &[").unwrap();
+        for m in &made {
+            let chain: Vec<String> = m.chain.iter().map(|c| bytes(c)).collect();
+            writeln!(out, "        ({:?}, &[{}], {}),", m.id, chain.join(", "), bytes(&m.key)).unwrap();
+        }
+        out.push_str("    ]),\n");
     }
     out.push_str("];\n");
+    writeln!(out, "pub const CA: &[u8] = {};", bytes(&ca_der)).unwrap();
     let path = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("lab_pki.rs");
     std::fs::write(path, out).unwrap();
 }

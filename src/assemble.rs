@@ -11,7 +11,7 @@ use crate::lesson::Lesson;
 use crate::preset;
 use crate::scenario::{attack_misfit, Drive, Scenario, ServerTls};
 use crate::server::{Role, ServerConfig};
-use crate::settings::{ClientSettings, ServerSettings, Settings, SettingsError};
+use crate::settings::{ClientSettings, HopSettings, ServerSettings, Settings, SettingsError};
 use crate::vocab::Choice;
 
 fn conflict(first: String, second: &str, why: impl Into<String>) -> SettingsError {
@@ -30,8 +30,18 @@ pub fn scenario(settings: &Settings) -> Result<Scenario, SettingsError> {
         (None, Some(cell)) => {
             (cell.scenario().ok_or_else(|| conflict(format!("--cell {cell}"), "the matrix", "no such cell"))?, format!("--cell {cell}"))
         }
+        (None, None) if settings.hop2.is_set() => {
+            let port = settings.port.unwrap_or(587);
+            if port == 25 {
+                return Err(conflict("--port 25".into(), "--journey", "hop 1 of a journey is submission (587, 465 or 2525); 25 is hop 2"));
+            }
+            (Scenario::journey(port), String::new())
+        }
         (None, None) => (Scenario::for_port(settings.port.unwrap_or(587)), String::new()),
     };
+    if settings.hop2.is_set() && s.relay.is_none() {
+        return Err(conflict(origin, "the hop-2 settings", "that starting point is one connection, not a journey"));
+    }
     // 2. The attack.
     if let Some(attack) = settings.attack {
         match s.attack {
@@ -73,7 +83,60 @@ pub fn scenario(settings: &Settings) -> Result<Scenario, SettingsError> {
     }
     apply_server(&settings.server, &mut s, &origin)?;
     apply_client(&settings.client, &mut s, &origin)?;
+    apply_hop2(&settings.hop2, &mut s)?;
     Ok(s)
+}
+
+/// Hop 2's knobs, on a journey.
+fn apply_hop2(k: &HopSettings, s: &mut Scenario) -> Result<(), SettingsError> {
+    let Some(relay) = s.relay.as_mut() else { return Ok(()) };
+    if let Some(outbound) = k.outbound {
+        relay.outbound = outbound;
+    }
+    let next = &mut relay.next;
+    if let Some(port) = k.hop2_port {
+        // A submission port is a submission server, whatever host it is on (RFC 6409 §4.3).
+        if let Some(role) = [Role::Submission, Role::Submissions].into_iter().find(|r| r.default_port() == port) {
+            let spf = next.server.spf.take();
+            next.server = ServerConfig { spf, ..ServerConfig::for_role(role) };
+            next.set_server_tls(ServerTls::for_role(role));
+            if role == Role::Submissions {
+                next.client.policy = TlsPolicy::Implicit;
+            }
+        }
+        next.port = port;
+    }
+    if let Some(attack) = k.hop2_attack {
+        if !attack.on_the_wire() {
+            return Err(conflict(
+                format!("--hop2-attack {attack}"),
+                "hop 2",
+                "only attacks on the wire apply to hop 2 (a smuggler submits on hop 1: use --attack)",
+            ));
+        }
+        next.attack = Some(attack);
+    }
+    if let Some(policy) = k.hop2_policy {
+        if policy == TlsPolicy::Implicit {
+            return Err(conflict(
+                "--hop2-policy implicit".into(),
+                "hop 2",
+                "hop 2 is port 25, where TLS is STARTTLS (RFC 3207); implicit TLS (RFC 8314 §3.3) is for submission",
+            ));
+        }
+        next.client.policy = policy;
+    }
+    next.client.validate_certificate |= k.hop2_validate;
+    if let Some(cert) = k.hop2_cert {
+        next.server_identity = cert;
+    }
+    if let Some(tls) = k.hop2_server_tls {
+        next.set_server_tls(tls);
+    }
+    if !k.hop2_lenient_end_of_data.is_empty() {
+        next.server.end_of_data = EndOfData::accepting(&k.hop2_lenient_end_of_data);
+    }
+    Ok(())
 }
 
 /// The server's knobs, on top of whatever the scenario had. `origin` names

@@ -222,10 +222,6 @@ fn nothing_to_strip(e: &Evidence) -> bool {
     delivered_securely(e) && !e.trace.steps.iter().any(|s| s.altered_on_wire())
 }
 
-fn two_messages_accepted(e: &Evidence) -> bool {
-    e.trace.delivered().len() == 2 && found(e, |o| matches!(o, Outcome::SpoofedMessageAccepted { .. }))
-}
-
 // ---- settings ---------------------------------------------------------------
 
 fn lesson(l: Lesson) -> Settings {
@@ -442,9 +438,27 @@ pub fn lesson_demo(l: Lesson) -> Demo {
         Lesson::StateCarryUnpatched => ("The client acts inside TLS on capabilities Mallory wrote.", |e| top(e) == Some("TAMPERED")),
         Lesson::AuthCleartext => ("The password crosses readable.", password_exposed),
         Lesson::TooLate530 => ("The password crosses before the 530.", password_then_530),
-        Lesson::SmugglingLenient => ("The receiver accepts two messages from one DATA.", two_messages_accepted),
-        Lesson::SmugglingStrict => ("The receiver accepts one message, with the smuggled lines inside it.", |e| {
-            e.trace.delivered().len() == 1 && !found(e, Outcome::is_compromise)
+        Lesson::Journey587 => ("Delivered at the MX inside TLS on both hops, under the provider's Received header.", |e| {
+            let at_mx = e.trace.hop(1);
+            at_mx.delivered().first().is_some_and(|b| b.starts_with(b"Received: from "))
+                && e.findings.iter().filter(|f| f.outcome == Outcome::DeliveredSecurely).count() == 2
+        }),
+        Lesson::JourneyStripHop2 => ("Hop 2 exposes the message and hop 1 exposes nothing.", |e| {
+            found(e, |o| *o == Outcome::MessageRead)
+                && e.findings.iter().all(|f| !f.outcome.is_compromise() || f.hop.as_deref().is_some_and(|h| h.starts_with("hop 2")))
+                && !password_exposed(e)
+        }),
+        Lesson::Journey587BetweenMtas => ("The MX's 587 refuses the provider's MAIL with 530; nothing is delivered to it.", |e| {
+            let hop2 = e.trace.hop(1);
+            hop2.delivered().is_empty()
+                && hop2.client_events().any(|(_, ev)| matches!(ev, ClientEvent::ReplyReceived { reply, .. } if reply.code == 530))
+        }),
+        Lesson::Smuggling => ("The MX stores two messages from one, the second passing SPF for the CEO's domain.", |e| {
+            e.trace.hop(1).delivered().len() == 2
+                && found(e, |o| matches!(o, Outcome::SmuggledMessageAccepted { spf: Some(r), .. } if r == "pass"))
+        }),
+        Lesson::SmugglingNormalised => ("The MX stores one message, with the smuggled lines inside it.", |e| {
+            e.trace.hop(1).delivered().len() == 1 && !found(e, Outcome::is_compromise)
         }),
         Lesson::Port25Blocked => ("No greeting ever arrives.", no_greeting_and_a_timeout),
         Lesson::Port587Open => ("Delivered inside TLS on 587.", |e| e.scenario.port == 587 && delivered_securely(e)),

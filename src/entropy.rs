@@ -37,6 +37,12 @@ pub mod stream {
     pub const SERVER: u64 = 2;
     /// The attacker's own TLS endpoint (certificate substitution).
     pub const ATTACKER: u64 = 3;
+
+    /// The same party's stream on another hop of a journey, so that no two
+    /// connections share random numbers.
+    pub const fn on_hop(stream: u64, hop: u8) -> u64 {
+        stream + 16 * hop as u64
+    }
 }
 
 impl Entropy {

@@ -31,7 +31,7 @@ pub fn text(trace: &Trace, findings: &[Finding]) -> String {
     out.push('\n');
     for f in findings {
         let mark = if f.outcome.is_compromise() { "!!!" } else { "===" };
-        let _ = writeln!(out, "{mark} outcome (step {}): {}", f.step, f.outcome.describe());
+        let _ = writeln!(out, "{mark} outcome (step {}): {}", f.step, f.describe());
     }
     out
 }
@@ -76,7 +76,7 @@ pub fn mermaid(trace: &Trace, findings: &[Finding]) -> String {
     }
     for f in findings {
         let mark = if f.outcome.is_compromise() { "ATTACK WORKED" } else { "outcome" };
-        let _ = writeln!(out, "    Note over C,S: {mark} (step {}): {}", f.step, note_text(&f.outcome.describe()));
+        let _ = writeln!(out, "    Note over C,S: {mark} (step {}): {}", f.step, note_text(&f.describe()));
     }
     out
 }

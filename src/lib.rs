@@ -27,6 +27,7 @@ pub mod claims;
 pub mod client;
 pub mod codec;
 pub mod dissect;
+pub mod dns;
 pub mod entropy;
 pub mod explain;
 pub mod export;

@@ -11,7 +11,7 @@ use crate::client::{ClientConfig, TlsPolicy};
 use crate::codec::{EndOfData, EodVariant};
 use crate::outcome::{self, Finding, Outcome};
 use crate::pki::Pki;
-use crate::scenario::Scenario;
+use crate::scenario::{Outbound, Scenario};
 use crate::server::AuthPolicy;
 use crate::vocab::{choice, Choice, MenuItem};
 
@@ -75,11 +75,30 @@ choice! {
         MitmCert = "mitm-cert": "certificate substitution",
         AuthCleartextOffered = "auth-cleartext/offered": "server offers AUTH before TLS",
         AuthCleartextHidden = "auth-cleartext/hidden": "server hides AUTH until TLS",
-        SmuggleLfDotCrlf = "smuggle-lf-dot-crlf/lenient": "smuggling, receiver accepts \\n.\\r\\n",
-        SmuggleLfDotLf = "smuggle-lf-dot-lf/lenient": "smuggling, receiver accepts \\n.\\n",
-        SmuggleCrDotCrlf = "smuggle-cr-dot-crlf/lenient": "smuggling, receiver accepts \\r.\\r\\n",
-        SmuggleCrlfDotLf = "smuggle-crlf-dot-lf/lenient": "smuggling, receiver accepts \\r\\n.\\n",
-        SmuggleStrict = "smuggle/strict": "smuggling, receiver accepts only \\r\\n.\\r\\n",
+        SmuggleLfDotCrlfPassLenient = "smuggle-lf-dot-crlf/pass/lenient": "smuggling \\n.\\r\\n: relay passes it, MX accepts it",
+        SmuggleLfDotCrlfPassStrict = "smuggle-lf-dot-crlf/pass/strict": "smuggling \\n.\\r\\n: relay passes it, MX strict",
+        SmuggleLfDotCrlfNormaliseLenient = "smuggle-lf-dot-crlf/normalise/lenient": "smuggling \\n.\\r\\n: relay normalises, MX accepts it",
+        SmuggleLfDotCrlfNormaliseStrict = "smuggle-lf-dot-crlf/normalise/strict": "smuggling \\n.\\r\\n: relay normalises, MX strict",
+        SmuggleLfDotCrlfRejectLenient = "smuggle-lf-dot-crlf/reject/lenient": "smuggling \\n.\\r\\n: relay rejects bare LF, MX accepts it",
+        SmuggleLfDotCrlfRejectStrict = "smuggle-lf-dot-crlf/reject/strict": "smuggling \\n.\\r\\n: relay rejects bare LF, MX strict",
+        SmuggleLfDotLfPassLenient = "smuggle-lf-dot-lf/pass/lenient": "smuggling \\n.\\n: relay passes it, MX accepts it",
+        SmuggleLfDotLfPassStrict = "smuggle-lf-dot-lf/pass/strict": "smuggling \\n.\\n: relay passes it, MX strict",
+        SmuggleLfDotLfNormaliseLenient = "smuggle-lf-dot-lf/normalise/lenient": "smuggling \\n.\\n: relay normalises, MX accepts it",
+        SmuggleLfDotLfNormaliseStrict = "smuggle-lf-dot-lf/normalise/strict": "smuggling \\n.\\n: relay normalises, MX strict",
+        SmuggleLfDotLfRejectLenient = "smuggle-lf-dot-lf/reject/lenient": "smuggling \\n.\\n: relay rejects bare LF, MX accepts it",
+        SmuggleLfDotLfRejectStrict = "smuggle-lf-dot-lf/reject/strict": "smuggling \\n.\\n: relay rejects bare LF, MX strict",
+        SmuggleCrDotCrlfPassLenient = "smuggle-cr-dot-crlf/pass/lenient": "smuggling \\r.\\r\\n: relay passes it, MX accepts it",
+        SmuggleCrDotCrlfPassStrict = "smuggle-cr-dot-crlf/pass/strict": "smuggling \\r.\\r\\n: relay passes it, MX strict",
+        SmuggleCrDotCrlfNormaliseLenient = "smuggle-cr-dot-crlf/normalise/lenient": "smuggling \\r.\\r\\n: relay normalises, MX accepts it",
+        SmuggleCrDotCrlfNormaliseStrict = "smuggle-cr-dot-crlf/normalise/strict": "smuggling \\r.\\r\\n: relay normalises, MX strict",
+        SmuggleCrDotCrlfRejectLenient = "smuggle-cr-dot-crlf/reject/lenient": "smuggling \\r.\\r\\n: relay rejects bare LF, MX accepts it",
+        SmuggleCrDotCrlfRejectStrict = "smuggle-cr-dot-crlf/reject/strict": "smuggling \\r.\\r\\n: relay rejects bare LF, MX strict",
+        SmuggleCrlfDotLfPassLenient = "smuggle-crlf-dot-lf/pass/lenient": "smuggling \\r\\n.\\n: relay passes it, MX accepts it",
+        SmuggleCrlfDotLfPassStrict = "smuggle-crlf-dot-lf/pass/strict": "smuggling \\r\\n.\\n: relay passes it, MX strict",
+        SmuggleCrlfDotLfNormaliseLenient = "smuggle-crlf-dot-lf/normalise/lenient": "smuggling \\r\\n.\\n: relay normalises, MX accepts it",
+        SmuggleCrlfDotLfNormaliseStrict = "smuggle-crlf-dot-lf/normalise/strict": "smuggling \\r\\n.\\n: relay normalises, MX strict",
+        SmuggleCrlfDotLfRejectLenient = "smuggle-crlf-dot-lf/reject/lenient": "smuggling \\r\\n.\\n: relay rejects bare LF, MX accepts it",
+        SmuggleCrlfDotLfRejectStrict = "smuggle-crlf-dot-lf/reject/strict": "smuggling \\r\\n.\\n: relay rejects bare LF, MX strict",
         PortBlock = "port-block": "the ISP blocks port 25",
         PortBlockSubmission = "port-block/submission": "the ISP blocks port 25, the client submits on 587 instead",
         WrongModeImplicitTo587 = "wrong-mode-implicit-to-587": "implicit-TLS client pointed at 587",
@@ -88,6 +107,15 @@ choice! {
 }
 
 impl Row {
+    /// For a smuggling row: the relay's outbound behaviour and whether the MX is lenient.
+    fn smuggling(self) -> Option<(Outbound, bool)> {
+        let id = self.id();
+        let rest = id.strip_prefix("smuggle-")?;
+        let mut parts = rest.split('/').skip(1);
+        let outbound = parts.next()?.parse().ok()?;
+        Some((outbound, parts.next()? == "lenient"))
+    }
+
     pub fn attack(self) -> Attack {
         match self {
             Row::Eavesdrop => Attack::Eavesdrop,
@@ -101,10 +129,30 @@ impl Row {
             Row::StateCarryUnpatched | Row::StateCarryPatched => Attack::StateCarry,
             Row::MitmCert => Attack::MitmCert,
             Row::AuthCleartextOffered | Row::AuthCleartextHidden => Attack::AuthCleartext,
-            Row::SmuggleLfDotCrlf | Row::SmuggleStrict => Attack::SmuggleLfDotCrlf,
-            Row::SmuggleLfDotLf => Attack::SmuggleLfDotLf,
-            Row::SmuggleCrDotCrlf => Attack::SmuggleCrDotCrlf,
-            Row::SmuggleCrlfDotLf => Attack::SmuggleCrlfDotLf,
+            Row::SmuggleLfDotCrlfPassLenient
+            | Row::SmuggleLfDotCrlfPassStrict
+            | Row::SmuggleLfDotCrlfNormaliseLenient
+            | Row::SmuggleLfDotCrlfNormaliseStrict
+            | Row::SmuggleLfDotCrlfRejectLenient
+            | Row::SmuggleLfDotCrlfRejectStrict => Attack::SmuggleLfDotCrlf,
+            Row::SmuggleLfDotLfPassLenient
+            | Row::SmuggleLfDotLfPassStrict
+            | Row::SmuggleLfDotLfNormaliseLenient
+            | Row::SmuggleLfDotLfNormaliseStrict
+            | Row::SmuggleLfDotLfRejectLenient
+            | Row::SmuggleLfDotLfRejectStrict => Attack::SmuggleLfDotLf,
+            Row::SmuggleCrDotCrlfPassLenient
+            | Row::SmuggleCrDotCrlfPassStrict
+            | Row::SmuggleCrDotCrlfNormaliseLenient
+            | Row::SmuggleCrDotCrlfNormaliseStrict
+            | Row::SmuggleCrDotCrlfRejectLenient
+            | Row::SmuggleCrDotCrlfRejectStrict => Attack::SmuggleCrDotCrlf,
+            Row::SmuggleCrlfDotLfPassLenient
+            | Row::SmuggleCrlfDotLfPassStrict
+            | Row::SmuggleCrlfDotLfNormaliseLenient
+            | Row::SmuggleCrlfDotLfNormaliseStrict
+            | Row::SmuggleCrlfDotLfRejectLenient
+            | Row::SmuggleCrlfDotLfRejectStrict => Attack::SmuggleCrlfDotLf,
             Row::PortBlock | Row::PortBlockSubmission => Attack::PortBlock,
             Row::WrongModeImplicitTo587 => Attack::WrongModeImplicitTo587,
             Row::WrongModeStarttlsTo465 => Attack::WrongModeStarttlsTo465,
@@ -152,8 +200,19 @@ impl CellId {
             _ => {}
         }
         let attack = row.attack();
-        if let Some(seq) = attack.smuggle_sequence() {
-            s.server.end_of_data = if row == Row::SmuggleStrict { EndOfData::STRICT } else { lenient_for(seq) };
+        if let Some((outbound, lenient)) = row.smuggling() {
+            // Two hops: Mallory submits to her provider, which relays to the MX under this column's policy.
+            if column != Column::MtaOpportunistic {
+                return None;
+            }
+            let mut j = Scenario::journey(587);
+            if let Some(relay) = j.relay.as_mut() {
+                relay.outbound = outbound;
+                if lenient {
+                    relay.next.server.end_of_data = attack.smuggle_sequence().map_or(EndOfData::STRICT, lenient_for);
+                }
+            }
+            s = j;
         }
         Some(s.with_attack(attack))
     }

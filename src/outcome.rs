@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::ClientEvent;
 use crate::codec::{sasl, Command, Reply};
-use crate::scenario::Scenario;
+use crate::scenario::{route, Scenario};
 use crate::server::ServerEvent;
 use crate::session::SessionEvent;
 use crate::trace::{Event, Trace};
@@ -34,6 +34,16 @@ pub enum Outcome {
     SpoofedMessageAccepted {
         from: String,
     },
+    /// The server cut one message in two at a non-standard end-of-data
+    /// sequence and accepted the second part as a message of its own.
+    SmuggledMessageAccepted {
+        from: String,
+        /// The sequence, escaped (`\n.\r\n`).
+        sequence: String,
+        /// The receiver's SPF verdict on the smuggled MAIL FROM, if it checked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        spf: Option<String>,
+    },
     /// The server stored a different body from the one the client sent.
     MessageAltered,
     /// The client acted inside TLS on capabilities tampered with in cleartext.
@@ -52,6 +62,7 @@ impl Outcome {
         match self {
             Outcome::CredentialsExposed { .. } => "PASSWORD",
             Outcome::SpoofedMessageAccepted { .. } => "SPOOFED",
+            Outcome::SmuggledMessageAccepted { .. } => "SMUGGLED",
             Outcome::CommandInjected { .. } => "INJECTED",
             Outcome::ForgedReplyAccepted { .. } => "FORGED",
             Outcome::TamperedStateUsed => "TAMPERED",
@@ -71,7 +82,7 @@ impl Outcome {
     fn rank(&self) -> u8 {
         match self {
             Outcome::CredentialsExposed { .. } => 0,
-            Outcome::SpoofedMessageAccepted { .. } => 1,
+            Outcome::SpoofedMessageAccepted { .. } | Outcome::SmuggledMessageAccepted { .. } => 1,
             Outcome::CommandInjected { .. } => 2,
             Outcome::MessageRead => 3,
             Outcome::ForgedReplyAccepted { .. } => 4,
@@ -96,6 +107,10 @@ impl Outcome {
             }
             Outcome::ForgedReplyAccepted { reply } => format!("the client took a forged reply as protected by TLS: {reply:?}"),
             Outcome::SpoofedMessageAccepted { from } => format!("the server accepted a second, spoofed message from <{from}>"),
+            Outcome::SmuggledMessageAccepted { from, sequence, spf } => {
+                let spf = spf.as_ref().map(|r| format!("; its SPF check: {r}")).unwrap_or_default();
+                format!("the server ended the message at {sequence} and accepted what followed as a second message, from <{from}>{spf}")
+            }
             Outcome::MessageAltered => "the server stored a body different from what the client sent".into(),
             Outcome::TamperedStateUsed => "the client acted inside TLS on capabilities an attacker rewrote in cleartext".into(),
             Outcome::AbortedSafely { reason } => format!("aborted safely: {reason}"),
@@ -111,12 +126,54 @@ pub struct Finding {
     #[serde(flatten)]
     pub outcome: Outcome,
     pub step: usize,
+    /// In a journey, the hop it happened on: `hop 2 (MTA → MX, port 25)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hop: Option<String>,
+}
+
+impl Finding {
+    fn at(outcome: Outcome, step: usize) -> Finding {
+        Finding { outcome, step, hop: None }
+    }
+
+    /// One sentence, naming the hop in a journey.
+    pub fn describe(&self) -> String {
+        match &self.hop {
+            Some(hop) => format!("{hop}: {}", self.outcome.describe()),
+            None => self.outcome.describe(),
+        }
+    }
+}
+
+/// How a finding names its hop.
+pub fn hop_label(trace: &Trace, hop: usize) -> String {
+    match trace.hops.get(hop) {
+        Some(h) => format!("hop {} ({} → {}, port {})", hop + 1, h.client, h.server, h.server_port),
+        None => format!("hop {}", hop + 1),
+    }
 }
 
 /// Reads the outcomes of `trace`, most serious first. `scenario` supplies
 /// only what the client meant to do (its message and password), to compare
 /// against what happened.
 pub fn analyse(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
+    if scenario.relay.is_none() {
+        return analyse_hop(scenario, trace);
+    }
+    // A journey: each hop read as the connection it is, with the scenario it ran.
+    let mut out = Vec::new();
+    for (i, s) in route::hop_scenarios(scenario, trace).iter().enumerate() {
+        let hop = trace.hop(i);
+        if hop.steps.is_empty() {
+            continue;
+        }
+        out.extend(analyse_hop(s, &hop).into_iter().map(|f| Finding { hop: Some(hop_label(trace, i)), ..f }));
+    }
+    out.sort_by_key(|f| (f.outcome.rank(), f.step));
+    out
+}
+
+fn analyse_hop(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
     let mut out = Vec::new();
     credentials(trace, &mut out);
     message_read(scenario, trace, &mut out);
@@ -124,7 +181,7 @@ pub fn analyse(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
     messages(scenario, trace, &mut out);
     let reused = trace.client_events().find(|(_, e)| matches!(e, ClientEvent::ReusedPreTlsCapabilities));
     if let Some(step) = reused.map(|(s, _)| s.index).filter(|_| tampered_before_tls) {
-        out.push(Finding { outcome: Outcome::TamperedStateUsed, step });
+        out.push(Finding::at(Outcome::TamperedStateUsed, step));
     }
     let delivered = trace.server_events().find_map(|(s, e)| match e {
         ServerEvent::MessageAccepted { under_tls, .. } => Some((s.index, *under_tls)),
@@ -132,8 +189,8 @@ pub fn analyse(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
     });
     let compromised = out.iter().any(|f| f.outcome.is_compromise());
     match delivered {
-        Some((step, true)) if !compromised => out.push(Finding { outcome: Outcome::DeliveredSecurely, step }),
-        Some((step, false)) => out.push(Finding { outcome: Outcome::DeliveredInCleartext, step }),
+        Some((step, true)) if !compromised => out.push(Finding::at(Outcome::DeliveredSecurely, step)),
+        Some((step, false)) => out.push(Finding::at(Outcome::DeliveredInCleartext, step)),
         Some(_) => {}
         None if !compromised => {
             let reason = trace.events().find_map(|(s, e)| match e {
@@ -142,7 +199,7 @@ pub fn analyse(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
                 _ => None,
             });
             let (step, reason) = reason.unwrap_or((trace.steps.len().saturating_sub(1), "the message was not delivered".into()));
-            out.push(Finding { outcome: Outcome::AbortedSafely { reason }, step });
+            out.push(Finding::at(Outcome::AbortedSafely { reason }, step));
         }
         None => {}
     }
@@ -159,7 +216,7 @@ fn credentials(trace: &Trace, out: &mut Vec<Finding>) {
             let text = String::from_utf8_lossy(line);
             for token in text.trim_end().split(' ').filter(|t| t.len() >= 4) {
                 if let Ok((username, password)) = sasl::parse_plain(token) {
-                    out.push(Finding { outcome: Outcome::CredentialsExposed { username, password: password.expose().to_owned() }, step });
+                    out.push(Finding::at(Outcome::CredentialsExposed { username, password: password.expose().to_owned() }, step));
                     return;
                 }
                 if let Ok(s) = sasl::decode_text(token) {
@@ -173,7 +230,7 @@ fn credentials(trace: &Trace, out: &mut Vec<Finding>) {
     if let Some(i) = decoded.iter().position(|(_, s)| prompt(s)) {
         let rest: Vec<&(usize, String)> = decoded[i + 1..].iter().filter(|(_, s)| s != "Password:" && !prompt(s)).collect();
         if let [user, pass, ..] = rest.as_slice() {
-            out.push(Finding { outcome: Outcome::CredentialsExposed { username: user.1.clone(), password: pass.1.clone() }, step: pass.0 });
+            out.push(Finding::at(Outcome::CredentialsExposed { username: user.1.clone(), password: pass.1.clone() }, pass.0));
         }
     }
 }
@@ -184,7 +241,7 @@ fn message_read(scenario: &Scenario, trace: &Trace, out: &mut Vec<Finding>) {
     let body = m.windows(4).position(|w| w == b"\r\n\r\n").map_or(&m[..], |i| &m[i + 4..]);
     let Some(needle) = body.split(|&b| b == b'\r' || b == b'\n').find(|l| l.len() >= 6) else { return };
     if let Some((step, _)) = trace.attacker_view().into_iter().find(|(_, b)| b.windows(needle.len()).any(|w| w == needle)) {
-        out.push(Finding { outcome: Outcome::MessageRead, step });
+        out.push(Finding::at(Outcome::MessageRead, step));
     }
 }
 
@@ -220,7 +277,7 @@ fn commands_and_replies(trace: &Trace, out: &mut Vec<Finding>) -> bool {
         match sent[from..].iter().position(|(c, q)| *q == p && *c == text) {
             Some(k) => next[p] = from + k + 1,
             None if !matches!(command, Command::Quit) => {
-                out.push(Finding { outcome: Outcome::CommandInjected { command: text, under_tls: *under_tls }, step: step.index })
+                out.push(Finding::at(Outcome::CommandInjected { command: text, under_tls: *under_tls }, step.index))
             }
             None => {}
         }
@@ -242,9 +299,7 @@ fn commands_and_replies(trace: &Trace, out: &mut Vec<Finding>) -> bool {
         let from = next[p].min(replies.len());
         match replies[from..].iter().position(|(r, q)| *q == p && *r == reply) {
             Some(k) => next[p] = from + k + 1,
-            None if *under_tls => {
-                out.push(Finding { outcome: Outcome::ForgedReplyAccepted { reply: reply.to_string() }, step: step.index })
-            }
+            None if *under_tls => out.push(Finding::at(Outcome::ForgedReplyAccepted { reply: reply.to_string() }, step.index)),
             None => tampered = true,
         }
     }
@@ -262,10 +317,27 @@ fn messages(scenario: &Scenario, trace: &Trace, out: &mut Vec<Finding>) {
         trace.server_events().filter(|(_, e)| matches!(e, ServerEvent::MessageAccepted { .. })).map(|(s, e)| (s.index, e)).collect();
     for (i, (step, e)) in accepted.iter().enumerate() {
         let ServerEvent::MessageAccepted { envelope, body, .. } = e else { continue };
-        if i > 0 {
-            out.push(Finding { outcome: Outcome::SpoofedMessageAccepted { from: envelope.from.clone() }, step: *step });
+        // Where the message before this one ended: a non-standard sequence means one DATA became two.
+        let split_at = match i.checked_sub(1).map(|k| accepted[k].1) {
+            Some(ServerEvent::MessageAccepted { ended_by: Some(v), .. }) => v.bytes(),
+            _ => None,
+        };
+        if let Some(seq) = split_at {
+            let domain = envelope.from.rsplit_once('@').map_or("", |(_, d)| d);
+            let spf = trace
+                .server_events()
+                .filter(|(s, _)| s.index <= *step)
+                .filter_map(|(_, e)| match e {
+                    ServerEvent::SpfChecked { check } if check.domain.eq_ignore_ascii_case(domain) => Some(check.result.clone()),
+                    _ => None,
+                })
+                .last();
+            let sequence = String::from_utf8_lossy(seq).replace('\r', "\\r").replace('\n', "\\n");
+            out.push(Finding::at(Outcome::SmuggledMessageAccepted { from: envelope.from.clone(), sequence, spf }, *step));
+        } else if i > 0 {
+            out.push(Finding::at(Outcome::SpoofedMessageAccepted { from: envelope.from.clone() }, *step));
         } else if scenario.client.stuff_dots && body.as_slice() != expected.as_slice() {
-            out.push(Finding { outcome: Outcome::MessageAltered, step: *step });
+            out.push(Finding::at(Outcome::MessageAltered, *step));
         }
     }
 }

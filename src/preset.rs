@@ -9,7 +9,7 @@ use crate::client::TlsPolicy;
 use crate::lesson::Lesson;
 use crate::matrix::{CellId, Column, Row};
 use crate::server::AuthPolicy;
-use crate::settings::{ClientSettings, ServerSettings, Settings};
+use crate::settings::{ClientSettings, HopSettings, ServerSettings, Settings};
 use crate::vocab::Choice;
 
 fn cell(row: Row, column: Column) -> Settings {
@@ -18,6 +18,11 @@ fn cell(row: Row, column: Column) -> Settings {
 
 fn port(port: u16) -> Settings {
     Settings { port: Some(port), ..Settings::default() }
+}
+
+/// A journey from a 587 submission.
+fn journey(hop2: HopSettings) -> Settings {
+    Settings { hop2: HopSettings { journey: true, ..hop2 }, ..port(587) }
 }
 
 /// The settings a lesson starts from.
@@ -52,8 +57,11 @@ pub fn recipe(lesson: Lesson) -> Settings {
             client: ClientSettings { policy: Some(TlsPolicy::Plain), ..ClientSettings::default() },
             ..port(587)
         },
-        Lesson::SmugglingLenient => cell(Row::SmuggleLfDotCrlf, MtaOpportunistic),
-        Lesson::SmugglingStrict => cell(Row::SmuggleStrict, MtaOpportunistic),
+        Lesson::Journey587 => journey(HopSettings::default()),
+        Lesson::JourneyStripHop2 => journey(HopSettings { hop2_attack: Some(Attack::Strip), ..HopSettings::default() }),
+        Lesson::Journey587BetweenMtas => journey(HopSettings { hop2_port: Some(587), ..HopSettings::default() }),
+        Lesson::Smuggling => cell(Row::SmuggleLfDotCrlfPassLenient, MtaOpportunistic),
+        Lesson::SmugglingNormalised => cell(Row::SmuggleLfDotCrlfNormaliseLenient, MtaOpportunistic),
         Lesson::Port25Blocked => cell(Row::PortBlock, MtaOpportunistic),
         Lesson::Port587Open => cell(Row::PortBlockSubmission, MtaOpportunistic),
         Lesson::WrongModeImplicit587 => cell(Row::WrongModeImplicitTo587, ImplicitTls),

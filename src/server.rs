@@ -11,10 +11,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::bytes::Bytes;
+use crate::codec::EodVariant;
 use crate::codec::{
     limits, sasl, AuthLine, Capabilities, Command, CommandError, DataReader, DataSummary, EndOfData, EnhancedCode, Extension, LineError,
     LineReader, Mechanism, Reply, Secret,
 };
+use crate::dns::{SpfCheck, Zone};
 use crate::machine::{Machine, Output};
 use crate::tls_info::TlsInfo;
 use crate::vocab::choice;
@@ -71,6 +73,14 @@ pub struct ServerConfig {
     pub max_message_size: usize,
     /// Which end-of-data sequences are accepted; strict unless a lesson says otherwise.
     pub end_of_data: EndOfData,
+    /// Refuse a message with a line ending in a bare LF, with 550 (Postfix's
+    /// `smtpd_forbid_bare_newline = reject`, postconf(5)).
+    #[serde(default)]
+    pub reject_bare_lf: bool,
+    /// Check each MAIL FROM's SPF record (RFC 7208 §2.4) against this zone, for
+    /// a client at this address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spf: Option<SpfSetup>,
     /// Forget HELO and AUTH at STARTTLS, as RFC 3207 §4.2 requires.
     pub reset_on_tls: bool,
     pub idle_timeout: Duration,
@@ -93,11 +103,20 @@ impl ServerConfig {
             local_domains: vec!["example.test".into()],
             max_message_size: 10 * 1024 * 1024,
             end_of_data: EndOfData::STRICT,
+            reject_bare_lf: false,
+            spf: None,
             reset_on_tls: true,
             idle_timeout: Duration::from_secs(300),
             max_errors: 20,
         }
     }
+}
+
+/// What a receiver needs to check SPF: the records, and who is connecting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpfSetup {
+    pub zone: Zone,
+    pub client_ip: std::net::IpAddr,
 }
 
 /// A message the server took responsibility for.
@@ -141,6 +160,13 @@ pub enum ServerEvent {
         body: Bytes,
         under_tls: bool,
         authenticated_as: Option<String>,
+        /// The non-standard sequence that ended the data, when one did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ended_by: Option<EodVariant>,
+    },
+    /// The receiver checked the MAIL FROM domain's SPF record.
+    SpfChecked {
+        check: SpfCheck,
     },
     MessageRejected {
         reason: String,
@@ -480,6 +506,11 @@ impl Server {
                 (k, _) => return self.say(555, esc(5, 5, 4), &format!("Unsupported option: {k}")),
             }
         }
+        if let Some(spf) = &self.config.spf {
+            let helo = self.helo.clone().unwrap_or_default();
+            let check = spf.zone.check_spf(spf.client_ip, &from, &helo);
+            self.event(ServerEvent::SpfChecked { check });
+        }
         self.tx = Some(Transaction { from, to: Vec::new() });
         self.say(250, esc(2, 1, 0), "Ok");
     }
@@ -535,6 +566,8 @@ impl Server {
             Some((552, esc(5, 3, 4), "Error: message file too big"))
         } else if summary.long_line {
             Some((500, esc(5, 5, 2), "Error: message line longer than 1000 octets"))
+        } else if summary.bare_lf && self.config.reject_bare_lf {
+            Some((550, esc(5, 5, 2), "Error: bare <LF> received"))
         } else {
             None
         };
@@ -550,6 +583,7 @@ impl Server {
             body: Bytes(body),
             under_tls: self.tls,
             authenticated_as: self.user.clone(),
+            ended_by: summary.ended_by,
         });
         self.say(250, esc(2, 0, 0), &format!("Ok: queued as {queue_id}"));
     }

@@ -14,7 +14,7 @@ use crate::codec::{EodVariant, Mechanism};
 use crate::lesson::Lesson;
 use crate::matrix::CellId;
 use crate::pki::IdentityKind;
-use crate::scenario::{Drive, ServerTls};
+use crate::scenario::{Drive, Outbound, ServerTls};
 use crate::server::{AuthPolicy, Role};
 use crate::tls::TlsVersions;
 use crate::vocab::{Choice, MenuItem};
@@ -266,10 +266,35 @@ knobs! {
 }
 
 knobs! {
+    /// A journey: the server is the sender's provider (hop 1), which relays
+    /// what it accepts to the recipient's MX on 25 (hop 2). Setting any of
+    /// these makes the session a journey.
+    pub struct HopSettings ("hop2") [] {
+        journey: bool => "Follow the message on: the provider relays it to the recipient's MX on 25 (hop 2)";
+        outbound: Option<Outbound> => "What the provider does with bare CR and LF in a message it relays (default: normalise)";
+        hop2_port: Option<u16> => "Hop 2: the MX's port (default: 25); 587 makes it the MX's submission server, which wants AUTH";
+        hop2_policy: Option<TlsPolicy> => "Hop 2: the provider's MTA's TLS policy (default: opportunistic)";
+        hop2_validate: bool => "Hop 2: the MTA enforces certificate validation, as MTA-STS or DANE would make it";
+        hop2_cert: Option<IdentityKind> => "Hop 2: the certificate the MX presents (default: valid)";
+        hop2_server_tls: Option<ServerTls> => "Hop 2: how the MX does TLS (default: starttls)";
+        hop2_attack: Option<Attack> => "Hop 2: an attacker on the wire between the provider and the MX";
+        #[cfg_attr(feature = "cli", arg(value_delimiter = ','))]
+        hop2_lenient_end_of_data: Vec<EodVariant> => "Hop 2: the MX also ends DATA at these bare-CR/LF sequences (SMTP smuggling)";
+    }
+}
+
+impl HopSettings {
+    /// Whether these settings ask for a journey.
+    pub fn is_set(&self) -> bool {
+        *self != HopSettings::default()
+    }
+}
+
+knobs! {
     /// A whole session: where to start (a lesson, a matrix cell or a port),
     /// who is on the wire, and what to change. Every knob left unset keeps
     /// the starting point's value.
-    pub struct Settings ("session") [server: ServerSettings, client: ClientSettings] {
+    pub struct Settings ("session") [server: ServerSettings, client: ClientSettings, hop2: HopSettings] {
         preset: Option<Lesson> => "Start from a lesson (see `smtp-lab presets`); other settings change it";
         cell: Option<CellId> => "Start from a cell of the attack matrix, ROW@COLUMN (see `smtp-lab matrix`)";
         #[cfg_attr(feature = "cli", arg(value_parser = clap::value_parser!(u16).range(1..)))]

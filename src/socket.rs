@@ -84,6 +84,7 @@ where
         let after = &mut after_ccs[usize::from(dir == Some(Direction::ServerToClient))];
         let records = wire.as_deref().filter(|_| tls).map(|w| tls::records_after(w, after)).unwrap_or_default();
         steps.push(Step {
+            hop: 0,
             index: steps.len(),
             at_ms: start.elapsed().as_millis() as u64,
             kind,
@@ -147,7 +148,15 @@ where
         }
     }
     linger(&mut stream, &mut buf);
-    Trace { server_name: server.0.to_owned(), server_port: server.1, simulated: false, steps, truncated: false, key_log: vec![] }
+    Trace {
+        server_name: server.0.to_owned(),
+        server_port: server.1,
+        simulated: false,
+        steps,
+        truncated: false,
+        key_log: vec![],
+        hops: vec![],
+    }
 }
 
 /// After our FIN, reads (and ignores) what the peer still sends, such as its

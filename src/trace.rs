@@ -66,6 +66,9 @@ pub enum StepKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     pub index: usize,
+    /// Which hop of a journey the step belongs to (0 for the first, and for a one-hop session).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hop: usize,
     /// Milliseconds since the connection opened.
     pub at_ms: u64,
     pub kind: StepKind,
@@ -90,6 +93,21 @@ pub struct Step {
     pub server_state: String,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One connection of a journey: who talks to whom, where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hop {
+    /// The node that connects (`MUA`, `MTA`) and the one it connects to (`MSA`, `MX`).
+    pub client: String,
+    pub server: String,
+    /// The server's name and port as the client addressed it.
+    pub server_name: String,
+    pub server_port: u16,
+}
+
 impl Step {
     /// Some of the step's TLS records are encrypted (a handshake's first records are not).
     pub fn encrypted(&self) -> bool {
@@ -111,9 +129,33 @@ pub struct Trace {
     /// TLS secrets in the NSS key log format, so Wireshark can decrypt a capture.
     #[serde(default)]
     pub key_log: Vec<String>,
+    /// The connections of a journey, in order (each step names its hop);
+    /// empty for a one-hop session.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hops: Vec<Hop>,
 }
 
 impl Trace {
+    /// The steps of one hop, as a trace of their own (step indices kept), so
+    /// that what reads one connection reads each hop of a journey.
+    pub fn hop(&self, hop: usize) -> Trace {
+        let info = self.hops.get(hop);
+        Trace {
+            server_name: info.map_or(self.server_name.clone(), |h| h.server_name.clone()),
+            server_port: info.map_or(self.server_port, |h| h.server_port),
+            simulated: self.simulated,
+            steps: self.steps.iter().filter(|s| s.hop == hop).cloned().collect(),
+            truncated: self.truncated,
+            key_log: self.key_log.clone(),
+            hops: Vec::new(),
+        }
+    }
+
+    /// How many connections the session has: one, or the hops of a journey.
+    pub fn hop_count(&self) -> usize {
+        self.hops.len().max(1)
+    }
+
     pub fn events(&self) -> impl Iterator<Item = (&Step, &Event)> {
         self.steps.iter().flat_map(|s| s.events.iter().map(move |e| (s, e)))
     }

@@ -193,7 +193,7 @@ impl Lab {
             .sim
             .outcomes
             .iter()
-            .map(|finding| Verdict { finding, text: finding.outcome.describe(), compromise: finding.outcome.is_compromise() })
+            .map(|finding| Verdict { finding, text: finding.describe(), compromise: finding.outcome.is_compromise() })
             .collect();
         to_js(&v)
     }

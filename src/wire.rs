@@ -174,6 +174,20 @@ impl Link {
         self.trace_of(self.steps.clone(), self.key_log.clone())
     }
 
+    /// The trace's fields other than its steps and secrets.
+    pub fn trace_head(&self) -> Trace {
+        self.trace_of(Vec::new(), Vec::new())
+    }
+
+    /// TLS secrets logged so far (NSS key log lines).
+    pub fn key_log(&self) -> &[String] {
+        &self.key_log
+    }
+
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+
     /// The time on the wire's clock: when the last step happened.
     pub fn now(&self) -> Duration {
         self.now
@@ -273,6 +287,7 @@ impl Link {
             steps,
             truncated: self.truncated,
             key_log,
+            hops: Vec::new(),
         }
     }
 
@@ -325,6 +340,7 @@ impl Link {
         };
         let step = Step {
             index: self.steps.len(),
+            hop: 0,
             at_ms: self.now.as_millis() as u64,
             kind,
             direction,

@@ -12,7 +12,7 @@ fn run(args: &[&str]) -> String {
 #[test]
 fn a_role_does_not_undo_the_hardening_switches() {
     let out = run(&["--port", "25", "--role", "relay", "--lenient-end-of-data", "lf-dot-crlf", "--attack", "smuggle-lf-dot-crlf"]);
-    assert!(out.contains("a second, spoofed message from <ceo@example.test>"), "{out}");
+    assert!(out.contains("accepted what followed as a second message, from <ceo@example.test>"), "{out}");
 }
 
 #[test]

@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("vocab", 0),
     ("tls_info", 0),
     ("codec", 1),
+    ("dns", 1),
     ("attack", 1),
     ("lesson", 1),
     // The SMTP state machines.

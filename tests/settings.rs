@@ -12,9 +12,9 @@ use smtp_lab::codec::{EodVariant, Mechanism};
 use smtp_lab::lesson::Lesson;
 use smtp_lab::matrix::CellId;
 use smtp_lab::pki::IdentityKind;
-use smtp_lab::scenario::ServerTls;
+use smtp_lab::scenario::{Outbound, ServerTls};
 use smtp_lab::server::{AuthPolicy, Role};
-use smtp_lab::settings::{ClientSettings, ServerSettings, Settings};
+use smtp_lab::settings::{ClientSettings, HopSettings, ServerSettings, Settings};
 use smtp_lab::tls::TlsVersions;
 use smtp_lab::vocab::Choice;
 
@@ -89,13 +89,29 @@ prop_compose! {
 }
 
 prop_compose! {
+    fn hop_settings()(
+        journey in any::<bool>(), outbound in pick::<Outbound>(), hop2_port in prop_oneof![Just(None), Just(Some(25u16)), Just(Some(587)), Just(Some(465))],
+        hop2_policy in pick::<TlsPolicy>(), hop2_validate in any::<bool>(), hop2_cert in pick::<IdentityKind>(), hop2_server_tls in pick::<ServerTls>(),
+        hop2_attack in pick::<Attack>(), hop2_lenient_end_of_data in proptest::collection::vec(proptest::sample::select(EodVariant::ALL), 0..2),
+        on in 0..3u8,
+    ) -> HopSettings {
+        // One case in three is a journey, so that most cases stay one connection.
+        if on > 0 {
+            return HopSettings::default();
+        }
+        HopSettings { journey, outbound, hop2_port, hop2_policy, hop2_validate, hop2_cert, hop2_server_tls, hop2_attack, hop2_lenient_end_of_data }
+    }
+}
+
+prop_compose! {
     fn settings()(
         start in 0..3u8, lesson in proptest::sample::select(Lesson::ALL), cell in proptest::sample::select(CellId::all().collect::<Vec<_>>()),
         port in prop_oneof![Just(None), Just(Some(25u16)), Just(Some(465)), Just(Some(587)), Just(Some(2525)), (1u16..).prop_map(Some)],
         attack in pick::<Attack>(), seed in proptest::option::of(any::<u64>()), server in server_settings(), client in client_settings(),
+        hop2 in hop_settings(),
     ) -> Settings {
         let (preset, cell) = match start { 0 => (Some(lesson), None), 1 => (None, Some(cell)), _ => (None, None) };
-        Settings { preset, cell, port, attack, drive: None, seed, server, client }
+        Settings { preset, cell, port, attack, drive: None, seed, server, client, hop2 }
     }
 }
 

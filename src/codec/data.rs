@@ -23,6 +23,22 @@ choice! {
     }
 }
 
+impl EodVariant {
+    /// The bytes of the sequence (`None` for `all`).
+    pub fn bytes(self) -> Option<&'static [u8]> {
+        match self {
+            EodVariant::LfDotCrlf => Some(b"\n.\r\n"),
+            EodVariant::LfDotLf => Some(b"\n.\n"),
+            EodVariant::CrDotCrlf => Some(b"\r.\r\n"),
+            EodVariant::CrlfDotLf => Some(b"\r\n.\n"),
+            EodVariant::All => None,
+        }
+    }
+
+    /// The four sequences, without `all`.
+    pub const SEQUENCES: [EodVariant; 4] = [EodVariant::LfDotCrlf, EodVariant::LfDotLf, EodVariant::CrDotCrlf, EodVariant::CrlfDotLf];
+}
+
 /// Which end-of-data sequences besides `\r\n.\r\n` a receiver accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EndOfData {
@@ -116,6 +132,9 @@ pub struct DataSummary {
     /// Bare LF or bare CR seen in the content.
     pub bare_lf: bool,
     pub bare_cr: bool,
+    /// The non-standard sequence that ended the data, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_by: Option<EodVariant>,
 }
 
 /// Receives a message body after the 354 reply.
@@ -186,19 +205,31 @@ impl DataReader {
                 return self.step(b);
             }
             (State::Dot(e), b'\r') => State::DotCr(e),
-            (State::Dot(e), b'\n') if self.policy.accepts(e, Ending::Lf) => State::Done,
+            (State::Dot(e), b'\n') if self.policy.accepts(e, Ending::Lf) => self.done(e, Ending::Lf),
             (State::Dot(e), _) => {
                 self.emit_dot(e);
                 self.state = State::Text;
                 return self.step(b);
             }
-            (State::DotCr(e), b'\n') if self.policy.accepts(e, Ending::Crlf) => State::Done,
+            (State::DotCr(e), b'\n') if self.policy.accepts(e, Ending::Crlf) => self.done(e, Ending::Crlf),
             (State::DotCr(e), _) => {
                 self.emit_dot(e);
                 self.state = State::TextCr;
                 return self.step(b);
             }
         };
+    }
+
+    /// The data ends at `<start> "." <end>`; notes which variant it was.
+    fn done(&mut self, start: Ending, end: Ending) -> State {
+        self.summary.ended_by = match (start, end) {
+            (Ending::Lf, Ending::Crlf) => Some(EodVariant::LfDotCrlf),
+            (Ending::Lf, Ending::Lf) => Some(EodVariant::LfDotLf),
+            (Ending::Cr, Ending::Crlf) => Some(EodVariant::CrDotCrlf),
+            (Ending::Crlf, Ending::Lf) => Some(EodVariant::CrlfDotLf),
+            _ => None,
+        };
+        State::Done
     }
 
     fn emit_dot(&mut self, after: Ending) {
@@ -301,6 +332,8 @@ mod tests {
             let used = r.feed(&wire);
             assert!(r.is_done());
             assert_eq!(used, 3 + seq.len(), "lenient ends at the smuggled marker for {seq:?}");
+            let ended_by = r.finish().1.ended_by.expect("a non-standard ending is named");
+            assert_eq!(ended_by.bytes(), Some(seq));
         }
     }
 

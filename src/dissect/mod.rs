@@ -74,6 +74,14 @@ pub fn content_type_name(t: u8) -> &'static str {
 /// Every TLS record of `trace`, in the order of the steps that completed
 /// them: what crossed, and where a sender's bytes differ from that, what it sent.
 pub fn dissect(trace: &Trace) -> Vec<Record> {
+    if trace.hops.len() > 1 {
+        // Each hop of a journey is its own connection with its own TLS sessions.
+        return (0..trace.hops.len()).flat_map(|hop| dissect_one(&trace.hop(hop))).collect();
+    }
+    dissect_one(trace)
+}
+
+fn dissect_one(trace: &Trace) -> Vec<Record> {
     let streams = Streams::of(trace);
     let mut out = Vec::new();
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {

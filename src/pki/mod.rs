@@ -79,6 +79,8 @@ pub struct Pki {
     pub server_name: String,
     pub ca_cert: CertificateDer<'static>,
     identities: Vec<Identity>,
+    /// Other hosts of the simulated world, under the same CA.
+    others: Vec<Arc<Pki>>,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -88,15 +90,28 @@ pub struct PkiError(#[from] rcgen::Error);
 
 impl Pki {
     /// The simulated world's certificates, for [`crate::names::SERVER_NAME`]
+    /// and, through [`Pki::at`], every other host of [`crate::names::LAB_HOSTS`]
     /// (made by `build.rs`: the same bytes on every build and every run).
     pub fn lab() -> Arc<Pki> {
-        let identities = lab::IDENTITIES
-            .iter()
-            .filter_map(|(id, chain, key)| {
-                Identity::made(id, chain.iter().map(|c| CertificateDer::from(c.to_vec())).collect(), key.to_vec())
-            })
-            .collect();
-        Arc::new(Pki { server_name: crate::names::SERVER_NAME.to_owned(), ca_cert: CertificateDer::from(lab::CA.to_vec()), identities })
+        let ca_cert = CertificateDer::from(lab::CA.to_vec());
+        let mut hosts = lab::HOSTS.iter().map(|(host, made)| {
+            let identities = made
+                .iter()
+                .filter_map(|(id, chain, key)| {
+                    Identity::made(id, chain.iter().map(|c| CertificateDer::from(c.to_vec())).collect(), key.to_vec())
+                })
+                .collect();
+            Pki { server_name: (*host).to_owned(), ca_cert: ca_cert.clone(), identities, others: Vec::new() }
+        });
+        let mut first = hosts.next().expect("build.rs makes at least one host");
+        first.others = hosts.map(Arc::new).collect();
+        Arc::new(first)
+    }
+
+    /// The certificates of another host of the same world (the same CA), or
+    /// these when the host has none of its own.
+    pub fn at(self: &Arc<Self>, host: &str) -> Arc<Pki> {
+        self.others.iter().find(|p| p.server_name == host).cloned().unwrap_or_else(|| self.clone())
     }
 
     /// Fresh certificates for `server_name`, valid around `now_unix` (seconds
@@ -106,7 +121,7 @@ impl Pki {
         let (ca, made) = make::make(server_name, now_unix, |_| rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256))?;
         let identities =
             made.into_iter().filter_map(|m| Identity::made(m.id, m.chain.into_iter().map(CertificateDer::from).collect(), m.key)).collect();
-        Ok(Arc::new(Pki { server_name: server_name.to_owned(), ca_cert: CertificateDer::from(ca), identities }))
+        Ok(Arc::new(Pki { server_name: server_name.to_owned(), ca_cert: CertificateDer::from(ca), identities, others: Vec::new() }))
     }
 
     /// The CA certificate as PEM, for clients to trust.

@@ -125,6 +125,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
                     body,
                     under_tls,
                     authenticated_as,
+                    ..
                 })) = e
                 {
                     if let Some(dir) = &deliver_dir {

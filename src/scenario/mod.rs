@@ -6,15 +6,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::attack::Attack;
 use crate::attacker::Attacker;
-use crate::client::{Client, ClientConfig, TlsPolicy};
+use crate::client::{Client, ClientConfig, Credentials, TlsPolicy};
+use crate::codec::{Mechanism, Secret};
 use crate::entropy::{stream, Entropy, DEFAULT_SEED};
+use crate::names::{CUSTOMER_DOMAIN, PROVIDER_DOMAIN, PROVIDER_NAME};
 use crate::pki::{IdentityKind, Pki};
-use crate::server::{Role, Server, ServerConfig};
+use crate::server::{Account, Role, Server, ServerConfig};
 use crate::session::{Endpoint, SessionOptions, TlsSide};
 use crate::tls::{ClientTls, TlsVersions};
 use crate::trace::Trace;
 use crate::vocab::choice;
 use crate::wire::Link;
+
+pub mod relay;
+pub mod route;
+
+pub use relay::{Outbound, Relay};
+pub use route::Route;
 
 choice! {
     /// How the server does TLS.
@@ -96,6 +104,18 @@ pub struct Scenario {
     /// Who drives: the machines, or the learner as the client or as Mallory.
     #[serde(default)]
     pub drive: Drive,
+    /// Which hop of a journey this connection is (0 for the first): each hop
+    /// draws from its own random streams.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hop: u8,
+    /// A journey: the server is the sender's provider, which relays what it
+    /// accepts to the recipient's MX (hop 2). `None` for one connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<Box<Relay>>,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 fn default_seed() -> u64 {
@@ -141,7 +161,29 @@ impl Scenario {
             attack: None,
             seed: DEFAULT_SEED,
             drive: Drive::Watch,
+            hop: 0,
+            relay: None,
         }
+    }
+
+    /// The journey of one message (RFC 6409 §1, RFC 5321 §2.1): alice submits
+    /// to her provider on `port` (587 with STARTTLS, or 465 with implicit
+    /// TLS), and the provider relays to bob's MX on 25 ([`Relay::usual`]).
+    pub fn journey(port: u16) -> Scenario {
+        let mut s = if port == 465 { Scenario::submissions() } else { Scenario { port, ..Scenario::submission() } };
+        s.client.server_name = PROVIDER_NAME.to_owned();
+        s.client.from = format!("alice@{PROVIDER_DOMAIN}");
+        s.client.message = replace(&s.client.message, b"alice@example.test", s.client.from.as_bytes());
+        s.server.hostname = PROVIDER_NAME.to_owned();
+        s.server.local_domains = vec![PROVIDER_DOMAIN.to_owned()];
+        s.server.accounts.push(Account { username: "mallory".into(), password: Secret::new("mallory's own password") });
+        s.relay = Some(Box::new(Relay::usual()));
+        s
+    }
+
+    /// Hop 2 of a journey, to change its settings.
+    pub fn hop2_mut(&mut self) -> Option<&mut Scenario> {
+        self.relay.as_mut().map(|r| &mut r.next)
     }
 
     /// Puts an attack into the scenario. Most act on the wire; a smuggling
@@ -149,6 +191,20 @@ impl Scenario {
     /// "attack" is a client pointed at the wrong port.
     pub fn with_attack(mut self, attack: Attack) -> Scenario {
         self.attack = Some(attack);
+        if let (Some(seq), Some(_)) = (attack.smuggle_sequence(), &self.relay) {
+            // In a journey the smuggler is a customer of the provider: she
+            // submits under her own account, and no one sits on any wire.
+            self.client.credentials = Some(Credentials {
+                username: "mallory".into(),
+                password: Secret::new("mallory's own password"),
+                mechanism: Mechanism::Plain,
+                initial_response: true,
+            });
+            self.client.from = format!("mallory@{PROVIDER_DOMAIN}");
+            self.client.message = journey_smuggling_message(seq);
+            self.client.stuff_dots = false;
+            return self;
+        }
         if let Some(seq) = attack.smuggle_sequence() {
             self.client.message = smuggling_message(seq);
             self.client.stuff_dots = false;
@@ -210,17 +266,20 @@ impl Scenario {
             SessionOptions {
                 implicit_tls: self.client.policy == TlsPolicy::Implicit,
                 keep_buffer_across_tls: self.client_keeps_buffer_across_tls,
-                entropy: Entropy::seeded(self.seed, stream::CLIENT),
+                entropy: Entropy::seeded(self.seed, stream::on_hop(stream::CLIENT, self.hop)),
                 ..SessionOptions::default()
             },
         );
+        let mut server_config = self.server.clone();
+        // A provider that rejects bare LF does it at submission (postconf(5), smtpd_forbid_bare_newline).
+        server_config.reject_bare_lf |= self.relay.as_ref().is_some_and(|r| r.outbound == Outbound::Reject);
         let server = Endpoint::new(
-            Server::new(self.server.clone()),
+            Server::new(server_config),
             TlsSide::Server { pki: pki.clone(), identity: self.server_identity, versions: self.server_tls_versions },
             SessionOptions {
                 implicit_tls: self.server_implicit_tls,
                 keep_buffer_across_tls: self.server_keeps_buffer_across_tls,
-                entropy: Entropy::seeded(self.seed, stream::SERVER),
+                entropy: Entropy::seeded(self.seed, stream::on_hop(stream::SERVER, self.hop)),
                 ..SessionOptions::default()
             },
         );
@@ -230,17 +289,57 @@ impl Scenario {
         }
         match self.attack.filter(|a| a.on_the_wire()) {
             Some(attack) => {
-                let entropy = Entropy::seeded(self.seed, stream::ATTACKER);
+                let entropy = Entropy::seeded(self.seed, stream::on_hop(stream::ATTACKER, self.hop));
                 link.with_middlebox(Box::new(Attacker::new(attack, self.port, pki.clone(), SessionOptions::default().epoch_unix, entropy)))
             }
             None => link,
         }
     }
 
-    /// Runs the session to the end.
+    /// Runs the session (every hop of a journey) to the end.
     pub fn run(&self, pki: &Arc<Pki>) -> Trace {
-        self.link(pki).run()
+        Route::new(self, pki).run()
     }
+}
+
+fn replace(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if haystack[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Mallory's message to bob through her own provider: behind `seq` hides a
+/// second transaction from the CEO of a company whose SPF record includes
+/// the provider's (SEC Consult, "SMTP Smuggling", 2023).
+pub fn journey_smuggling_message(seq: &[u8]) -> Vec<u8> {
+    let mut m = format!(
+        "From: Mallory <mallory@{PROVIDER_DOMAIN}>\r\nTo: Bob <bob@example.test>\r\nSubject: Newsletter\r\n\r\nNothing to see here."
+    )
+    .into_bytes();
+    m.extend_from_slice(seq);
+    m.extend_from_slice(
+        format!(
+            "MAIL FROM:<ceo@{CUSTOMER_DOMAIN}>\r\n\
+RCPT TO:<bob@example.test>\r\n\
+DATA\r\n\
+From: CEO <ceo@{CUSTOMER_DOMAIN}>\r\n\
+To: Bob <bob@example.test>\r\n\
+Subject: Urgent: pay the invoice today\r\n\
+\r\n\
+Please wire the money to Mallory.\r\n"
+        )
+        .as_bytes(),
+    );
+    m
 }
 
 /// A message whose body hides a second, spoofed transaction behind `seq`.

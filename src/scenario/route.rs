@@ -1,0 +1,211 @@
+//! A journey's connections, run one after the other on one clock: the
+//! provider relays a message after its MSA has accepted it and the
+//! submission has ended (store and forward, RFC 5321 §2.1). The steps of
+//! every hop make one trace, each step naming its hop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::relay::Accepted;
+use super::Scenario;
+use crate::client::Client;
+use crate::pki::Pki;
+use crate::server::ServerEvent;
+use crate::session::Endpoint;
+use crate::trace::{Hop, Step, Trace};
+use crate::wire::{Link, Segment, MAX_STEPS};
+
+/// How long the provider's queue holds a message before relaying it.
+pub const RELAY_DELAY: Duration = Duration::from_secs(1);
+
+/// The nodes of a journey, in order.
+pub const NODES: [&str; 3] = ["MUA", "MSA/MTA", "MX"];
+
+/// Every hop's connection, the finished ones and the one running.
+pub struct Route {
+    scenario: Scenario,
+    pki: Arc<Pki>,
+    /// Hop 1's link (kept for its client, whom the learner may be), then hop 2's.
+    links: Vec<Link>,
+    /// Where each hop's clock starts on the journey's clock.
+    offsets: Vec<Duration>,
+    steps: Vec<Step>,
+    /// How many of the current link's steps are in `steps`.
+    synced: usize,
+}
+
+impl Route {
+    pub fn new(scenario: &Scenario, pki: &Arc<Pki>) -> Route {
+        let first = scenario.link(&pki.at(&scenario.server.hostname));
+        Route {
+            scenario: scenario.clone(),
+            pki: pki.clone(),
+            links: vec![first],
+            offsets: vec![Duration::ZERO],
+            steps: Vec::new(),
+            synced: 0,
+        }
+    }
+
+    fn current(&self) -> &Link {
+        self.links.last().expect("a route has a link")
+    }
+
+    fn current_mut(&mut self) -> &mut Link {
+        self.links.last_mut().expect("a route has a link")
+    }
+
+    /// The hop the next step belongs to.
+    pub fn hop(&self) -> usize {
+        self.links.len() - 1
+    }
+
+    /// The next hop's scenario, once the current hop has ended with a message to relay.
+    fn next_hop(&self) -> Option<Scenario> {
+        if self.links.len() != 1 || !self.current().is_finished() {
+            return None;
+        }
+        let relay = self.scenario.relay.as_ref()?;
+        hop_two(&self.scenario, relay, self.current().steps(), self.offsets[0])
+    }
+
+    /// Advances by one delivery (or timer) on the current hop, or opens the next hop.
+    pub fn step(&mut self) -> Option<&Step> {
+        if self.steps.len() >= MAX_STEPS {
+            return None;
+        }
+        if self.current_mut().step().is_some() {
+            self.sync();
+            return self.steps.last();
+        }
+        let next = self.next_hop()?;
+        let start = self.offsets[self.hop()] + self.current().now() + RELAY_DELAY;
+        self.links.push(next.link(&self.pki.at(&next.server.hostname)));
+        self.offsets.push(start);
+        self.synced = 0;
+        self.step()
+    }
+
+    /// Copies the current link's new steps (a delivery can record several:
+    /// what the middlebox dropped is a step too) onto the journey's clock.
+    fn sync(&mut self) {
+        let hop = self.hop();
+        let offset = self.offsets[hop].as_millis() as u64;
+        let link = self.links.last().expect("a route has a link");
+        for step in &link.steps()[self.synced..] {
+            let mut step = step.clone();
+            step.index = self.steps.len();
+            step.hop = hop;
+            step.at_ms += offset;
+            self.steps.push(step);
+        }
+        self.synced = link.steps().len();
+    }
+
+    pub fn run(mut self) -> Trace {
+        while self.step().is_some() {}
+        self.trace()
+    }
+
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.current().is_finished() && self.next_hop().is_none()
+    }
+
+    /// Whether a delivery is due (see [`Link::has_delivery`]), the next hop's opening included.
+    pub fn has_delivery(&self) -> bool {
+        self.current().has_delivery() || self.next_hop().is_some()
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> Trace {
+        let first = self.links[0].trace_head();
+        Trace {
+            steps: self.steps.clone(),
+            key_log: self.links.iter().flat_map(|l| l.key_log().iter().cloned()).collect(),
+            truncated: self.links.iter().any(Link::is_truncated) || self.steps.len() >= MAX_STEPS,
+            hops: hops(&self.scenario),
+            ..first
+        }
+    }
+
+    /// The journey's clock: the current hop's, from the journey's start.
+    pub fn now(&self) -> Duration {
+        self.offsets[self.hop()] + self.current().now()
+    }
+
+    /// Hop 1's client: the one the learner types as.
+    pub fn client(&self) -> &Endpoint<Client> {
+        self.links[0].client()
+    }
+
+    pub fn client_act<R>(&mut self, f: impl FnOnce(&mut Client, Duration) -> R) -> R {
+        let r = self.links[0].client_act(f);
+        self.sync();
+        r
+    }
+
+    pub fn held(&self) -> Option<&Segment> {
+        self.current().held()
+    }
+
+    pub fn take_held(&mut self) -> Option<Segment> {
+        self.current_mut().take_held()
+    }
+
+    pub fn release(&mut self, segments: Vec<Segment>) {
+        self.current_mut().release(segments);
+        self.sync();
+    }
+}
+
+/// The hops of a journey as the trace names them; none for one connection.
+pub fn hops(scenario: &Scenario) -> Vec<Hop> {
+    let Some(relay) = &scenario.relay else { return Vec::new() };
+    let hop = |s: &Scenario, client: &str, server: &str| Hop {
+        client: client.to_owned(),
+        server: server.to_owned(),
+        server_name: s.client.server_name.clone(),
+        server_port: s.port,
+    };
+    vec![hop(scenario, "MUA", "MSA"), hop(&relay.next, "MTA", "MX")]
+}
+
+/// Each hop's scenario as it ran: hop 1 as set up, hop 2 as the relay made
+/// it from the first message the MSA accepted (`None` if it accepted none).
+pub fn hop_scenarios(scenario: &Scenario, trace: &Trace) -> Vec<Scenario> {
+    let mut out = vec![scenario.clone()];
+    if let Some(relay) = &scenario.relay {
+        let first = trace.hop(0);
+        out.extend(hop_two(scenario, relay, &first.steps, Duration::ZERO));
+    }
+    out
+}
+
+fn hop_two(scenario: &Scenario, relay: &super::relay::Relay, steps: &[Step], offset: Duration) -> Option<Scenario> {
+    steps.iter().find_map(|s| {
+        s.events.iter().find_map(|e| match e {
+            crate::trace::Event::Server(crate::session::SessionEvent::Smtp(ServerEvent::MessageAccepted {
+                queue_id,
+                envelope,
+                body,
+                under_tls,
+                authenticated_as,
+                ..
+            })) => {
+                let accepted = Accepted {
+                    queue_id,
+                    envelope,
+                    body: body.as_slice(),
+                    under_tls: *under_tls,
+                    authenticated: authenticated_as.is_some(),
+                };
+                Some(relay.forward(scenario, accepted, offset + Duration::from_millis(s.at_ms)))
+            }
+            _ => None,
+        })
+    })
+}
