@@ -288,6 +288,72 @@ pub fn ports() -> Vec<Port> {
     ]
 }
 
+/// A port on a message's path, and the lab link that opens that hop.
+#[derive(Debug, Clone, Serialize)]
+pub struct PathPort {
+    pub port: u16,
+    pub title: &'static str,
+    /// The lab link to this hop (at its first step); `None` where the lab does not run it.
+    pub link: Option<String>,
+}
+
+/// One hop of the path: who connects to whom, and on which ports.
+#[derive(Debug, Clone, Serialize)]
+pub struct PathHop {
+    pub from: &'static str,
+    pub to: &'static str,
+    pub what: &'static str,
+    pub sources: &'static str,
+    pub ports: Vec<PathPort>,
+}
+
+/// The whole path of one message, hop by hop: each SMTP port opens its hop
+/// of a journey in the lab (`pki` runs the journey to find where hop 2 starts).
+pub fn path(pki: &std::sync::Arc<Pki>) -> Vec<PathHop> {
+    let journey = |port: u16| Settings {
+        port: Some(port),
+        hop2: crate::settings::HopSettings { journey: true, ..Default::default() },
+        ..Settings::default()
+    };
+    let hop2_start = assemble::scenario(&journey(587))
+        .map(|s| s.run(pki))
+        .ok()
+        .and_then(|t| t.steps.iter().find(|s| s.hop == 1).map(|s| s.index + 1))
+        .unwrap_or(0);
+    let at = |port: u16, step: usize| Some(journey(port).to_link(Some(step)));
+    vec![
+        PathHop {
+            from: "Alice's mail client (MUA)",
+            to: "her provider (MSA)",
+            what: "Submission: authenticated, with TLS the client should require",
+            sources: "RFC 6409 §3.1; RFC 8314 §3.3, §5",
+            ports: vec![
+                PathPort { port: 587, title: "587: STARTTLS", link: at(587, 1) },
+                PathPort { port: 465, title: "465: implicit TLS", link: at(465, 1) },
+            ],
+        },
+        PathHop {
+            from: "her provider (MTA)",
+            to: "Bob's MX",
+            what: "Relay: no login, opportunistic STARTTLS unless a policy says otherwise",
+            sources: "RFC 5321 §4.5.4.2, §5.1; RFC 3207 §4.1",
+            ports: vec![PathPort { port: 25, title: "25: relay", link: at(587, hop2_start) }],
+        },
+        PathHop {
+            from: "Bob's mailbox",
+            to: "his mail client",
+            what: "Reading: another protocol, which this lab does not run",
+            sources: "RFC 9051; RFC 1939; RFC 8314 §3",
+            ports: vec![
+                PathPort { port: 143, title: "143: IMAP, STARTTLS", link: None },
+                PathPort { port: 993, title: "993: IMAP, implicit TLS", link: None },
+                PathPort { port: 110, title: "110: POP3, STLS", link: None },
+                PathPort { port: 995, title: "995: POP3, implicit TLS", link: None },
+            ],
+        },
+    ]
+}
+
 /// The ports for reading mail, which the lab does not run.
 pub const READING_PORTS: &str = "Reading mail is a different protocol: IMAP on 143 (STARTTLS) and 993 (implicit TLS), POP3 on 110 (STLS) and 995 (implicit TLS). None of them sends mail, and RFC 8314 §3 recommends the implicit-TLS ports for them.";
 

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::attack::Attack;
 use crate::client::ClientEvent;
+use crate::server::ServerEvent;
 use crate::session::SessionEvent;
 use crate::tls_info::TlsErrorKind;
 use crate::trace::{Direction, Event, Step, StepKind};
@@ -196,7 +197,7 @@ fn reply_notes(bytes: &[u8], out: &mut Vec<Note>) {
 fn event_note(e: &Event) -> Option<Note> {
     match e {
         Event::Client(SessionEvent::Smtp(c)) => client_note(c),
-        Event::Server(SessionEvent::Smtp(_)) => None,
+        Event::Server(SessionEvent::Smtp(s)) => server_note(s),
         Event::Client(s) => s.tls_note(),
         Event::Server(s) => s.tls_note(),
     }
@@ -219,6 +220,23 @@ fn client_note(e: &ClientEvent) -> Option<Note> {
         ClientEvent::ReusedPreTlsCapabilities => {
             warn("The client kept the capabilities it learned in cleartext instead of asking again over TLS.", "RFC 3207 §4.2")
         }
+        _ => return None,
+    })
+}
+
+fn server_note(e: &ServerEvent) -> Option<Note> {
+    Some(match e {
+        ServerEvent::SpfChecked { .. } => note(
+            "The receiver asked DNS whether the MAIL FROM domain allows the connecting address to send its mail (SPF). A pass vouches for the sending host, not for who wrote the message; DMARC counts it when that domain matches the From: header's (alignment).",
+            "RFC 7208 §2.4; RFC 7489 §3.1.2",
+        ),
+        ServerEvent::MessageAccepted { ended_by: Some(v), .. } => warn(
+            format!(
+                "The server ended the message at {}, a sequence with a bare CR or LF. Only CRLF \".\" CRLF ends the data, and a line break is CRLF: what followed is read as new commands.",
+                String::from_utf8_lossy(v.bytes().unwrap_or_default()).replace('\r', "\\r").replace('\n', "\\n")
+            ),
+            "RFC 5321 §4.1.1.4, §2.3.8",
+        ),
         _ => return None,
     })
 }

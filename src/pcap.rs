@@ -13,9 +13,9 @@
 use crate::tls::SIM_EPOCH_UNIX;
 use crate::trace::{Direction, Step, StepKind, Trace};
 
-/// Synthetic addresses from the documentation ranges (RFC 5737).
-pub const CLIENT_ADDR: [u8; 4] = [192, 0, 2, 10];
-pub const SERVER_ADDR: [u8; 4] = [198, 51, 100, 25];
+/// Synthetic addresses from the documentation ranges (RFC 5737), shared with
+/// the simulated world (the SPF records name the provider's).
+pub use crate::names::{CLIENT_ADDR, PROVIDER_ADDR, SERVER_ADDR};
 pub const CLIENT_PORT: u16 = 49_152;
 /// Mallory's own connection to the server, on the server's leg.
 pub const ATTACKER_ADDR: [u8; 4] = [203, 0, 113, 66];
@@ -105,30 +105,51 @@ impl Writer {
     }
 }
 
-/// The capture of `trace`, as the bytes of a .pcap file.
+/// The capture of `trace`, as the bytes of a .pcap file. A journey's hops
+/// are TCP streams of their own, each between its own two hosts: the mail
+/// client and the provider, then the provider and the MX.
 pub fn capture(trace: &Trace) -> Vec<u8> {
-    let server = |seq| Half { addr: SERVER_ADDR, port: trace.server_port, seq };
-    let mut streams = vec![Stream { client: Half { addr: CLIENT_ADDR, port: CLIENT_PORT, seq: 0x1000_0000 }, server: server(0x2000_0000) }];
-    let two_legs = trace.steps.iter().any(Step::altered_on_wire);
-    if two_legs {
-        streams.push(Stream { client: Half { addr: ATTACKER_ADDR, port: ATTACKER_PORT, seq: 0x3000_0000 }, server: server(0x4000_0000) });
-    }
-    let mut w = Writer { out: Vec::new(), streams };
+    let mut out = Vec::new();
     // Global header: magic, version 2.4, zone, sigfigs, snaplen, link type.
     for field in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262_144, LINKTYPE_RAW] {
-        w.out.extend_from_slice(&field.to_le_bytes());
+        out.extend_from_slice(&field.to_le_bytes());
     }
     // The pcap version fields are two u16s: 2 then 4.
-    w.out[4..8].copy_from_slice(&[2, 0, 4, 0]);
+    out[4..8].copy_from_slice(&[2, 0, 4, 0]);
+    if trace.hops.len() < 2 {
+        return connection(out, trace, (CLIENT_ADDR, CLIENT_PORT), SERVER_ADDR, 0);
+    }
+    for (i, hop) in trace.hops.iter().enumerate() {
+        let (client, server) = if i == 0 { (CLIENT_ADDR, PROVIDER_ADDR) } else { (PROVIDER_ADDR, SERVER_ADDR) };
+        let mut one = trace.hop(i);
+        one.server_port = hop.server_port;
+        out = connection(out, &one, (client, CLIENT_PORT + i as u16), server, i as u32);
+    }
+    out
+}
+
+/// Appends one connection's packets (and Mallory's second leg, when she
+/// changed what crossed) to `out`.
+fn connection(out: Vec<u8>, trace: &Trace, client: ([u8; 4], u16), server_addr: [u8; 4], n: u32) -> Vec<u8> {
+    let base = n.wrapping_mul(0x0800_0000);
+    let server = |seq: u32| Half { addr: server_addr, port: trace.server_port, seq: seq.wrapping_add(base) };
+    let mut streams =
+        vec![Stream { client: Half { addr: client.0, port: client.1, seq: 0x1000_0000 + base }, server: server(0x2000_0000) }];
+    let two_legs = trace.steps.iter().any(Step::altered_on_wire);
+    if two_legs {
+        let attacker = Half { addr: ATTACKER_ADDR, port: ATTACKER_PORT + 2 * n as u16, seq: 0x3000_0000 + base };
+        streams.push(Stream { client: attacker, server: server(0x4000_0000) });
+    }
+    let mut w = Writer { out, streams };
     let legs = w.streams.len();
     for step in &trace.steps {
         let from_client = step.direction == Some(Direction::ClientToServer);
         for leg in 0..legs {
             match step.kind {
                 StepKind::Connect => {
-                    w.packet(leg, 0, true, SYN, &[]);
-                    w.packet(leg, 0, false, SYN | ACK, &[]);
-                    w.packet(leg, 0, true, ACK, &[]);
+                    w.packet(leg, step.at_ms, true, SYN, &[]);
+                    w.packet(leg, step.at_ms, false, SYN | ACK, &[]);
+                    w.packet(leg, step.at_ms, true, ACK, &[]);
                 }
                 StepKind::Segment | StepKind::Dropped => {
                     // On one leg, what arrived. On two: the sender's leg carries what

@@ -21,13 +21,14 @@ use crate::entropy::{stream, Entropy};
 use crate::machine::Machine;
 use crate::outcome::{self, Finding, Outcome};
 use crate::pki::Pki;
+use crate::scenario::Route;
 use crate::scenario::{Drive, Scenario};
 use crate::session::SessionOptions;
 use crate::settings::{Settings, SettingsError};
 use crate::trace::{Direction, Step, Trace};
 use crate::view::StepView;
 use crate::vocab::Choice;
-use crate::wire::{Link, Segment, MAX_STEPS};
+use crate::wire::{Segment, MAX_STEPS};
 
 /// Why a session could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +86,7 @@ pub struct Simulation {
 
 /// The running machinery: the wire, and Mallory's hands.
 struct Run {
-    link: Link,
+    link: Route,
     mallory: Attacker,
 }
 
@@ -99,7 +100,7 @@ impl Run {
     fn new(scenario: &Scenario, pki: &Arc<Pki>) -> Run {
         let entropy = Entropy::seeded(scenario.seed, stream::ATTACKER);
         let mallory = Attacker::new(Attack::Eavesdrop, scenario.port, pki.clone(), SessionOptions::default().epoch_unix, entropy);
-        Run { link: scenario.link(pki), mallory }
+        Run { link: Route::new(scenario, pki), mallory }
     }
 
     /// Advances until there are at least `to` steps, or nothing can happen
@@ -174,7 +175,7 @@ impl Simulation {
 
     fn with(settings: Settings, scenario: Scenario) -> Simulation {
         let pki = Pki::lab();
-        let server_chain = pki.identity(scenario.server_identity).chain.clone();
+        let server_chain = pki.at(&scenario.server.hostname).identity(scenario.server_identity).chain.clone();
         let run = Run::new(&scenario, &pki);
         let mut sim = Simulation {
             settings,
@@ -234,7 +235,46 @@ impl Simulation {
 
     /// One view per step so far, as every renderer shows it.
     pub fn views(&self) -> Vec<StepView> {
-        self.trace.steps.iter().map(StepView::of).collect()
+        let journey = self.is_journey();
+        self.trace.steps.iter().map(|s| StepView::in_session(s, journey)).collect()
+    }
+
+    /// The session follows a message over more than one hop.
+    pub fn is_journey(&self) -> bool {
+        self.scenario.relay.is_some()
+    }
+
+    /// Each hop's scenario as it ran (one for a single connection).
+    fn hop_scenarios(&self) -> Vec<Scenario> {
+        crate::scenario::route::hop_scenarios(&self.scenario, &self.trace)
+    }
+
+    /// What every TLS record of every step shows, each hop against its own server's chain.
+    pub fn tls_views(&self) -> Vec<Vec<crate::view::TlsRecordView>> {
+        let chains: Vec<Vec<CertificateDer<'static>>> =
+            self.hop_scenarios().iter().map(|s| self.pki.at(&s.server.hostname).identity(s.server_identity).chain.clone()).collect();
+        crate::view::tls_views_by_hop(&self.trace, &chains)
+    }
+
+    /// Plain-language notes with RFC references, one list per step, each read
+    /// with its hop's setup (its TLS mode, its attacker).
+    pub fn notes(&self) -> Vec<Vec<crate::explain::Note>> {
+        let tls12 = crate::explain::tls12(&self.trace);
+        let hops = self.hop_scenarios();
+        self.trace
+            .steps
+            .iter()
+            .map(|step| {
+                let s = hops.get(step.hop).unwrap_or(&self.scenario);
+                let implicit = s.client.policy == crate::client::TlsPolicy::Implicit;
+                crate::explain::notes(step, implicit, s.attack, tls12)
+            })
+            .collect()
+    }
+
+    /// The columns its rows are drawn between.
+    pub fn lanes(&self) -> Vec<&'static str> {
+        crate::view::lanes(self.is_journey())
     }
 
     /// Steps made so far.

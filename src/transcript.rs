@@ -13,8 +13,18 @@ const MAX_BODY_LINES: usize = 40;
 
 pub fn render(trace: &Trace) -> String {
     let what = if trace.simulated { "simulated session" } else { "session" };
-    let mut out = format!("=== {what} to {}:{}\n", trace.server_name, trace.server_port);
+    let mut out = match trace.hops.last() {
+        Some(last) => {
+            format!("=== {what}: a message's journey over {} hops, to {}:{}\n", trace.hops.len(), last.server_name, last.server_port)
+        }
+        None => format!("=== {what} to {}:{}\n", trace.server_name, trace.server_port),
+    };
+    let mut hop = usize::MAX;
     for step in &trace.steps {
+        if let (Some(h), true) = (trace.hops.get(step.hop), step.hop != hop) {
+            hop = step.hop;
+            let _ = writeln!(out, "=== hop {}: {} to {} at {}:{}", hop + 1, h.client, h.server, h.server_name, h.server_port);
+        }
         render_step(&mut out, step);
     }
     if trace.truncated {

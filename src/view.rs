@@ -111,6 +111,8 @@ pub struct RecordView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepView {
     pub index: usize,
+    /// The hop of a journey (0 for the first, and for one connection).
+    pub hop: usize,
     pub kind: StepKind,
     pub direction: Option<Direction>,
     /// "Client" and "Server" in the step's direction; empty for connect and timeouts.
@@ -141,11 +143,37 @@ pub struct StepView {
     pub events: Vec<EventLine>,
 }
 
+/// The columns a session's rows are drawn between: client, wire, server; or,
+/// for a journey, every node with the hop between each pair.
+pub fn lanes(journey: bool) -> Vec<&'static str> {
+    if journey {
+        vec!["MUA", "hop 1", "MSA/MTA", "hop 2", "MX"]
+    } else {
+        vec!["Client", "Wire · attacker", "Server"]
+    }
+}
+
+/// Who is the client and who the server of a step: in a journey, the nodes of its hop.
+pub fn parties(journey: bool, hop: usize) -> (&'static str, &'static str) {
+    match (journey, hop) {
+        (false, _) => ("Client", "Server"),
+        (true, 0) => ("MUA", "MSA"),
+        (true, _) => ("MTA", "MX"),
+    }
+}
+
 impl StepView {
+    /// A step of a one-connection session.
     pub fn of(step: &Step) -> StepView {
+        StepView::in_session(step, false)
+    }
+
+    /// A step, named by the nodes of its hop when the session is a journey.
+    pub fn in_session(step: &Step, journey: bool) -> StepView {
+        let (client, server) = parties(journey, step.hop);
         let (from, to) = match step.direction {
-            Some(Direction::ClientToServer) => ("Client", "Server"),
-            Some(Direction::ServerToClient) => ("Server", "Client"),
+            Some(Direction::ClientToServer) => (client, server),
+            Some(Direction::ServerToClient) => (server, client),
             None => ("", ""),
         };
         let altered = step.altered_on_wire();
@@ -192,6 +220,7 @@ impl StepView {
             .collect();
         StepView {
             index: step.index,
+            hop: step.hop,
             kind: step.kind,
             direction: step.direction,
             from,
@@ -390,10 +419,12 @@ fn client_check(trace: &Trace) -> Option<Verdict> {
 /// shown beside a different chain that reached the client.
 pub fn tls_views(trace: &Trace, server_chain: &[CertificateDer<'_>]) -> Vec<Vec<TlsRecordView>> {
     let mut out = vec![Vec::new(); trace.steps.len()];
+    // A hop of a journey is a run of steps numbered from its first.
+    let first = trace.steps.first().map_or(0, |s| s.index);
     let context = CertificateContext::of(trace, server_chain);
     for r in crate::dissect::dissect(trace) {
         let (client_check, real_chain) = context.annotate(&r);
-        let Some(step) = out.get_mut(r.step) else { continue };
+        let Some(step) = r.step.checked_sub(first).and_then(|i| out.get_mut(i)) else { continue };
         let inside = r.inside.as_ref();
         step.push(TlsRecordView {
             header: format!("{} · version 0x{:04x} · {} bytes", r.content_type, r.version, r.length),
@@ -409,6 +440,15 @@ pub fn tls_views(trace: &Trace, server_chain: &[CertificateDer<'_>]) -> Vec<Vec<
         });
     }
     out
+}
+
+/// [`tls_views`] for every hop of a session, each against its own server's
+/// chain (`chains[hop]`); one connection is hop 0.
+pub fn tls_views_by_hop(trace: &Trace, chains: &[Vec<CertificateDer<'static>>]) -> Vec<Vec<TlsRecordView>> {
+    if trace.hops.len() < 2 {
+        return tls_views(trace, chains.first().map_or(&[][..], |c| c.as_slice()));
+    }
+    (0..trace.hops.len()).flat_map(|i| tls_views(&trace.hop(i), chains.get(i).map_or(&[][..], |c| c.as_slice()))).collect()
 }
 
 /// Text with CR and LF written out as `\r` and `\n`, so a bare LF stands out.
@@ -557,6 +597,13 @@ fn describe_server(e: &ServerEvent) -> Option<(Weight, String)> {
         ServerEvent::MessageRejected { reason, .. } => info(format!("server: message rejected: {reason}")),
         ServerEvent::AbortedMidData { received } => {
             info(format!("server: connection lost during DATA after {received} bytes; message dropped"))
+        }
+        ServerEvent::SpfChecked { check } => {
+            let records: Vec<&str> = check.lookups.iter().map(|r| r.name.as_str()).collect();
+            let records =
+                if records.is_empty() { "no SPF record found".to_owned() } else { format!("TXT records read: {}", records.join(", ")) };
+            let by = check.mechanism.as_ref().map(|m| format!(" by {m}")).unwrap_or_default();
+            info(format!("server: SPF check of {} for {}: {}{by} ({records}; RFC 7208 §2.4)", check.domain, check.client_ip, check.result))
         }
         ServerEvent::BadCommand { error } => info(format!("server: bad command: {error}")),
         ServerEvent::TimedOut => info("server: idle timeout".into()),

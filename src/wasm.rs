@@ -157,7 +157,7 @@ impl Lab {
         to_js(&self.sim.views())
     }
 
-    /// The heading: `{title, description, command}`, the last being the
+    /// The heading: `{title, description, command, lanes}`, `command` being the
     /// `smtp-lab run` command line for the same session.
     pub fn heading(&self) -> Result<JsValue, JsError> {
         #[derive(Serialize)]
@@ -165,9 +165,11 @@ impl Lab {
             title: String,
             description: String,
             command: String,
+            /// The columns the rows are drawn between (a journey has one per node and hop).
+            lanes: Vec<&'static str>,
         }
         let (title, description) = self.sim.heading();
-        to_js(&Heading { title, description, command: self.sim.settings.command_line() })
+        to_js(&Heading { title, description, command: self.sim.settings.command_line(), lanes: self.sim.lanes() })
     }
 
     /// The link for this session at step `step` (omit the step with `undefined`).
@@ -206,14 +208,12 @@ impl Lab {
             header_notes: [(&'static str, &'static str); 3],
             steps: Vec<Vec<crate::view::TlsRecordView>>,
         }
-        to_js(&Tls { header_notes: crate::dissect::HEADER_NOTES, steps: crate::view::tls_views(&self.sim.trace, &self.sim.server_chain) })
+        to_js(&Tls { header_notes: crate::dissect::HEADER_NOTES, steps: self.sim.tls_views() })
     }
 
     /// Plain-language notes with RFC references, one list per step.
     pub fn notes(&self) -> Result<JsValue, JsError> {
-        let implicit = self.sim.scenario.client.policy == crate::client::TlsPolicy::Implicit;
-        let tls12 = crate::explain::tls12(&self.sim.trace);
-        to_js(&self.sim.trace.steps.iter().map(|s| crate::explain::notes(s, implicit, self.sim.scenario.attack, tls12)).collect::<Vec<_>>())
+        to_js(&self.sim.notes())
     }
 
     /// The session as a pcap file (two TCP legs when an attacker altered the wire).
@@ -277,11 +277,17 @@ pub fn explainer() -> Result<JsValue, JsError> {
     #[derive(Serialize)]
     struct Explainer {
         ports: Vec<crate::claims::Port>,
+        path: Vec<crate::claims::PathHop>,
         reading: &'static str,
         claims: Vec<crate::claims::ProvedClaim>,
     }
     let pki = Pki::lab();
-    to_js(&Explainer { ports: crate::claims::ports(), reading: crate::claims::READING_PORTS, claims: crate::claims::prove_all(&pki) })
+    to_js(&Explainer {
+        ports: crate::claims::ports(),
+        path: crate::claims::path(&pki),
+        reading: crate::claims::READING_PORTS,
+        claims: crate::claims::prove_all(&pki),
+    })
 }
 
 /// Every lesson: id, title, description.

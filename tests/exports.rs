@@ -197,3 +197,23 @@ fn the_dissector_agrees_with_tshark_on_every_handshake() {
         assert_eq!(pairs.join(","), names, "{lesson}: certificate names");
     }
 }
+
+#[test]
+fn a_journey_is_two_tcp_streams_with_their_own_hosts_and_ports() {
+    for port in [587u16, 465] {
+        let c = Capture::of(&Scenario::journey(port));
+        c.assert_clean();
+        let syn = "tcp.flags.syn == 1 && tcp.flags.ack == 0";
+        assert_eq!(c.tshark(false, syn, "tcp.stream"), ["0", "1"], "{port}");
+        assert_eq!(streams(&c), ["192.0.2.10", "198.51.100.10"], "the mail client, then the provider's MTA");
+        assert_eq!(c.tshark(false, syn, "ip.dst"), ["198.51.100.10", "198.51.100.25"], "the provider, then the MX");
+        assert_eq!(c.tshark(false, syn, "tcp.dstport"), [port.to_string(), "25".to_owned()]);
+        // With the key log, each hop's SMTP inside TLS; the message crosses both hops.
+        let subjects = c.tshark(true, "imf", "tcp.stream");
+        assert_eq!(subjects, ["0", "1"], "{port}: the message, once per hop");
+        assert_eq!(c.tshark(true, "imf", "imf.subject"), ["Lunch on Friday?", "Lunch on Friday?"]);
+        let auth = c.tshark(true, "smtp.req.command == \"AUTH\"", "tcp.stream");
+        assert_eq!(auth, ["0"], "only the mail client authenticates");
+        assert!(c.tshark(false, "imf", "frame.number").is_empty(), "{port}: nothing readable without the keys");
+    }
+}

@@ -15,7 +15,7 @@ const presetSelect = document.getElementById("preset");
 const custom = document.getElementById("custom");
 const fieldsBox = document.getElementById("custom-fields");
 const pickerError = document.getElementById("picker-error");
-const GROUPS = { session: "Connection and attacker", server: "Server", client: "Client" };
+const GROUPS = { session: "Connection and attacker", server: "Server", client: "Client", hop2: "Journey: hop 2, the provider to the MX" };
 let shownLink = null;
 let shownValues = {};
 

@@ -360,8 +360,7 @@ export class SmtpLab extends HTMLElement {
       btn("End ▶|", "Jump to the end (End)", "End", () => this.toEnd()),
       h("label", { class: "speed" }, "Speed ", ui.speed),
       ui.counter);
-    ui.lanes = h("div", { class: "lanes", "aria-hidden": "true" },
-      h("span", {}, "Client"), h("span", {}, "Wire · attacker"), h("span", {}, "Server"));
+    ui.lanes = h("div", { class: "lanes", "aria-hidden": "true" });
     ui.seq = h("ol", { class: "seq", "aria-label": "Steps of the session" });
     ui.hint = h("p", { class: "hint" }, "Nothing has crossed the wire yet. Press Next ▶ (or →) to start.");
     ui.detail = h("section", { class: "detail", "aria-label": "Selected step" });
@@ -386,6 +385,9 @@ export class SmtpLab extends HTMLElement {
     ui.error.hidden = true;
     ui.root.classList.remove("failed");
     ui.title.textContent = heading.title;
+    // The engine names the columns: client, wire, server; or a journey's nodes and hops.
+    ui.lanes.replaceChildren(...heading.lanes.map((lane) => h("span", {}, lane)));
+    ui.root.classList.toggle("journey", heading.lanes.length > 3);
     ui.desc.textContent = heading.description;
     ui.cli.replaceChildren("Same session on the command line: ", h("code", {}, heading.command));
     ui.banner.replaceChildren(...this.#verdicts.map((v) =>
@@ -401,7 +403,7 @@ export class SmtpLab extends HTMLElement {
     const records = v.records.length ? h("span", { class: "records" }, v.records.map((r) => h("span", { class: `rec ${r.content_type} ${r.encrypted ? "enc" : "clear"}` }, r.label))) : null;
     // Read aloud: "3, Server to Client, changed by the attacker: 250-mail…". The
     // visible text stays part of the name, so voice control can click it too.
-    const classes = ["step", `dir-${dir}`, `kind-${v.kind}`, v.encrypted ? "enc" : v.tls ? "tls-clear" : "clear", v.altered ? "altered" : ""].join(" ");
+    const classes = ["step", `hop-${v.hop}`, `dir-${dir}`, `kind-${v.kind}`, v.encrypted ? "enc" : v.tls ? "tls-clear" : "clear", v.altered ? "altered" : ""].join(" ");
     return h("li", { class: classes, "data-index": i },
       h("button", { type: "button", class: "row", onclick: () => this.jumpTo(i + 1) },
         h("span", { class: "num" }, String(i)),

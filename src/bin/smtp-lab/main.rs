@@ -181,7 +181,9 @@ fn main() -> ExitCode {
                 Format::Text => emit(&smtp_lab::export::text(&trace, &findings)),
                 Format::Json => emit(&smtp_lab::export::json(&scenario, &trace, &findings)),
                 Format::Mermaid => emit(&smtp_lab::export::mermaid(&trace, &findings)),
-                Format::Tls => emit(&smtp_lab::export::tls(&trace, &pki.identity(scenario.server_identity).chain)),
+                Format::Tls => {
+                    emit(&smtp_lab::export::tls(&trace, &pki.at(&scenario.server.hostname).identity(scenario.server_identity).chain))
+                }
             }
         }
         Commands::Matrix { format } => {
