@@ -112,7 +112,7 @@ impl Attack {
                 &["RFC 4954 §4"]),
             Attack::SmuggleLfDotCrlf => ("smuggle",
                 "A sender with an account at an outbound mail provider (not someone on the wire). She needs two lenient servers: an outbound one that passes \\n.\\r\\n through unchanged, and an inbound one that takes it as the end of the data. Her hidden second message then leaves from the provider and passes its SPF and DMARC checks.",
-                "The sender ends a line with a bare \\n, a dot and \\r\\n, and follows it with a second MAIL FROM, RCPT and DATA. A receiver that accepts a bare LF before the final dot sees two messages. This lab runs only the inbound hop: here Mallory's own client talks to the MX, where she could write any MAIL FROM without a trick; what the session shows is the lenient receiver splitting one DATA into two messages.",
+                "The sender ends a line with a bare \\n, a dot and \\r\\n, and follows it with a second MAIL FROM, RCPT and DATA. A receiver that accepts a bare LF before the final dot sees two messages. In a journey (--journey, or the matrix's smuggling rows) Mallory submits through her provider and the MX checks the hidden sender's SPF; on a single connection her own client talks to the MX, where she could write any MAIL FROM without a trick, so that session shows only a receiver splitting one DATA into two.",
                 &["SEC Consult, SMTP Smuggling, 2023", "CVE-2023-51764 (Postfix)", "CVE-2023-51765 (Sendmail)", "CVE-2023-51766 (Exim)", "RFC 5321 §2.3.8, §4.1.1.4"]),
             Attack::SmuggleLfDotLf => ("smuggle",
                 "As smuggle-lf-dot-crlf: a sender at an outbound provider that passes the sequence on, and a lenient inbound server.",

@@ -324,7 +324,7 @@ pub fn path(pki: &std::sync::Arc<Pki>) -> Vec<PathHop> {
     vec![
         PathHop {
             from: "Alice's mail client (MUA)",
-            to: "her provider (MSA)",
+            to: "Her provider (MSA, then MTA)",
             what: "Submission: authenticated, with TLS the client should require",
             sources: "RFC 6409 §3.1; RFC 8314 §3.3, §5",
             ports: vec![
@@ -333,16 +333,16 @@ pub fn path(pki: &std::sync::Arc<Pki>) -> Vec<PathHop> {
             ],
         },
         PathHop {
-            from: "her provider (MTA)",
-            to: "Bob's MX",
+            from: "Her provider (MSA, then MTA)",
+            to: "Bob's provider (MX)",
             what: "Relay: no login, opportunistic STARTTLS unless a policy says otherwise",
             sources: "RFC 5321 §4.5.4.2, §5.1; RFC 3207 §4.1",
             ports: vec![PathPort { port: 25, title: "25: relay", link: at(587, hop2_start) }],
         },
         PathHop {
-            from: "Bob's mailbox",
-            to: "his mail client",
-            what: "Reading: another protocol, which this lab does not run",
+            from: "Bob's provider (MX)",
+            to: "Bob's mail client (MUA)",
+            what: "Reading: the client fetches from the mailbox with another protocol, which this lab does not run",
             sources: "RFC 9051; RFC 1939; RFC 8314 §3",
             ports: vec![
                 PathPort { port: 143, title: "143: IMAP, STARTTLS", link: None },

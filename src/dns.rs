@@ -122,22 +122,29 @@ struct Recorder<'z> {
     seen: std::sync::Mutex<Vec<Record>>,
 }
 
-#[async_trait::async_trait]
-impl Lookup for Recorder<'_> {
-    async fn lookup_a<'lookup, 'a>(&'lookup self, name: &'a Name) -> LookupResult<Vec<Ipv4Addr>> {
-        let out: Vec<Ipv4Addr> = self
-            .zone
-            .answers(name)
-            .filter_map(|r| match r.data {
-                Data::A(a) => Some(a),
-                _ => None,
-            })
-            .collect();
+impl Recorder<'_> {
+    /// The answers of one type for a name (noting TXT lookups); no records is NXDOMAIN to SPF.
+    fn found<T>(&self, name: &Name, pick: impl Fn(&Data) -> Option<T>) -> LookupResult<Vec<T>> {
+        let records: Vec<&Record> = self.zone.answers(name).filter(|r| pick(&r.data).is_some()).collect();
+        if let (Ok(mut seen), true) = (self.seen.lock(), records.iter().any(|r| matches!(r.data, Data::Txt(_)))) {
+            seen.extend(records.iter().map(|r| (*r).clone()));
+        }
+        let out: Vec<T> = records.iter().filter_map(|r| pick(&r.data)).collect();
         if out.is_empty() {
             Err(LookupError::NoRecords)
         } else {
             Ok(out)
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl Lookup for Recorder<'_> {
+    async fn lookup_a<'lookup, 'a>(&'lookup self, name: &'a Name) -> LookupResult<Vec<Ipv4Addr>> {
+        self.found(name, |d| match d {
+            Data::A(a) => Some(*a),
+            _ => None,
+        })
     }
     async fn lookup_aaaa<'lookup, 'a>(&'lookup self, _: &'a Name) -> LookupResult<Vec<Ipv6Addr>> {
         Err(LookupError::NoRecords)
@@ -146,22 +153,10 @@ impl Lookup for Recorder<'_> {
         Err(LookupError::NoRecords)
     }
     async fn lookup_txt<'lookup, 'a>(&'lookup self, name: &'a Name) -> LookupResult<Vec<String>> {
-        let found: Vec<&Record> = self.zone.answers(name).filter(|r| matches!(r.data, Data::Txt(_))).collect();
-        if let Ok(mut seen) = self.seen.lock() {
-            seen.extend(found.iter().map(|r| (*r).clone()));
-        }
-        let out: Vec<String> = found
-            .into_iter()
-            .filter_map(|r| match &r.data {
-                Data::Txt(t) => Some(t.clone()),
-                _ => None,
-            })
-            .collect();
-        if out.is_empty() {
-            Err(LookupError::NoRecords)
-        } else {
-            Ok(out)
-        }
+        self.found(name, |d| match d {
+            Data::Txt(t) => Some(t.clone()),
+            _ => None,
+        })
     }
     async fn lookup_ptr<'lookup>(&'lookup self, _: IpAddr) -> LookupResult<Vec<Name>> {
         Err(LookupError::NoRecords)

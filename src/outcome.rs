@@ -179,6 +179,10 @@ fn analyse_hop(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
     message_read(scenario, trace, &mut out);
     let tampered_before_tls = commands_and_replies(trace, &mut out);
     messages(scenario, trace, &mut out);
+    // The commands of a smuggled message are that message's: one finding says it.
+    let smuggled: Vec<usize> =
+        out.iter().filter(|f| matches!(f.outcome, Outcome::SmuggledMessageAccepted { .. })).map(|f| f.step).collect();
+    out.retain(|f| !(matches!(f.outcome, Outcome::CommandInjected { .. }) && smuggled.contains(&f.step)));
     let reused = trace.client_events().find(|(_, e)| matches!(e, ClientEvent::ReusedPreTlsCapabilities));
     if let Some(step) = reused.map(|(s, _)| s.index).filter(|_| tampered_before_tls) {
         out.push(Finding::at(Outcome::TamperedStateUsed, step));

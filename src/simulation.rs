@@ -215,6 +215,18 @@ impl Simulation {
             );
         }
         let s = &self.scenario;
+        if let Some(relay) = &s.relay {
+            let next = &relay.next;
+            let mut title =
+                format!("A message's journey: {} to the provider, then {} to the MX ({} MTA)", s.port, next.port, next.client.policy.id());
+            for (hop, attack) in [(1, s.attack), (2, next.attack)] {
+                if let Some(a) = attack {
+                    title.push_str(&format!("; hop {hop}: {}", a.title()));
+                }
+            }
+            let description = format!("Relay behaviour: {}.", relay.outbound.title());
+            return (title, description);
+        }
         let client = match s.drive {
             Drive::Client => "you are the client".to_owned(),
             _ => format!("{} client", s.client.policy.id()),

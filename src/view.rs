@@ -113,6 +113,9 @@ pub struct StepView {
     pub index: usize,
     /// The hop of a journey (0 for the first, and for one connection).
     pub hop: usize,
+    /// The step's client and server: `Client` and `Server`, or in a journey the hop's nodes (`MTA`, `MX`).
+    pub client: &'static str,
+    pub server: &'static str,
     pub kind: StepKind,
     pub direction: Option<Direction>,
     /// "Client" and "Server" in the step's direction; empty for connect and timeouts.
@@ -221,6 +224,8 @@ impl StepView {
         StepView {
             index: step.index,
             hop: step.hop,
+            client,
+            server,
             kind: step.kind,
             direction: step.direction,
             from,

@@ -13,6 +13,7 @@ const PAGES = [
   ["lab", "index.html#preset=strip-587-opportunistic&step=5"],
   ["console", "index.html#port=587&drive=client"],
   ["mallory", "index.html#port=587&policy=opportunistic&auth=always&drive=mallory"],
+  ["journey", "index.html#preset=smuggling&step=40"],
   ["explainer", "ports.html"],
   ["matrix", "matrix.html"],
   ["embed", "embed.html"],
@@ -30,7 +31,7 @@ after(async () => { await context.close(); });
 async function settle(page, path) {
   if (path.startsWith("index") || path.startsWith("embed")) await labReady(page);
   if (path.startsWith("matrix")) await page.waitForSelector("#matrix table");
-  if (path.startsWith("ports")) await page.waitForSelector(".claim");
+  if (path.startsWith("ports")) await page.waitForSelector(".claim"), await page.waitForSelector("#path svg");
 }
 
 for (const [name, path] of PAGES) {

@@ -22,7 +22,7 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 function drawPath(narrow) {
-  const nodes = [path[0].from, path[0].to.replace("(MSA)", "(MSA, then MTA)"), path[1].to, path[2].to];
+  const nodes = path.map((hop) => hop.from).concat(path[path.length - 1].to);
   const box = { w: 190, h: 56 };
   const step = narrow ? box.h + 170 : 290;
   const pos = (i) => (narrow ? { x: 85, y: 10 + i * step } : { x: 10 + i * step, y: 10 });
@@ -31,9 +31,12 @@ function drawPath(narrow) {
   const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, class: "path-svg", role: "group", "aria-label": "The path of one message, hop by hop" });
   nodes.forEach((name, i) => {
     const { x, y } = pos(i);
+    // "Alice's mail client (MUA)": the name on one line, the role under it.
+    const [who, role] = name.split(/ \((.*)\)$/);
     svg.append(s("g", { class: "node" },
       s("rect", { x, y, width: box.w, height: box.h, rx: 8 }),
-      s("text", { x: x + box.w / 2, y: y + box.h / 2 + 5, "text-anchor": "middle" }, name)));
+      s("text", { x: x + box.w / 2, y: y + (role ? 24 : 33), "text-anchor": "middle" }, who),
+      role ? s("text", { x: x + box.w / 2, y: y + 44, "text-anchor": "middle", class: "role" }, role) : ""));
   });
   path.forEach((hop, i) => {
     const a = pos(i);

@@ -460,8 +460,8 @@ export class SmtpLab extends HTMLElement {
     const tls = this.#renderTls(this.#tls.steps[i] ?? []);
     const events = (side) => h("ul", { class: "events" }, v.events.filter((e) => e.side === side).map((e) => h("li", { class: `event-${e.weight}` }, e.text)));
     const machines = h("div", { class: "machines" },
-      h("div", {}, h("h4", {}, "Client machine"), h("p", { class: "state" }, v.client_state), events("client")),
-      h("div", {}, h("h4", {}, "Server machine"), h("p", { class: "state" }, v.server_state), events("server")));
+      h("div", {}, h("h4", {}, `${v.client} machine`), h("p", { class: "state" }, v.client_state), events("client")),
+      h("div", {}, h("h4", {}, `${v.server} machine`), h("p", { class: "state" }, v.server_state), events("server")));
     ui.detail.replaceChildren(...[head, mallory, notes, viewToggle, blocks, tls, machines].filter(Boolean));
   }
 
