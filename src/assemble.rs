@@ -225,6 +225,25 @@ fn check_attack(
     }
 }
 
+/// A matrix cell placed on its hop of a whole journey: a submission column's
+/// session is hop 1, an MTA column's is hop 2; then the hop-2 knobs. The
+/// cells' attacks are the rows', so `--hop2-attack` has no place here.
+pub fn journey_cell(cell: crate::matrix::CellId, k: &HopSettings) -> Result<Option<Scenario>, SettingsError> {
+    if let Some(a) = k.hop2_attack {
+        return Err(conflict(format!("--hop2-attack {a}"), "the matrix", "each row puts its own attack on its hop"));
+    }
+    if let Some(o) = k.outbound {
+        return Err(conflict(format!("--outbound {o}"), "the matrix", "the smuggling rows set the relay's behaviour themselves"));
+    }
+    if !k.hop2_lenient_end_of_data.is_empty() {
+        return Err(conflict("--hop2-lenient-end-of-data".into(), "the matrix", "the smuggling rows set the MX's end of data themselves"));
+    }
+    let Some(s) = cell.scenario() else { return Ok(None) };
+    let mut j = if s.relay.is_some() || cell.column.is_submission() { s.into_journey() } else { s.as_hop2() };
+    apply_hop2(k, &mut j)?;
+    Ok(Some(j))
+}
+
 /// A lesson's scenario.
 pub fn lesson(lesson: Lesson) -> Result<Scenario, SettingsError> {
     scenario(&preset::recipe(lesson))

@@ -49,56 +49,92 @@ const MAX_LINES: usize = 6;
 /// differ); the outcomes as a closing note.
 pub fn mermaid(trace: &Trace, findings: &[Finding]) -> String {
     let mut out = String::from("sequenceDiagram\n");
-    let _ = writeln!(out, "    participant C as Client");
-    if trace.steps.iter().any(Step::altered_on_wire) {
-        let _ = writeln!(out, "    participant M as Mallory (on the wire)");
+    let (first, last) = if trace.hops.len() < 2 {
+        let ids = Ids { c: "C", s: "S", m: "M" };
+        let _ = writeln!(out, "    participant C as Client");
+        if trace.steps.iter().any(Step::altered_on_wire) {
+            let _ = writeln!(out, "    participant M as Mallory (on the wire)");
+        }
+        let _ = writeln!(out, "    participant S as Server :{}", trace.server_port);
+        mermaid_hop(&mut out, trace, &ids);
+        ("C", "S")
+    } else {
+        // A journey: one participant per node, Mallory between the two of a hop she altered.
+        let hops = [Ids { c: "A", s: "P", m: "M1" }, Ids { c: "P", s: "X", m: "M2" }];
+        let one = |i: usize| trace.hop(i);
+        let port = |i: usize| trace.hops.get(i).map_or(0, |h| h.server_port);
+        let _ = writeln!(out, "    participant A as MUA");
+        if one(0).steps.iter().any(Step::altered_on_wire) {
+            let _ = writeln!(out, "    participant M1 as Mallory (hop 1)");
+        }
+        let _ = writeln!(out, "    participant P as MSA/MTA :{}", port(0));
+        if one(1).steps.iter().any(Step::altered_on_wire) {
+            let _ = writeln!(out, "    participant M2 as Mallory (hop 2)");
+        }
+        let _ = writeln!(out, "    participant X as MX :{}", port(1));
+        for (i, ids) in hops.iter().enumerate() {
+            mermaid_hop(&mut out, &one(i), ids);
+        }
+        ("A", "X")
+    };
+    if findings.is_empty() {
+        let _ = writeln!(out, "    Note over {first},{last}: no outcome recorded");
     }
-    let _ = writeln!(out, "    participant S as Server :{}", trace.server_port);
+    for f in findings {
+        let mark = if f.outcome.is_compromise() { "ATTACK WORKED" } else { "outcome" };
+        let _ = writeln!(out, "    Note over {first},{last}: {mark} (step {}): {}", f.step, note_text(&f.describe()));
+    }
+    out
+}
+
+/// The participants of one connection: its client, its server, and Mallory.
+struct Ids {
+    c: &'static str,
+    s: &'static str,
+    m: &'static str,
+}
+
+/// One connection's steps, with its TLS part boxed.
+fn mermaid_hop(out: &mut String, trace: &Trace, ids: &Ids) {
+    let Ids { c, s, .. } = ids;
     let mut in_tls = false;
     for step in &trace.steps {
         let encrypted = step.tls && step.kind == StepKind::Segment;
         if encrypted != in_tls && step.kind != StepKind::Dropped {
             if encrypted {
                 let _ = writeln!(out, "    rect rgba(46, 125, 50, 0.12)");
-                let _ = writeln!(out, "    Note over C,S: TLS: the wire carries TLS records (🔒 marks encrypted ones)");
+                let _ = writeln!(out, "    Note over {c},{s}: TLS: the wire carries TLS records (🔒 marks encrypted ones)");
             } else {
                 let _ = writeln!(out, "    end");
             }
             in_tls = encrypted;
         }
-        mermaid_step(&mut out, step);
+        mermaid_step(out, step, ids);
     }
     if in_tls {
         let _ = writeln!(out, "    end");
     }
-    if findings.is_empty() {
-        let _ = writeln!(out, "    Note over C,S: no outcome recorded");
-    }
-    for f in findings {
-        let mark = if f.outcome.is_compromise() { "ATTACK WORKED" } else { "outcome" };
-        let _ = writeln!(out, "    Note over C,S: {mark} (step {}): {}", f.step, note_text(&f.describe()));
-    }
-    out
 }
 
 /// One step's arrows. A step the attacker altered goes through Mallory, who
 /// is a participant whenever such a step exists.
-fn mermaid_step(out: &mut String, step: &Step) {
+fn mermaid_step(out: &mut String, step: &Step, ids: &Ids) {
+    let Ids { c, s, m } = ids;
     let c2s = step.direction == Some(Direction::ClientToServer);
-    let (from, to) = if c2s { ("C", "S") } else { ("S", "C") };
+    let (from, to) = if c2s { (c, s) } else { (s, c) };
     match step.kind {
         StepKind::Connect => {
-            let _ = writeln!(out, "    C->>S: TCP connect");
+            let _ = writeln!(out, "    {c}->>{s}: TCP connect");
         }
         StepKind::Timeout => {
-            let _ = writeln!(out, "    Note over C,S: a timer fired ({} ms)", step.at_ms);
+            let _ = writeln!(out, "    Note over {c},{s}: a timer fired ({} ms)", step.at_ms);
         }
         StepKind::Fin => {
             let _ = writeln!(out, "    {from}-){to}: FIN (closes the connection)");
         }
         StepKind::Dropped => {
             let sent = step.sent.as_ref().map(|b| summary(&b.0)).unwrap_or_default();
-            let _ = writeln!(out, "    {from}-xM: {}", label(&sent.join(" / ")));
+            let _ = writeln!(out, "    {from}-x{m}: {}", label(&sent.join(" / ")));
         }
         StepKind::Segment => {
             let lock = if step.encrypted() { "🔒 " } else { "" };
@@ -106,13 +142,13 @@ fn mermaid_step(out: &mut String, step: &Step) {
             if step.altered_on_wire() {
                 if let Some(sent) = &step.sent {
                     let sent = summary(step.sender_plaintext.as_ref().unwrap_or(sent).as_slice());
-                    let _ = writeln!(out, "    {from}->>M: {lock}{}", label(&sent.join(" / ")));
+                    let _ = writeln!(out, "    {from}->>{m}: {lock}{}", label(&sent.join(" / ")));
                 }
                 if let Some(note) = &step.middlebox {
-                    let _ = writeln!(out, "    Note over M: {}", note_text(note));
+                    let _ = writeln!(out, "    Note over {m}: {}", note_text(note));
                 }
                 for line in &wire {
-                    let _ = writeln!(out, "    M->>{to}: {lock}{}", label(line));
+                    let _ = writeln!(out, "    {m}->>{to}: {lock}{}", label(line));
                 }
             } else {
                 for line in &wire {
@@ -123,9 +159,9 @@ fn mermaid_step(out: &mut String, step: &Step) {
     }
     for e in &step.events {
         let (side, note) = match e {
-            Event::Client(SessionEvent::TlsFailed { error }) => ("C", format!("TLS failed: {error}")),
-            Event::Server(SessionEvent::TlsFailed { error }) => ("S", format!("TLS failed: {error}")),
-            Event::Client(SessionEvent::TlsEstablished { info }) => ("C", format!("TLS established: {} {}", info.version, info.cipher)),
+            Event::Client(SessionEvent::TlsFailed { error }) => (c, format!("TLS failed: {error}")),
+            Event::Server(SessionEvent::TlsFailed { error }) => (s, format!("TLS failed: {error}")),
+            Event::Client(SessionEvent::TlsEstablished { info }) => (c, format!("TLS established: {} {}", info.version, info.cipher)),
             _ => continue,
         };
         let _ = writeln!(out, "    Note over {side}: {}", note_text(&note));

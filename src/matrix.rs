@@ -30,7 +30,7 @@ choice! {
 
 impl Column {
     /// A mail client submitting (587/465), as against an MTA relaying (25).
-    fn is_submission(self) -> bool {
+    pub fn is_submission(self) -> bool {
         !matches!(self, Column::MtaPlain | Column::MtaOpportunistic | Column::MtaEnforced)
     }
 
@@ -315,8 +315,12 @@ pub fn layout() -> Matrix {
 
 /// Runs one cell's session; `None` where the pair does not apply.
 pub fn cell(id: CellId, pki: &Arc<Pki>) -> Option<Cell> {
-    let s = id.scenario()?;
-    let findings = outcome::analyse(&s, &s.run(pki));
+    Some(cell_of(id, &id.scenario()?, pki))
+}
+
+/// The cell `id` from a session set up by the caller (a cell placed in a journey, say).
+pub fn cell_of(id: CellId, s: &Scenario, pki: &Arc<Pki>) -> Cell {
+    let findings = outcome::analyse(s, &s.run(pki));
     let top = findings.first().map(|f| &f.outcome);
     let label = top.map_or("?", |o| o.label());
     let tone = match top {
@@ -324,16 +328,22 @@ pub fn cell(id: CellId, pki: &Arc<Pki>) -> Option<Cell> {
         Some(Outcome::DeliveredSecurely) => Tone::Secure,
         _ => Tone::Neutral,
     };
-    Some(Cell { column: id.column, label, tone: Some(tone), findings, link: String::new() })
+    Cell { column: id.column, label, tone: Some(tone), findings, link: String::new() }
 }
 
 /// Runs every cell.
 pub fn run(pki: &Arc<Pki>) -> Matrix {
+    run_with(pki, CellId::scenario)
+}
+
+/// Runs every cell with the session `make` sets up for it (`None`: not applicable).
+pub fn run_with(pki: &Arc<Pki>, make: impl Fn(CellId) -> Option<Scenario>) -> Matrix {
     let mut m = layout();
     for row in &mut m.rows {
         for c in &mut row.cells {
-            if let Some(done) = cell(CellId { row: row.id, column: c.column }, pki) {
-                *c = done;
+            let id = CellId { row: row.id, column: c.column };
+            if let Some(s) = make(id) {
+                *c = cell_of(id, &s, pki);
             }
         }
     }

@@ -69,10 +69,6 @@ pub struct Simulation {
     pub outcomes: Vec<Finding>,
     /// Nothing more can happen.
     pub finished: bool,
-    /// The server's own certificate chain, to set beside another that reached
-    /// the client (not part of the session's JSON: the trace has what crossed).
-    #[serde(skip)]
-    pub server_chain: Vec<CertificateDer<'static>>,
     #[serde(skip)]
     pki: Arc<Pki>,
     #[serde(skip)]
@@ -175,7 +171,6 @@ impl Simulation {
 
     fn with(settings: Settings, scenario: Scenario) -> Simulation {
         let pki = Pki::lab();
-        let server_chain = pki.at(&scenario.server.hostname).identity(scenario.server_identity).chain.clone();
         let run = Run::new(&scenario, &pki);
         let mut sim = Simulation {
             settings,
@@ -183,7 +178,6 @@ impl Simulation {
             trace: run.link.trace(),
             outcomes: Vec::new(),
             finished: false,
-            server_chain,
             pki,
             run,
             actions: Vec::new(),

@@ -41,3 +41,33 @@ fn format_tls_shows_the_path_and_the_inside_of_each_record() {
     assert!(out.contains("AUTH PLAIN "), "the AUTH line opened");
     assert!(run(&["--preset", "relay-25", "--policy", "plain", "--format", "tls"]).starts_with("no TLS in this session"));
 }
+
+#[test]
+fn the_matrix_runs_every_cell_on_its_hop_of_a_journey() {
+    let out = Command::new(env!("CARGO_BIN_EXE_smtp-lab")).args(["matrix", "--journey", "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cell = |row: &str, column: &str| {
+        let r = m["rows"].as_array().unwrap().iter().find(|r| r["id"] == row).unwrap();
+        r["cells"].as_array().unwrap().iter().find(|c| c["column"] == column).unwrap().clone()
+    };
+    let kinds = |c: &serde_json::Value| -> Vec<(String, String)> {
+        c["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["kind"].as_str().unwrap().to_owned(), f["hop"].as_str().unwrap_or("").to_owned()))
+            .collect()
+    };
+    // Stripping on 25 is hop 2: the message is read there, and hop 1 delivered securely.
+    let strip = kinds(&cell("strip", "mta-opportunistic"));
+    assert!(strip.contains(&("message_read".into(), "hop 2 (MTA → MX, port 25)".into())), "{strip:?}");
+    assert!(strip.contains(&("delivered_securely".into(), "hop 1 (MUA → MSA, port 587)".into())), "{strip:?}");
+    assert!(!strip.iter().any(|(k, _)| k == "credentials_exposed"), "{strip:?}");
+    // Stripping an opportunistic mail client is hop 1: the password.
+    let strip = kinds(&cell("strip", "opportunistic"));
+    assert!(strip.contains(&("credentials_exposed".into(), "hop 1 (MUA → MSA, port 587)".into())), "{strip:?}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_smtp-lab")).args(["matrix", "--hop2-attack", "strip"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("each row puts its own attack on its hop"));
+}

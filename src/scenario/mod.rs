@@ -181,6 +181,36 @@ impl Scenario {
         s
     }
 
+    /// This connection as hop 1 of a journey: its server becomes the
+    /// sender's provider, which relays what it accepts as [`Relay::usual`].
+    /// A journey stays as it is.
+    pub fn into_journey(self) -> Scenario {
+        if self.relay.is_some() {
+            return self;
+        }
+        let mut j = Scenario::journey(self.port);
+        j.client = ClientConfig { server_name: j.client.server_name, from: j.client.from, message: j.client.message, ..self.client };
+        j.server =
+            ServerConfig { hostname: j.server.hostname, local_domains: j.server.local_domains, accounts: j.server.accounts, ..self.server };
+        Scenario { client: j.client, server: j.server, relay: j.relay, ..self }
+    }
+
+    /// This connection (an MTA to an MX) as hop 2 of a journey from a 587 submission.
+    pub fn as_hop2(self) -> Scenario {
+        let mut j = Scenario::journey(587);
+        j.seed = self.seed;
+        if let Some(relay) = j.relay.as_mut() {
+            let usual = relay.next.clone();
+            relay.next = Scenario {
+                client: ClientConfig { ehlo_name: usual.client.ehlo_name, ..self.client },
+                server: ServerConfig { spf: usual.server.spf, ..self.server },
+                hop: 1,
+                ..self
+            };
+        }
+        j
+    }
+
     /// Hop 2 of a journey, to change its settings.
     pub fn hop2_mut(&mut self) -> Option<&mut Scenario> {
         self.relay.as_mut().map(|r| &mut r.next)

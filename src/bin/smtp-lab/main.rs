@@ -30,6 +30,9 @@ enum Commands {
     Matrix {
         #[arg(long, value_enum, default_value_t = TableFormat::Text)]
         format: TableFormat,
+        /// With any of these, every cell runs on its hop of a whole journey (a 25 column's as hop 2).
+        #[command(flatten)]
+        hop2: smtp_lab::settings::HopSettings,
     },
     /// List the named lessons (use one with `run --preset ID`).
     Presets,
@@ -186,8 +189,18 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Commands::Matrix { format } => {
-            let m = smtp_lab::matrix::run(&pki);
+        Commands::Matrix { format, hop2 } => {
+            let m = if hop2.is_set() {
+                // Any cell shows a bad combination of settings; then every cell is sure to run.
+                let first = smtp_lab::matrix::CellId::all().next().expect("the matrix has cells");
+                if let Err(e) = smtp_lab::assemble::journey_cell(first, &hop2) {
+                    eprintln!("smtp-lab: {e}");
+                    return ExitCode::from(2);
+                }
+                smtp_lab::matrix::run_with(&pki, |id| smtp_lab::assemble::journey_cell(id, &hop2).ok().flatten())
+            } else {
+                smtp_lab::matrix::run(&pki)
+            };
             match format {
                 TableFormat::Text => emit(&m.to_text()),
                 TableFormat::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&m).unwrap_or_default())),
