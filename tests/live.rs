@@ -191,3 +191,27 @@ fn forking_a_strip_session_to_a_client_that_requires_starttls_ends_safely() {
     assert_eq!(fork.trace.steps[ehlo_reply].wire, strip.trace.steps[ehlo_reply].wire);
     assert!(strip.fork("policy", "sometimes").is_err());
 }
+
+#[test]
+fn what_the_learner_types_on_hop_1_is_relayed_on_hop_2() {
+    let mut sim = start("journey=1&drive=client&hop2-attack=strip");
+    assert_eq!(sim.lanes(), ["MUA", "hop 1", "MSA/MTA", "hop 2", "MX"]);
+    let auth = format!("AUTH PLAIN {}", sasl::plain_response("alice", &smtp_lab::codec::Secret::new("correct horse battery staple")));
+    let mut lines = vec!["EHLO me.example.test", "STARTTLS", "EHLO me.example.test", &auth, "MAIL FROM:<alice@sender.test>"];
+    lines.extend(["RCPT TO:<bob@example.test>", "DATA"]);
+    lines.extend(MESSAGE);
+    lines.extend([".", "QUIT"]);
+    for line in &lines {
+        sim.type_line(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e}"));
+    }
+    assert!(sim.finished, "hop 2 ran by itself once the learner's submission ended");
+    let at_mx = sim.trace.hop(1).delivered().first().map(|b| b.to_vec()).expect("delivered at the MX");
+    let typed: Vec<u8> = MESSAGE.iter().flat_map(|l| format!("{l}\r\n").into_bytes()).collect();
+    let received = b"Received: from me.example.test (unknown [192.0.2.10])\r\n\tby smtp.sender.test (smtp-lab) with ESMTPSA id ";
+    assert!(at_mx.starts_with(received), "the EHLO name the learner typed: {}", String::from_utf8_lossy(&at_mx));
+    assert!(at_mx.ends_with(&typed), "the MX stores what was typed, under the provider's Received header");
+    // Mallory stripped hop 2: the typed message is readable there, the password was never on hop 2.
+    let read = sim.outcomes.iter().find(|f| f.outcome == Outcome::MessageRead).expect("read on hop 2");
+    assert_eq!(read.hop.as_deref(), Some("hop 2 (MTA → MX, port 25)"));
+    assert!(!kinds(&sim).contains(&"credentials_exposed".to_owned()), "{:?}", kinds(&sim));
+}

@@ -43,6 +43,8 @@ pub struct Accepted<'a> {
     pub body: &'a [u8],
     pub under_tls: bool,
     pub authenticated: bool,
+    /// The name the client gave in EHLO or HELO.
+    pub helo: &'a str,
 }
 
 impl Relay {
@@ -100,8 +102,9 @@ pub fn normalise_line_endings(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The trace header the MSA adds (RFC 5321 §4.4), with the protocol type of
-/// RFC 3848 §1 (ESMTP, plus S for TLS and A for AUTH).
+/// The trace header the MSA adds (RFC 5321 §4.4): the name the client gave,
+/// its address (`unknown`: the simulated world has no reverse DNS), and the
+/// protocol type of RFC 3848 §1 (ESMTP, plus S for TLS and A for AUTH).
 fn received(hop1: &Scenario, m: Accepted<'_>, at: Duration) -> String {
     let with = match (m.under_tls, m.authenticated) {
         (true, true) => "ESMTPSA",
@@ -109,11 +112,11 @@ fn received(hop1: &Scenario, m: Accepted<'_>, at: Duration) -> String {
         (false, true) => "ESMTPA",
         (false, false) => "ESMTP",
     };
-    let helo = &hop1.client.ehlo_name;
+    let helo = m.helo;
     let client = std::net::Ipv4Addr::from(crate::names::CLIENT_ADDR);
     let to = m.envelope.to.first().map(|t| format!("\r\n\tfor <{t}>")).unwrap_or_default();
     format!(
-        "Received: from {helo} ({helo} [{client}])\r\n\tby {by} (smtp-lab) with {with} id {id}{to};\r\n\t{date}\r\n",
+        "Received: from {helo} (unknown [{client}])\r\n\tby {by} (smtp-lab) with {with} id {id}{to};\r\n\t{date}\r\n",
         by = hop1.server.hostname,
         id = m.queue_id,
         date = rfc5322_date(SIM_EPOCH_UNIX + at.as_secs()),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::relay::Accepted;
 use super::Scenario;
 use crate::client::Client;
+use crate::codec::Command;
 use crate::pki::Pki;
 use crate::server::ServerEvent;
 use crate::session::Endpoint;
@@ -186,26 +187,27 @@ pub fn hop_scenarios(scenario: &Scenario, trace: &Trace) -> Vec<Scenario> {
 }
 
 fn hop_two(scenario: &Scenario, relay: &super::relay::Relay, steps: &[Step], offset: Duration) -> Option<Scenario> {
-    steps.iter().find_map(|s| {
-        s.events.iter().find_map(|e| match e {
-            crate::trace::Event::Server(crate::session::SessionEvent::Smtp(ServerEvent::MessageAccepted {
-                queue_id,
-                envelope,
-                body,
-                under_tls,
-                authenticated_as,
-                ..
-            })) => {
-                let accepted = Accepted {
-                    queue_id,
-                    envelope,
-                    body: body.as_slice(),
-                    under_tls: *under_tls,
-                    authenticated: authenticated_as.is_some(),
-                };
-                Some(relay.forward(scenario, accepted, offset + Duration::from_millis(s.at_ms)))
+    // The name the client gave in its last EHLO or HELO before the message: what the Received header records.
+    let mut helo = scenario.client.ehlo_name.clone();
+    for s in steps {
+        for e in &s.events {
+            let crate::trace::Event::Server(crate::session::SessionEvent::Smtp(e)) = e else { continue };
+            match e {
+                ServerEvent::CommandReceived { command: Command::Ehlo { domain } | Command::Helo { domain }, .. } => helo = domain.clone(),
+                ServerEvent::MessageAccepted { queue_id, envelope, body, under_tls, authenticated_as, .. } => {
+                    let accepted = Accepted {
+                        queue_id,
+                        envelope,
+                        body: body.as_slice(),
+                        under_tls: *under_tls,
+                        authenticated: authenticated_as.is_some(),
+                        helo: &helo,
+                    };
+                    return Some(relay.forward(scenario, accepted, offset + Duration::from_millis(s.at_ms)));
+                }
+                _ => {}
             }
-            _ => None,
-        })
-    })
+        }
+    }
+    None
 }
