@@ -507,8 +507,7 @@ impl Server {
             }
         }
         if let Some(spf) = &self.config.spf {
-            let helo = self.helo.clone().unwrap_or_default();
-            let check = spf.zone.check_spf(spf.client_ip, &from, &helo);
+            let check = spf.zone.check_spf(spf.client_ip, &from);
             self.event(ServerEvent::SpfChecked { check });
         }
         self.tx = Some(Transaction { from, to: Vec::new() });

@@ -95,7 +95,8 @@ pub struct ByteBlock {
     pub note: &'static str,
     pub len: usize,
     pub text: Option<String>,
-    pub hex: String,
+    /// A hex dump; `None` in a recording, which leaves the dumps to the engine (see `Lab::recording`).
+    pub hex: Option<String>,
 }
 
 /// One TLS record as a row draws it.
@@ -334,7 +335,7 @@ fn blocks(step: &Step, from: &str, to: &str) -> Vec<ByteBlock> {
 }
 
 fn block(title: String, note: &'static str, bytes: &[u8]) -> ByteBlock {
-    ByteBlock { title, note, len: bytes.len(), text: is_text(bytes).then(|| text_view(bytes)), hex: hex_view(bytes) }
+    ByteBlock { title, note, len: bytes.len(), text: is_text(bytes).then(|| text_view(bytes)), hex: Some(hex_view(bytes)) }
 }
 
 /// One TLS record in the step panel: the header and cleartext messages on

@@ -160,16 +160,41 @@ impl Lab {
     /// The heading: `{title, description, command, lanes}`, `command` being the
     /// `smtp-lab run` command line for the same session.
     pub fn heading(&self) -> Result<JsValue, JsError> {
+        to_js(&self.heading_of())
+    }
+
+    /// What the page shows of this session before the engine has loaded (a
+    /// lesson's recording, made at build time): everything the read-only
+    /// methods return, but the byte blocks' hex dumps, which the element
+    /// asks the engine for when the learner switches to hex.
+    pub fn recording(&self) -> Result<JsValue, JsError> {
         #[derive(Serialize)]
-        struct Heading {
-            title: String,
-            description: String,
-            command: String,
-            /// The columns the rows are drawn between (a journey has one per node and hop).
-            lanes: Vec<&'static str>,
+        struct Recording<'a> {
+            link: String,
+            values: std::collections::BTreeMap<String, String>,
+            heading: Heading,
+            drive: String,
+            finished: bool,
+            views: Vec<crate::view::StepView>,
+            notes: Vec<Vec<crate::explain::Note>>,
+            tls: Tls,
+            verdicts: Vec<Verdict<'a>>,
         }
-        let (title, description) = self.sim.heading();
-        to_js(&Heading { title, description, command: self.sim.settings.command_line(), lanes: self.sim.lanes() })
+        let mut views = self.sim.views();
+        for block in views.iter_mut().flat_map(|v| v.blocks.iter_mut()) {
+            block.hex = None;
+        }
+        to_js(&Recording {
+            link: self.sim.settings.to_link(None),
+            values: self.sim.settings.values().into_iter().collect(),
+            heading: self.heading_of(),
+            drive: self.drive(),
+            finished: self.is_finished(),
+            views,
+            notes: self.sim.notes(),
+            tls: self.tls_of(),
+            verdicts: self.verdicts_of(),
+        })
     }
 
     /// The link for this session at step `step` (omit the step with `undefined`).
@@ -184,31 +209,11 @@ impl Lab {
     /// The outcomes as the banner shows them: each finding plus one sentence
     /// and whether the attack worked.
     pub fn verdicts(&self) -> Result<JsValue, JsError> {
-        #[derive(Serialize)]
-        struct Verdict<'a> {
-            #[serde(flatten)]
-            finding: &'a crate::outcome::Finding,
-            text: String,
-            compromise: bool,
-        }
-        let v: Vec<Verdict> = self
-            .sim
-            .outcomes
-            .iter()
-            .map(|finding| Verdict { finding, text: finding.describe(), compromise: finding.outcome.is_compromise() })
-            .collect();
-        to_js(&v)
+        to_js(&self.verdicts_of())
     }
 
-    /// Every TLS record, dissected, one list per step; with the notes on the
-    /// record header fields: `{header_notes: [[field, note]], steps: [[record]]}`.
     pub fn tls(&self) -> Result<JsValue, JsError> {
-        #[derive(Serialize)]
-        struct Tls {
-            header_notes: [(&'static str, &'static str); 3],
-            steps: Vec<Vec<crate::view::TlsRecordView>>,
-        }
-        to_js(&Tls { header_notes: crate::dissect::HEADER_NOTES, steps: self.sim.tls_views() })
+        to_js(&self.tls_of())
     }
 
     /// Plain-language notes with RFC references, one list per step.
@@ -244,6 +249,52 @@ impl Lab {
 
 /// The base64 answer to AUTH PLAIN for a username and password (RFC 4616 §2),
 /// for the console's helper.
+/// The heading: `{title, description, command, lanes}`.
+#[derive(Serialize)]
+struct Heading {
+    title: String,
+    description: String,
+    /// The `smtp-lab run` command line for the same session.
+    command: String,
+    /// The columns the rows are drawn between (a journey has one per node and hop).
+    lanes: Vec<&'static str>,
+}
+
+/// A finding as the banner shows it: plus one sentence and whether the attack worked.
+#[derive(Serialize)]
+struct Verdict<'a> {
+    #[serde(flatten)]
+    finding: &'a crate::outcome::Finding,
+    text: String,
+    compromise: bool,
+}
+
+/// The TLS panel: what a record header says, and each step's records.
+#[derive(Serialize)]
+struct Tls {
+    header_notes: [(&'static str, &'static str); 3],
+    steps: Vec<Vec<crate::view::TlsRecordView>>,
+}
+
+impl Lab {
+    fn heading_of(&self) -> Heading {
+        let (title, description) = self.sim.heading();
+        Heading { title, description, command: self.sim.settings.command_line(), lanes: self.sim.lanes() }
+    }
+
+    fn verdicts_of(&self) -> Vec<Verdict<'_>> {
+        self.sim
+            .outcomes
+            .iter()
+            .map(|finding| Verdict { finding, text: finding.describe(), compromise: finding.outcome.is_compromise() })
+            .collect()
+    }
+
+    fn tls_of(&self) -> Tls {
+        Tls { header_notes: crate::dissect::HEADER_NOTES, steps: self.sim.tls_views() }
+    }
+}
+
 #[wasm_bindgen(js_name = authPlain)]
 pub fn auth_plain(username: &str, password: &str) -> String {
     crate::codec::sasl::plain_response(username, &crate::codec::Secret::new(password))

@@ -78,3 +78,23 @@ test("smuggling in the lab: the MX's hop shows the split and the SPF pass, hop 1
   assert.ok(firstHop2 > 0 && rows.slice(firstHop2).every(Boolean), "hop 2's rows follow hop 1's");
   assert.deepEqual(problems, []);
 });
+
+test("a recording leaves hex dumps to the engine: stepping onto TLS bytes loads it and shows them", async () => {
+  const { page, problems } = await open(context, "index.html#preset=submission-587");
+  await labReady(page);
+  const engineLoaded = () => page.evaluate(() => performance.getEntriesByType("resource").some((r) => r.name.includes("/pkg/")));
+  assert.equal(await engineLoaded(), false, "text steps need no engine");
+  // The first step whose bytes are not text (the ClientHello) needs a hex dump.
+  const step = await page.evaluate(() => {
+    const el = document.querySelector("smtp-lab");
+    return el.views.findIndex((v) => v.blocks.some((b) => b.text === null));
+  });
+  assert.ok(step > 0);
+  await page.evaluate((n) => document.querySelector("smtp-lab").jumpTo(n + 1), step);
+  await page.waitForFunction(() => {
+    const pre = document.querySelector("smtp-lab").shadowRoot.querySelector(".byte-views pre[data-shown=hex]");
+    return pre && !pre.hasAttribute("data-pending") && pre.textContent.startsWith("000000  16 03");
+  });
+  assert.equal(await engineLoaded(), true);
+  assert.deepEqual(problems, []);
+});

@@ -353,8 +353,12 @@ test("a lesson shown from its recording is exactly what the engine computes in t
     for (const { id } of lessons) {
       const recorded = await (await fetch(`recorded/${id}.json`)).json();
       const lab = new wasm.Lab(`preset=${id}`);
-      const live = { link: lab.link(undefined), heading: lab.heading(), drive: lab.drive(), finished: lab.isFinished(), views: lab.views(), notes: lab.notes(), tls: lab.tls(), verdicts: lab.verdicts() };
+      const live = lab.recording();
       for (const key of Object.keys(live)) if (JSON.stringify(live[key]) !== JSON.stringify(recorded[key])) out.push(`${id}: ${key}`);
+      // A recording is the engine's session less the hex dumps: every other field of every view is the same.
+      const views = lab.views().map((v) => ({ ...v, blocks: v.blocks.map((b) => ({ ...b, hex: null })) }));
+      if (JSON.stringify(views) !== JSON.stringify(recorded.views)) out.push(`${id}: views`);
+      if (JSON.stringify(lab.heading()) !== JSON.stringify(recorded.heading) || JSON.stringify(lab.verdicts()) !== JSON.stringify(recorded.verdicts)) out.push(`${id}: heading or verdicts`);
       if (lab.link(3) !== `${recorded.link}&step=3`) out.push(`${id}: link with a step`);
       lab.free();
     }

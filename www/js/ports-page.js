@@ -64,7 +64,7 @@ function drawPath(narrow) {
   });
   svg.prepend(s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
     s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrowhead" }))));
-  const caption = h("figcaption", {}, h("ol", { class: "path-hops" }, path.map((hop, i) =>
+  const caption = h("figcaption", {}, h("p", {}, "Filled ports open that hop in the lab; outlined ones are on the path, but the lab does not run them."), h("ol", { class: "path-hops" }, path.map((hop, i) =>
     h("li", {}, h("strong", {}, `Hop ${i + 1}: ${hop.from} → ${hop.to}. `), `${hop.what}. `,
       h("span", { class: "refs" }, hop.sources)))));
   document.getElementById("path").replaceChildren(svg, caption);

@@ -450,11 +450,19 @@ export class SmtpLab extends HTMLElement {
     const viewToggle = h("fieldset", { class: "view" }, h("legend", {}, "Show bytes as"),
       ["text", "hex"].map((kind) => h("label", {}, h("input", { type: "radio", name: "view", value: kind, checked: this.#view === kind,
         onchange: () => { this.#view = kind; this.#renderDetail(i); } }), kind === "text" ? "Text" : "Hex")));
+    // A recording leaves the hex dumps to the engine: asking for hex loads it, then shows them.
+    const asHex = (b) => this.#view === "hex" || b.text === null;
+    if (v.blocks.some((b) => asHex(b) && b.hex === null)) {
+      this.#live().then(
+        (lab) => { this.#views = lab.views(); this.#renderDetail(this.#cursor - 1); },
+        () => { ui.detail.querySelectorAll("pre[data-pending]").forEach((p) => { p.textContent = "The hex dump needs the engine, which could not be loaded."; }); });
+    }
     const blocks = h("div", { class: "byte-views" }, v.blocks.map((b) => {
-      const shown = this.#view === "text" && b.text !== null ? "text" : "hex";
+      const shown = asHex(b) ? "hex" : "text";
+      const pending = shown === "hex" && b.hex === null;
       return h("div", { class: "bytes" },
         h("h4", {}, b.title, h("span", { class: "sub" }, ` ${b.len} bytes${b.note ? ` · ${b.note}` : ""}`)),
-        h("pre", { tabindex: "0", "data-shown": shown }, shown === "text" ? b.text : b.hex));
+        h("pre", { tabindex: "0", "data-shown": shown, "data-pending": pending }, shown === "text" ? b.text : b.hex ?? "Loading the engine for the hex dump…"));
     }));
     const mallory = v.middlebox ? h("p", { class: "mallory-note" }, h("strong", {}, "Mallory: "), v.middlebox) : null;
     const tls = this.#renderTls(this.#tls.steps[i] ?? []);
