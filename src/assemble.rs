@@ -116,6 +116,16 @@ fn apply_hop2(k: &HopSettings, s: &mut Scenario) -> Result<(), SettingsError> {
         }
         next.attack = Some(attack);
     }
+    if k.hop2_mallory {
+        if let Some(a) = next.attack {
+            return Err(conflict(
+                "--hop2-mallory".into(),
+                &format!("--hop2-attack {a}"),
+                "Mallory is you, so no other attacker sits on hop 2 (her moves are buttons in Mallory mode)",
+            ));
+        }
+        next.drive = Drive::Mallory;
+    }
     if let Some(policy) = k.hop2_policy {
         if policy == TlsPolicy::Implicit {
             return Err(conflict(
@@ -231,6 +241,9 @@ fn check_attack(
 pub fn journey_cell(cell: crate::matrix::CellId, k: &HopSettings) -> Result<Option<Scenario>, SettingsError> {
     if let Some(a) = k.hop2_attack {
         return Err(conflict(format!("--hop2-attack {a}"), "the matrix", "each row puts its own attack on its hop"));
+    }
+    if k.hop2_mallory {
+        return Err(conflict("--hop2-mallory".into(), "the matrix", "the matrix runs every session by itself"));
     }
     if let Some(o) = k.outbound {
         return Err(conflict(format!("--outbound {o}"), "the matrix", "the smuggling rows set the relay's behaviour themselves"));

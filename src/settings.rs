@@ -278,6 +278,7 @@ knobs! {
         hop2_cert: Option<IdentityKind> => "Hop 2: the certificate the MX presents (default: valid)";
         hop2_server_tls: Option<ServerTls> => "Hop 2: how the MX does TLS (default: starttls)";
         hop2_attack: Option<Attack> => "Hop 2: an attacker on the wire between the provider and the MX";
+        hop2_mallory: bool => "Hop 2: you are Mallory between the provider and the MX: every segment waits for your decision";
         #[cfg_attr(feature = "cli", arg(value_delimiter = ','))]
         hop2_lenient_end_of_data: Vec<EodVariant> => "Hop 2: the MX also ends DATA at these bare-CR/LF sequences (SMTP smuggling)";
     }

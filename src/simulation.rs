@@ -163,7 +163,7 @@ impl Simulation {
     pub fn from_settings(settings: &Settings) -> Result<Simulation, LabError> {
         let mut sim = Simulation::start(settings)?;
         sim.run_to_end();
-        if sim.scenario.drive == Drive::Watch {
+        if sim.drive() == Drive::Watch {
             sim.cursor = 0;
         }
         Ok(sim)
@@ -213,9 +213,14 @@ impl Simulation {
             let next = &relay.next;
             let mut title =
                 format!("A message's journey: {} to the provider, then {} to the MX ({} MTA)", s.port, next.port, next.client.policy.id());
-            for (hop, attack) in [(1, s.attack), (2, next.attack)] {
+            for (hop, attack, drive) in [(1, s.attack, s.drive), (2, next.attack, next.drive)] {
                 if let Some(a) = attack {
                     title.push_str(&format!("; hop {hop}: {}", a.title()));
+                }
+                match drive {
+                    Drive::Mallory => title.push_str(&format!("; you are Mallory on hop {hop}")),
+                    Drive::Client => title.push_str("; you are the mail client"),
+                    Drive::Watch => {}
                 }
             }
             let description = format!("Relay behaviour: {}.", relay.outbound.title());
@@ -297,8 +302,13 @@ impl Simulation {
     }
 
     /// Who drives this session.
+    /// Who drives this session: the learner as hop 1's client, or as Mallory
+    /// on either hop; otherwise the machines.
     pub fn drive(&self) -> Drive {
-        self.scenario.drive
+        match &self.scenario.relay {
+            Some(relay) if self.scenario.drive == Drive::Watch => relay.next.drive,
+            _ => self.scenario.drive,
+        }
     }
 
     /// Makes steps until there are `to` (or the session needs the learner, or ends).
@@ -365,7 +375,7 @@ impl Simulation {
 
     /// The learner, as Mallory, decides what happens to the held segment.
     pub fn decide(&mut self, decision: Decision) -> Result<(), ActError> {
-        if self.scenario.drive != Drive::Mallory {
+        if self.drive() != Drive::Mallory {
             return Err(ActError::NotMallory);
         }
         self.act(Action::Decide(decision))
@@ -373,7 +383,7 @@ impl Simulation {
 
     /// The learner, as Mallory, puts a segment of her own on the wire.
     pub fn inject(&mut self, direction: Direction, bytes: Vec<u8>) -> Result<(), ActError> {
-        if self.scenario.drive != Drive::Mallory {
+        if self.drive() != Drive::Mallory {
             return Err(ActError::NotMallory);
         }
         if bytes.is_empty() {
@@ -441,8 +451,8 @@ impl Simulation {
     fn refresh(&mut self) {
         self.trace = self.run.link.trace();
         self.finished = self.run.link.is_finished()
-            || (self.scenario.drive != Drive::Watch
-                && self.run.link.client().machine().is_closed()
+            || (self.drive() != Drive::Watch
+                && self.run.link.current_client().machine().is_closed()
                 && !self.run.link.has_delivery()
                 && self.run.link.held().is_none());
         let mut outcomes = outcome::analyse(&self.intended(), &self.trace);

@@ -215,3 +215,27 @@ fn what_the_learner_types_on_hop_1_is_relayed_on_hop_2() {
     assert_eq!(read.hop.as_deref(), Some("hop 2 (MTA → MX, port 25)"));
     assert!(!kinds(&sim).contains(&"credentials_exposed".to_owned()), "{:?}", kinds(&sim));
 }
+
+#[test]
+fn mallory_by_hand_on_hop_2_reads_the_message_and_never_sees_the_password() {
+    let preset = start("journey=1&hop2-attack=strip");
+    let mut by_hand = start("journey=1&hop2-mallory=1");
+    assert_eq!(by_hand.drive(), smtp_lab::scenario::Drive::Mallory);
+    assert!(!by_hand.finished && by_hand.trace.hops.len() == 2, "hop 1 ran by itself; hop 2 waits for Mallory");
+    assert_eq!(by_hand.trace.steps.last().map(|s| s.hop), Some(1), "it waits on hop 2's wire");
+    play_mallory(&mut by_hand, |bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        text.contains("250-STARTTLS").then(|| Decision::Replace(text.replace("250-STARTTLS\r\n", "").into_bytes()))
+    });
+    assert!(by_hand.finished);
+    assert!(by_hand.trace.hop(0).steps.iter().all(|s| s.middlebox.is_none()), "nothing held or changed on hop 1");
+    let read = by_hand.outcomes.iter().find(|f| f.outcome == Outcome::MessageRead).expect("the message read on hop 2");
+    assert_eq!(read.hop.as_deref(), Some("hop 2 (MTA → MX, port 25)"));
+    assert!(!kinds(&by_hand).contains(&"credentials_exposed".to_owned()));
+    // Deleting the line by hand does what the strip preset does, hop for hop.
+    let hops = |sim: &Simulation| sim.outcomes.iter().map(|f| (f.outcome.label(), f.hop.clone())).collect::<Vec<_>>();
+    let (mut a, mut b) = (hops(&by_hand), hops(&preset));
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}

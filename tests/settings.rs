@@ -92,14 +92,14 @@ prop_compose! {
     fn hop_settings()(
         journey in any::<bool>(), outbound in pick::<Outbound>(), hop2_port in prop_oneof![Just(None), Just(Some(25u16)), Just(Some(587)), Just(Some(465))],
         hop2_policy in pick::<TlsPolicy>(), hop2_validate in any::<bool>(), hop2_cert in pick::<IdentityKind>(), hop2_server_tls in pick::<ServerTls>(),
-        hop2_attack in pick::<Attack>(), hop2_lenient_end_of_data in proptest::collection::vec(proptest::sample::select(EodVariant::ALL), 0..2),
+        hop2_attack in pick::<Attack>(), hop2_mallory in any::<bool>(), hop2_lenient_end_of_data in proptest::collection::vec(proptest::sample::select(EodVariant::ALL), 0..2),
         on in 0..3u8,
     ) -> HopSettings {
         // One case in three is a journey, so that most cases stay one connection.
         if on > 0 {
             return HopSettings::default();
         }
-        HopSettings { journey, outbound, hop2_port, hop2_policy, hop2_validate, hop2_cert, hop2_server_tls, hop2_attack, hop2_lenient_end_of_data }
+        HopSettings { journey, outbound, hop2_port, hop2_policy, hop2_validate, hop2_cert, hop2_server_tls, hop2_attack, hop2_mallory, hop2_lenient_end_of_data }
     }
 }
 

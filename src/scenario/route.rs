@@ -143,6 +143,11 @@ impl Route {
         self.links[0].client()
     }
 
+    /// The client of the hop running now.
+    pub fn current_client(&self) -> &Endpoint<Client> {
+        self.current().client()
+    }
+
     pub fn client_act<R>(&mut self, f: impl FnOnce(&mut Client, Duration) -> R) -> R {
         let r = self.links[0].client_act(f);
         self.sync();

@@ -132,3 +132,26 @@ test("forking a strip session at the EHLO step to a client that requires STARTTL
   await page.waitForFunction(() => /policy=require-starttls/.test(location.hash));
   assert.deepEqual(problems, []);
 });
+
+test("as Mallory on hop 2 of a journey, the same edit reads the relayed message and no password", async () => {
+  const preset = JSON.parse(execFileSync(CLI, ["run", "--journey", "--hop2-attack", "strip", "--format", "json"])).outcomes.map((o) => `${o.kind} ${o.hop}`).sort();
+  const { page, problems } = await open(context, "index.html#journey=1&hop2-mallory=1");
+  await labReady(page);
+  // Hop 1 ran by itself; the first segment waiting for Mallory is on hop 2.
+  const lastHop = await page.evaluate(() => { const el = document.querySelector("smtp-lab"); return el.views[el.views.length - 1].hop; });
+  assert.equal(lastHop, 1);
+  let edited = false;
+  await playMallory(page, async ({ text, panel }) => {
+    if (text === null || !text.includes("250-STARTTLS")) return false;
+    await panel.locator(".mallory-edit").fill(text.split("\n").filter((l) => !l.startsWith("250-STARTTLS")).join("\n"));
+    await panel.getByRole("button", { name: "Send my edit" }).click();
+    edited = true;
+    return true;
+  });
+  assert.ok(edited);
+  const shown = await page.evaluate(() => [...document.querySelector("smtp-lab").shadowRoot.querySelectorAll(".verdict")].map((v) => v.dataset.kind));
+  const json = JSON.parse(await page.evaluate(() => document.querySelector("smtp-lab").exported("json")));
+  assert.deepEqual(json.outcomes.map((o) => `${o.kind} ${o.hop}`).sort(), preset);
+  assert.ok(shown.includes("message_read") && !shown.includes("credentials_exposed"), shown.join());
+  assert.deepEqual(problems, []);
+});
