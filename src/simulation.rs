@@ -355,6 +355,11 @@ impl Simulation {
         self.outcomes.iter().filter(|f| f.step < self.cursor)
     }
 
+    /// Who the held segment is between: the running hop's client and server.
+    pub fn held_between(&self) -> (&'static str, &'static str) {
+        crate::view::parties(self.is_journey(), self.run.link.hop())
+    }
+
     /// The segment waiting for Mallory's decision, if any.
     pub fn held(&self) -> Option<&Segment> {
         self.run.link.held()

@@ -266,10 +266,11 @@ pub struct HeldView {
 }
 
 impl HeldView {
-    pub fn of(seg: &crate::wire::Segment) -> HeldView {
+    /// A held segment between `parties` (client, server): see [`parties`].
+    pub fn of(seg: &crate::wire::Segment, (client, server): (&'static str, &'static str)) -> HeldView {
         let (from, to) = match seg.direction {
-            Direction::ClientToServer => ("Client", "Server"),
-            Direction::ServerToClient => ("Server", "Client"),
+            Direction::ClientToServer => (client, server),
+            Direction::ServerToClient => (server, client),
         };
         let records =
             crate::tls::records(&seg.bytes).iter().map(|r| format!("{} {} B", r.content_type.replace('_', " "), r.length)).collect();

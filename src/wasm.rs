@@ -72,7 +72,7 @@ impl Lab {
 
     /// The segment waiting on the wire for Mallory, or `undefined`.
     pub fn held(&self) -> Result<JsValue, JsError> {
-        self.sim.held().map_or(Ok(JsValue::UNDEFINED), |seg| to_js(&crate::view::HeldView::of(seg)))
+        self.sim.held().map_or(Ok(JsValue::UNDEFINED), |seg| to_js(&crate::view::HeldView::of(seg, self.sim.held_between())))
     }
 
     /// Mallory's decision on the held segment: `pass`, `drop`, `replace`

@@ -223,6 +223,7 @@ fn mallory_by_hand_on_hop_2_reads_the_message_and_never_sees_the_password() {
     assert_eq!(by_hand.drive(), smtp_lab::scenario::Drive::Mallory);
     assert!(!by_hand.finished && by_hand.trace.hops.len() == 2, "hop 1 ran by itself; hop 2 waits for Mallory");
     assert_eq!(by_hand.trace.steps.last().map(|s| s.hop), Some(1), "it waits on hop 2's wire");
+    assert_eq!(by_hand.held_between(), ("MTA", "MX"));
     play_mallory(&mut by_hand, |bytes| {
         let text = String::from_utf8_lossy(bytes);
         text.contains("250-STARTTLS").then(|| Decision::Replace(text.replace("250-STARTTLS\r\n", "").into_bytes()))

@@ -141,7 +141,9 @@ test("as Mallory on hop 2 of a journey, the same edit reads the relayed message 
   const lastHop = await page.evaluate(() => { const el = document.querySelector("smtp-lab"); return el.views[el.views.length - 1].hop; });
   assert.equal(lastHop, 1);
   let edited = false;
-  await playMallory(page, async ({ text, panel }) => {
+  const headers = [];
+  await playMallory(page, async ({ text, header, panel }) => {
+    headers.push(header);
     if (text === null || !text.includes("250-STARTTLS")) return false;
     await panel.locator(".mallory-edit").fill(text.split("\n").filter((l) => !l.startsWith("250-STARTTLS")).join("\n"));
     await panel.getByRole("button", { name: "Send my edit" }).click();
@@ -149,6 +151,7 @@ test("as Mallory on hop 2 of a journey, the same edit reads the relayed message 
     return true;
   });
   assert.ok(edited);
+  assert.ok(headers.length > 0 && headers.every((h) => /^(MTA → MX|MX → MTA): /.test(h)), headers.join("\n"));
   const shown = await page.evaluate(() => [...document.querySelector("smtp-lab").shadowRoot.querySelectorAll(".verdict")].map((v) => v.dataset.kind));
   const json = JSON.parse(await page.evaluate(() => document.querySelector("smtp-lab").exported("json")));
   assert.deepEqual(json.outcomes.map((o) => `${o.kind} ${o.hop}`).sort(), preset);
