@@ -26,7 +26,8 @@ fn main() {
     let key = |prefix: &str| {
         let prefix = prefix.to_owned();
         move |label: &str| {
-            // The first host's labels are bare, so its keys stay what they were.
+            // The CAs' labels ("ca", "rogue-ca") are shared, so one trusted root and one
+            // rogue CA serve every host; the first host's own labels stay bare, as they were.
             let label = if prefix.is_empty() || label.ends_with("ca") { label.to_owned() } else { format!("{prefix}/{label}") };
             let seed = ring::digest::digest(&ring::digest::SHA256, format!("smtp-lab fixed key: {label}").as_bytes());
             rcgen::KeyPair::try_from(ed25519_pkcs8(seed.as_ref()).as_slice())

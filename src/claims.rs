@@ -297,11 +297,18 @@ pub struct PathPort {
     pub link: Option<String>,
 }
 
+/// A node on a message's path: who it is, and its role (`MUA`, `MX`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PathNode {
+    pub name: &'static str,
+    pub role: &'static str,
+}
+
 /// One hop of the path: who connects to whom, and on which ports.
 #[derive(Debug, Clone, Serialize)]
 pub struct PathHop {
-    pub from: &'static str,
-    pub to: &'static str,
+    pub from: PathNode,
+    pub to: PathNode,
     pub what: &'static str,
     pub sources: &'static str,
     pub ports: Vec<PathPort>,
@@ -321,10 +328,14 @@ pub fn path(pki: &std::sync::Arc<Pki>) -> Vec<PathHop> {
         .and_then(|t| t.steps.iter().find(|s| s.hop == 1).map(|s| s.index + 1))
         .unwrap_or(0);
     let at = |port: u16, step: usize| Some(journey(port).to_link(Some(step)));
+    let alice = PathNode { name: "Alice's mail client", role: "MUA" };
+    let provider = PathNode { name: "Her provider", role: "MSA, then MTA" };
+    let mx = PathNode { name: "Bob's provider", role: "MX" };
+    let bob = PathNode { name: "Bob's mail client", role: "MUA" };
     vec![
         PathHop {
-            from: "Alice's mail client (MUA)",
-            to: "Her provider (MSA, then MTA)",
+            from: alice,
+            to: provider,
             what: "Submission: authenticated, with TLS the client should require",
             sources: "RFC 6409 §3.1; RFC 8314 §3.3, §5",
             ports: vec![
@@ -333,15 +344,15 @@ pub fn path(pki: &std::sync::Arc<Pki>) -> Vec<PathHop> {
             ],
         },
         PathHop {
-            from: "Her provider (MSA, then MTA)",
-            to: "Bob's provider (MX)",
+            from: provider,
+            to: mx,
             what: "Relay: no login, opportunistic STARTTLS unless a policy says otherwise",
             sources: "RFC 5321 §4.5.4.2, §5.1; RFC 3207 §4.1",
             ports: vec![PathPort { port: 25, title: "25: relay", link: at(587, hop2_start) }],
         },
         PathHop {
-            from: "Bob's provider (MX)",
-            to: "Bob's mail client (MUA)",
+            from: mx,
+            to: bob,
             what: "Reading: the client fetches from the mailbox with another protocol, which this lab does not run",
             sources: "RFC 9051; RFC 1939; RFC 8314 §3",
             ports: vec![

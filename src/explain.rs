@@ -233,7 +233,7 @@ fn server_note(e: &ServerEvent) -> Option<Note> {
         ServerEvent::MessageAccepted { ended_by: Some(v), .. } => warn(
             format!(
                 "The server ended the message at {}, a sequence with a bare CR or LF. Only CRLF \".\" CRLF ends the data, and a line break is CRLF: what followed is read as new commands.",
-                String::from_utf8_lossy(v.bytes().unwrap_or_default()).replace('\r', "\\r").replace('\n', "\\n")
+                v.escaped()
             ),
             "RFC 5321 §4.1.1.4, §2.3.8",
         ),

@@ -242,15 +242,10 @@ impl Serialize for CellId {
     }
 }
 
-/// A receiver that accepts exactly this bare-line-ending variant.
+/// A receiver that accepts exactly this bare-line-ending sequence.
 fn lenient_for(seq: &[u8]) -> EndOfData {
-    let variant = match seq {
-        b"\n.\r\n" => EodVariant::LfDotCrlf,
-        b"\n.\n" => EodVariant::LfDotLf,
-        b"\r.\r\n" => EodVariant::CrDotCrlf,
-        _ => EodVariant::CrlfDotLf,
-    };
-    EndOfData::accepting(&[variant])
+    let variant: Vec<EodVariant> = EodVariant::SEQUENCES.into_iter().filter(|v| v.bytes() == Some(seq)).collect();
+    EndOfData::accepting(&variant)
 }
 
 /// How a cell reads at a glance: the attacker won, the session was secure, or neither.

@@ -323,10 +323,10 @@ fn messages(scenario: &Scenario, trace: &Trace, out: &mut Vec<Finding>) {
         let ServerEvent::MessageAccepted { envelope, body, .. } = e else { continue };
         // Where the message before this one ended: a non-standard sequence means one DATA became two.
         let split_at = match i.checked_sub(1).map(|k| accepted[k].1) {
-            Some(ServerEvent::MessageAccepted { ended_by: Some(v), .. }) => v.bytes(),
+            Some(ServerEvent::MessageAccepted { ended_by: Some(v), .. }) => Some(v),
             _ => None,
         };
-        if let Some(seq) = split_at {
+        if let Some(variant) = split_at {
             let domain = envelope.from.rsplit_once('@').map_or("", |(_, d)| d);
             let spf = trace
                 .server_events()
@@ -336,7 +336,7 @@ fn messages(scenario: &Scenario, trace: &Trace, out: &mut Vec<Finding>) {
                     _ => None,
                 })
                 .last();
-            let sequence = String::from_utf8_lossy(seq).replace('\r', "\\r").replace('\n', "\\n");
+            let sequence = variant.escaped();
             out.push(Finding::at(Outcome::SmuggledMessageAccepted { from: envelope.from.clone(), sequence, spf }, *step));
         } else if i > 0 {
             out.push(Finding::at(Outcome::SpoofedMessageAccepted { from: envelope.from.clone() }, *step));

@@ -21,8 +21,7 @@ use crate::entropy::{stream, Entropy};
 use crate::machine::Machine;
 use crate::outcome::{self, Finding, Outcome};
 use crate::pki::Pki;
-use crate::scenario::Route;
-use crate::scenario::{Drive, Scenario};
+use crate::scenario::{Drive, Route, Scenario};
 use crate::session::SessionOptions;
 use crate::settings::{Settings, SettingsError};
 use crate::trace::{Direction, Step, Trace};
@@ -301,7 +300,6 @@ impl Simulation {
         self.cursor
     }
 
-    /// Who drives this session.
     /// Who drives this session: the learner as hop 1's client, or as Mallory
     /// on either hop; otherwise the machines.
     pub fn drive(&self) -> Drive {

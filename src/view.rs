@@ -159,10 +159,10 @@ pub fn lanes(journey: bool) -> Vec<&'static str> {
 
 /// Who is the client and who the server of a step: in a journey, the nodes of its hop.
 pub fn parties(journey: bool, hop: usize) -> (&'static str, &'static str) {
-    match (journey, hop) {
-        (false, _) => ("Client", "Server"),
-        (true, 0) => ("MUA", "MSA"),
-        (true, _) => ("MTA", "MX"),
+    use crate::scenario::route::HOP_PARTIES;
+    match journey {
+        false => ("Client", "Server"),
+        true => HOP_PARTIES[hop.min(HOP_PARTIES.len() - 1)],
     }
 }
 

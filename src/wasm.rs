@@ -212,6 +212,8 @@ impl Lab {
         to_js(&self.verdicts_of())
     }
 
+    /// Every TLS record, dissected, one list per step; with the notes on the
+    /// record header fields: `{header_notes: [[field, note]], steps: [[record]]}`.
     pub fn tls(&self) -> Result<JsValue, JsError> {
         to_js(&self.tls_of())
     }
@@ -247,8 +249,6 @@ impl Lab {
     }
 }
 
-/// The base64 answer to AUTH PLAIN for a username and password (RFC 4616 §2),
-/// for the console's helper.
 /// The heading: `{title, description, command, lanes}`.
 #[derive(Serialize)]
 struct Heading {
@@ -295,6 +295,8 @@ impl Lab {
     }
 }
 
+/// The base64 answer to AUTH PLAIN for a username and password (RFC 4616 §2),
+/// for the console's helper.
 #[wasm_bindgen(js_name = authPlain)]
 pub fn auth_plain(username: &str, password: &str) -> String {
     crate::codec::sasl::plain_response(username, &crate::codec::Secret::new(password))

@@ -35,6 +35,11 @@ impl EodVariant {
         }
     }
 
+    /// The sequence with CR and LF written out (`\\n.\\r\\n`), as a sentence shows it.
+    pub fn escaped(self) -> String {
+        String::from_utf8_lossy(self.bytes().unwrap_or_default()).replace('\r', "\\r").replace('\n', "\\n")
+    }
+
     /// The four sequences, without `all`.
     pub const SEQUENCES: [EodVariant; 4] = [EodVariant::LfDotCrlf, EodVariant::LfDotLf, EodVariant::CrDotCrlf, EodVariant::CrlfDotLf];
 }

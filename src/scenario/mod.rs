@@ -114,6 +114,9 @@ pub struct Scenario {
     pub relay: Option<Box<Relay>>,
 }
 
+/// Mallory's password at the provider, where she is a customer like any other.
+const MALLORY_PASSWORD: &str = "mallory's own password";
+
 fn is_zero(n: &u8) -> bool {
     *n == 0
 }
@@ -173,10 +176,10 @@ impl Scenario {
         let mut s = if port == 465 { Scenario::submissions() } else { Scenario { port, ..Scenario::submission() } };
         s.client.server_name = PROVIDER_NAME.to_owned();
         s.client.from = format!("alice@{PROVIDER_DOMAIN}");
-        s.client.message = replace(&s.client.message, b"alice@example.test", s.client.from.as_bytes());
+        s.client.message = String::from_utf8_lossy(&s.client.message).replace("alice@example.test", &s.client.from).into_bytes();
         s.server.hostname = PROVIDER_NAME.to_owned();
         s.server.local_domains = vec![PROVIDER_DOMAIN.to_owned()];
-        s.server.accounts.push(Account { username: "mallory".into(), password: Secret::new("mallory's own password") });
+        s.server.accounts.push(Account { username: "mallory".into(), password: Secret::new(MALLORY_PASSWORD) });
         s.relay = Some(Box::new(Relay::usual()));
         s
     }
@@ -226,17 +229,17 @@ impl Scenario {
             // submits under her own account, and no one sits on any wire.
             self.client.credentials = Some(Credentials {
                 username: "mallory".into(),
-                password: Secret::new("mallory's own password"),
+                password: Secret::new(MALLORY_PASSWORD),
                 mechanism: Mechanism::Plain,
                 initial_response: true,
             });
             self.client.from = format!("mallory@{PROVIDER_DOMAIN}");
-            self.client.message = journey_smuggling_message(seq);
+            self.client.message = smuggling_message(seq, CUSTOMER_DOMAIN);
             self.client.stuff_dots = false;
             return self;
         }
         if let Some(seq) = attack.smuggle_sequence() {
-            self.client.message = smuggling_message(seq);
+            self.client.message = smuggling_message(seq, "example.test");
             self.client.stuff_dots = false;
         }
         // A wrong-mode client keeps its own settings and meets the other kind of server.
@@ -332,25 +335,10 @@ impl Scenario {
     }
 }
 
-fn replace(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut i = 0;
-    while i < haystack.len() {
-        if haystack[i..].starts_with(from) {
-            out.extend_from_slice(to);
-            i += from.len();
-        } else {
-            out.push(haystack[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
-/// Mallory's message to bob through her own provider: behind `seq` hides a
-/// second transaction from the CEO of a company whose SPF record includes
-/// the provider's (SEC Consult, "SMTP Smuggling", 2023).
-pub fn journey_smuggling_message(seq: &[u8]) -> Vec<u8> {
+/// Mallory's message to bob: behind `seq` hides a second transaction from
+/// the CEO of `spoofed` (in a journey, a company whose SPF record includes
+/// the provider's: SEC Consult, "SMTP Smuggling", 2023).
+pub fn smuggling_message(seq: &[u8], spoofed: &str) -> Vec<u8> {
     let mut m = format!(
         "From: Mallory <mallory@{PROVIDER_DOMAIN}>\r\nTo: Bob <bob@example.test>\r\nSubject: Newsletter\r\n\r\nNothing to see here."
     )
@@ -358,34 +346,16 @@ pub fn journey_smuggling_message(seq: &[u8]) -> Vec<u8> {
     m.extend_from_slice(seq);
     m.extend_from_slice(
         format!(
-            "MAIL FROM:<ceo@{CUSTOMER_DOMAIN}>\r\n\
+            "MAIL FROM:<ceo@{spoofed}>\r\n\
 RCPT TO:<bob@example.test>\r\n\
 DATA\r\n\
-From: CEO <ceo@{CUSTOMER_DOMAIN}>\r\n\
+From: CEO <ceo@{spoofed}>\r\n\
 To: Bob <bob@example.test>\r\n\
 Subject: Urgent: pay the invoice today\r\n\
 \r\n\
 Please wire the money to Mallory.\r\n"
         )
         .as_bytes(),
-    );
-    m
-}
-
-/// A message whose body hides a second, spoofed transaction behind `seq`.
-pub fn smuggling_message(seq: &[u8]) -> Vec<u8> {
-    let mut m =
-        b"From: Mallory <mallory@sender.test>\r\nTo: Bob <bob@example.test>\r\nSubject: Newsletter\r\n\r\nNothing to see here.".to_vec();
-    m.extend_from_slice(seq);
-    m.extend_from_slice(
-        b"MAIL FROM:<ceo@example.test>\r\n\
-RCPT TO:<bob@example.test>\r\n\
-DATA\r\n\
-From: CEO <ceo@example.test>\r\n\
-To: Bob <bob@example.test>\r\n\
-Subject: Urgent: pay the invoice today\r\n\
-\r\n\
-Please wire the money to Mallory.\r\n",
     );
     m
 }

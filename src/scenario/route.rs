@@ -19,8 +19,8 @@ use crate::wire::{Link, Segment, MAX_STEPS};
 /// How long the provider's queue holds a message before relaying it.
 pub const RELAY_DELAY: Duration = Duration::from_secs(1);
 
-/// The nodes of a journey, in order.
-pub const NODES: [&str; 3] = ["MUA", "MSA/MTA", "MX"];
+/// Each hop's client and server, as the trace, the outcomes and the step views name them.
+pub const HOP_PARTIES: [(&str, &str); 2] = [("MUA", "MSA"), ("MTA", "MX")];
 
 /// Every hop's connection, the finished ones and the one running.
 pub struct Route {
@@ -67,7 +67,7 @@ impl Route {
             return None;
         }
         let relay = self.scenario.relay.as_ref()?;
-        hop_two(&self.scenario, relay, self.current().steps(), self.offsets[0])
+        hop_two(&self.scenario, relay, self.current().steps())
     }
 
     /// Advances by one delivery (or timer) on the current hop, or opens the next hop.
@@ -171,13 +171,16 @@ impl Route {
 /// The hops of a journey as the trace names them; none for one connection.
 pub fn hops(scenario: &Scenario) -> Vec<Hop> {
     let Some(relay) = &scenario.relay else { return Vec::new() };
-    let hop = |s: &Scenario, client: &str, server: &str| Hop {
-        client: client.to_owned(),
-        server: server.to_owned(),
-        server_name: s.client.server_name.clone(),
-        server_port: s.port,
-    };
-    vec![hop(scenario, "MUA", "MSA"), hop(&relay.next, "MTA", "MX")]
+    [scenario, &relay.next]
+        .into_iter()
+        .zip(HOP_PARTIES)
+        .map(|(s, (client, server))| Hop {
+            client: client.to_owned(),
+            server: server.to_owned(),
+            server_name: s.client.server_name.clone(),
+            server_port: s.port,
+        })
+        .collect()
 }
 
 /// Each hop's scenario as it ran: hop 1 as set up, hop 2 as the relay made
@@ -186,12 +189,13 @@ pub fn hop_scenarios(scenario: &Scenario, trace: &Trace) -> Vec<Scenario> {
     let mut out = vec![scenario.clone()];
     if let Some(relay) = &scenario.relay {
         let first = trace.hop(0);
-        out.extend(hop_two(scenario, relay, &first.steps, Duration::ZERO));
+        out.extend(hop_two(scenario, relay, &first.steps));
     }
     out
 }
 
-fn hop_two(scenario: &Scenario, relay: &super::relay::Relay, steps: &[Step], offset: Duration) -> Option<Scenario> {
+/// Hop 2 for the first message the MSA accepted in hop 1's `steps` (hop 1 starts the journey's clock).
+fn hop_two(scenario: &Scenario, relay: &super::relay::Relay, steps: &[Step]) -> Option<Scenario> {
     // The name the client gave in its last EHLO or HELO before the message: what the Received header records.
     let mut helo = scenario.client.ehlo_name.clone();
     for s in steps {
@@ -208,7 +212,7 @@ fn hop_two(scenario: &Scenario, relay: &super::relay::Relay, steps: &[Step], off
                         authenticated: authenticated_as.is_some(),
                         helo: &helo,
                     };
-                    return Some(relay.forward(scenario, accepted, offset + Duration::from_millis(s.at_ms)));
+                    return Some(relay.forward(scenario, accepted, Duration::from_millis(s.at_ms)));
                 }
                 _ => {}
             }

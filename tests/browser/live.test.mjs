@@ -80,19 +80,30 @@ async function playMallory(page, choose) {
   assert.fail("Mallory's session did not end");
 }
 
-test("as Mallory, deleting STARTTLS from the EHLO reply by hand finds what the strip preset finds", async () => {
-  const setup = ["--port", "587", "--policy", "opportunistic", "--auth", "always"];
-  const preset = JSON.parse(execFileSync(CLI, ["run", ...setup, "--attack", "strip", "--format", "json"])).outcomes.map((o) => o.kind);
-  const { page, problems } = await open(context, "index.html#port=587&policy=opportunistic&auth=always&drive=mallory");
-  await labReady(page);
+/**
+ * Plays Mallory to the end, deleting the `250-STARTTLS` line from the EHLO reply by hand and passing
+ * everything else; says whether she edited, and the header of every segment she was shown.
+ */
+async function deleteStarttlsByHand(page) {
   let edited = false;
-  await playMallory(page, async ({ text, panel }) => {
+  const headers = [];
+  await playMallory(page, async ({ text, header, panel }) => {
+    headers.push(header);
     if (text === null || !text.includes("250-STARTTLS")) return false;
     await panel.locator(".mallory-edit").fill(text.split("\n").filter((l) => !l.startsWith("250-STARTTLS")).join("\n"));
     await panel.getByRole("button", { name: "Send my edit" }).click();
     edited = true;
     return true;
   });
+  return { edited, headers };
+}
+
+test("as Mallory, deleting STARTTLS from the EHLO reply by hand finds what the strip preset finds", async () => {
+  const setup = ["--port", "587", "--policy", "opportunistic", "--auth", "always"];
+  const preset = JSON.parse(execFileSync(CLI, ["run", ...setup, "--attack", "strip", "--format", "json"])).outcomes.map((o) => o.kind);
+  const { page, problems } = await open(context, "index.html#port=587&policy=opportunistic&auth=always&drive=mallory");
+  await labReady(page);
+  const { edited } = await deleteStarttlsByHand(page);
   assert.ok(edited);
   assert.deepEqual(await verdictKinds(page), preset);
   assert.ok(preset.includes("credentials_exposed"));
@@ -140,16 +151,7 @@ test("as Mallory on hop 2 of a journey, the same edit reads the relayed message 
   // Hop 1 ran by itself; the first segment waiting for Mallory is on hop 2.
   const lastHop = await page.evaluate(() => { const el = document.querySelector("smtp-lab"); return el.views[el.views.length - 1].hop; });
   assert.equal(lastHop, 1);
-  let edited = false;
-  const headers = [];
-  await playMallory(page, async ({ text, header, panel }) => {
-    headers.push(header);
-    if (text === null || !text.includes("250-STARTTLS")) return false;
-    await panel.locator(".mallory-edit").fill(text.split("\n").filter((l) => !l.startsWith("250-STARTTLS")).join("\n"));
-    await panel.getByRole("button", { name: "Send my edit" }).click();
-    edited = true;
-    return true;
-  });
+  const { edited, headers } = await deleteStarttlsByHand(page);
   assert.ok(edited);
   assert.ok(headers.length > 0 && headers.every((h) => /^(MTA → MX|MX → MTA): /.test(h)), headers.join("\n"));
   const shown = await page.evaluate(() => [...document.querySelector("smtp-lab").shadowRoot.querySelectorAll(".verdict")].map((v) => v.dataset.kind));

@@ -29,14 +29,13 @@ function drawPath(narrow) {
   const width = narrow ? 360 : 10 + 3 * step + box.w + 10;
   const height = narrow ? pos(3).y + box.h + 10 : 250;
   const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, class: "path-svg", role: "group", "aria-label": "The path of one message, hop by hop" });
-  nodes.forEach((name, i) => {
+  nodes.forEach((node, i) => {
     const { x, y } = pos(i);
-    // "Alice's mail client (MUA)": the name on one line, the role under it.
-    const [who, role] = name.split(/ \((.*)\)$/);
+    // The name on one line, the role under it.
     svg.append(s("g", { class: "node" },
       s("rect", { x, y, width: box.w, height: box.h, rx: 8 }),
-      s("text", { x: x + box.w / 2, y: y + (role ? 24 : 33), "text-anchor": "middle" }, who),
-      role ? s("text", { x: x + box.w / 2, y: y + 44, "text-anchor": "middle", class: "role" }, role) : ""));
+      s("text", { x: x + box.w / 2, y: y + 24, "text-anchor": "middle" }, node.name),
+      s("text", { x: x + box.w / 2, y: y + 44, "text-anchor": "middle", class: "role" }, node.role)));
   });
   path.forEach((hop, i) => {
     const a = pos(i);
@@ -65,7 +64,7 @@ function drawPath(narrow) {
   svg.prepend(s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
     s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrowhead" }))));
   const caption = h("figcaption", {}, h("p", {}, "Filled ports open that hop in the lab; outlined ones are on the path, but the lab does not run them."), h("ol", { class: "path-hops" }, path.map((hop, i) =>
-    h("li", {}, h("strong", {}, `Hop ${i + 1}: ${hop.from} → ${hop.to}. `), `${hop.what}. `,
+    h("li", {}, h("strong", {}, `Hop ${i + 1}: ${hop.from.name} (${hop.from.role}) → ${hop.to.name} (${hop.to.role}). `), `${hop.what}. `,
       h("span", { class: "refs" }, hop.sources)))));
   document.getElementById("path").replaceChildren(svg, caption);
 }
