@@ -18,21 +18,23 @@ export function engine(module) {
   return ready;
 }
 
-const json = (path) => fetch(new URL(path, import.meta.url)).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${path}: ${r.status}`))));
+// Each URL is written out as `new URL("../recorded/…", import.meta.url)` so that
+// bundlers (Vite, Rollup, webpack) see the files and ship them with the module.
+const json = (url) => fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${url}: ${r.status}`))));
 const cache = new Map();
-const once = (path) => {
-  if (!cache.has(path)) cache.set(path, json(path));
-  return cache.get(path);
+const once = (key, url) => {
+  if (!cache.has(key)) cache.set(key, json(url()));
+  return cache.get(key);
 };
 
 /** The lessons (id, title, description), as the engine lists them (recorded at build time). */
 export function lessons() {
-  return once("../recorded/lessons.json");
+  return once("lessons.json", () => new URL("../recorded/lessons.json", import.meta.url));
 }
 
 /** Every setting the form offers, as the engine lists them (recorded at build time). */
 export function fields() {
-  return once("../recorded/fields.json");
+  return once("fields.json", () => new URL("../recorded/fields.json", import.meta.url));
 }
 
 /** A link that names a lesson and nothing else but a step: `{ id, step }` (step null when absent); else null. */
@@ -47,5 +49,5 @@ export async function recording(id) {
   // The lab page carries its default lesson's recording inline (see xtask's stamp_page).
   const inline = globalThis.document?.getElementById(`recording-${id}`);
   if (inline && !cache.has(id)) cache.set(id, Promise.resolve(JSON.parse(inline.textContent)));
-  return (cache.get(id) ?? once(`../recorded/${id}.json`)).catch(() => null);
+  return (cache.get(id) ?? once(id, () => new URL(`../recorded/${id}.json`, import.meta.url))).catch(() => null);
 }

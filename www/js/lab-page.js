@@ -7,7 +7,7 @@ import { h } from "./dom.js";
 import { registerOffline } from "./site.js";
 
 // Offline support starts caching once the first session is on screen, not before.
-document.getElementById("lab").addEventListener("smtp-lab-ready", () => registerOffline(), { once: true });
+document.getElementById("lab").addEventListener("ready", () => registerOffline(), { once: true });
 
 const lab = document.getElementById("lab");
 const form = document.getElementById("picker");
@@ -99,7 +99,7 @@ function formLink() {
   return decodeURIComponent(params.toString());
 }
 
-lab.addEventListener("smtp-lab-change", (e) => {
+lab.addEventListener("step-change", (e) => {
   shownLink = e.detail.link;
   history.replaceState(null, "", `#${e.detail.link}`);
 });

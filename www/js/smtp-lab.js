@@ -1,13 +1,17 @@
 // <smtp-lab scenario="strip-587-opportunistic" step="4" compact>: one SMTP
 // session, both sides run by the wasm engine in this page, stepped through
 // byte by byte. The lab page, the embed demo and any documentation site use
-// this same element with one script tag.
+// this same element. Made for long pages: every element on a page shares one
+// engine (engine.js loads it once, on first need), and an element does
+// nothing until it comes near the viewport.
 import { engine, fields, lessonLink, recording } from "./engine.js";
 import { Recorded } from "./recorded.js";
 import { h } from "./dom.js";
 
 const STYLESHEET = new URL("../css/lab.css", import.meta.url).href;
 const SPEEDS = [["0.5×", 1600], ["1×", 800], ["2×", 400], ["4×", 150]];
+/** What the `controls` attribute accepts: every control, stepping only, or none (keys and clicks on rows still step). */
+const CONTROLS = ["all", "step", "none"];
 
 function download(name, data, type) {
   const url = URL.createObjectURL(new Blob([data], { type }));
@@ -18,8 +22,98 @@ function download(name, data, type) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+const reducedMotion = () => globalThis.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
+
+/**
+ * One IntersectionObserver per purpose for every element on the page: `near`
+ * starts an element when it comes within a screen's margin of the viewport,
+ * `seen` tells an autoplaying element whether it is on screen.
+ */
+function watcher(options) {
+  const callbacks = new Map();
+  let observer = null;
+  return {
+    watch(el, fn) {
+      if (!("IntersectionObserver" in globalThis)) { fn(true); return; }
+      observer ??= new IntersectionObserver((entries) => {
+        for (const e of entries) callbacks.get(e.target)?.(e.isIntersecting);
+      }, options);
+      callbacks.set(el, fn);
+      observer.observe(el);
+    },
+    forget(el) {
+      callbacks.delete(el);
+      observer?.unobserve(el);
+    },
+  };
+}
+const near = watcher({ rootMargin: "200px 0px" });
+const seen = watcher({ threshold: 0.25 });
+
+/**
+ * One SMTP session, both machines run by the wasm engine in the reader's
+ * browser, stepped through byte by byte.
+ *
+ * @tag smtp-lab
+ * @summary A live, steppable SMTP session for documentation pages.
+ *
+ * @attr {string} scenario - A lesson id (`strip-587-opportunistic`) or the text of a lab link (`port=587&policy=opportunistic&attack=strip`). Nothing runs until it is set.
+ * @attr {number} step - The step to open at: 0 shows none, `n` reveals the first `n` steps. Without it a watched session opens complete.
+ * @attr {number} seed - The seed every random number of the session comes from; the same seed gives the same bytes everywhere. A seed other than a lesson's own loads the engine.
+ * @attr {boolean} compact - Hides the detail panel, the description and the command line.
+ * @attr {boolean} autoplay - Plays the session from its step while the element is on screen; ignored when the reader prefers reduced motion, and stopped by any control the reader uses.
+ * @attr {"all" | "step" | "none"} controls - Which controls show: `all` (the default), `step` (stepping only: no export, no "what if"), `none` (no toolbar; the keys and the rows still step).
+ * @attr {"lazy" | "eager"} loading - `lazy` (the default) starts the element when it comes near the viewport; `eager` starts it at once.
+ *
+ * @fires {CustomEvent<{ link: string, length: number }>} ready - The scenario has been run and is on screen.
+ * @fires {CustomEvent<{ step: number, shown: number, length: number, link: string }>} step-change - The shown steps changed; `step` is the selected step (-1 before the first), `shown` how many are revealed.
+ * @fires {CustomEvent<{ kind: string, text: string, compromise: boolean, step: number }>} outcome - Stepping revealed the step an outcome was read at (the same outcome as the banner's).
+ *
+ * @cssprop --smtp-lab-height - The element's height, reserved before it starts so that nothing moves when it does (`auto` sizes it to its content). Default 40rem, 30rem when compact.
+ * @cssprop --smtp-lab-font - The text font.
+ * @cssprop --smtp-lab-mono-font - The font of bytes, commands and SMTP lines.
+ * @cssprop --smtp-lab-color-scheme - `light`, `dark` or `light dark` (the default): the colour scheme of form controls and scrollbars.
+ * @cssprop --smtp-lab-bg - The background behind panels.
+ * @cssprop --smtp-lab-fg - The text colour.
+ * @cssprop --smtp-lab-muted - Secondary text: step numbers, notes' sources, hints.
+ * @cssprop --smtp-lab-line - Borders and separators.
+ * @cssprop --smtp-lab-panel - The background of panels, buttons and the lanes.
+ * @cssprop --smtp-lab-code - The background of byte dumps and of the selected step.
+ * @cssprop --smtp-lab-accent - Links, focus rings, the primary button and the selected step's mark.
+ * @cssprop --smtp-lab-accent-fg - Text on the accent colour.
+ * @cssprop --smtp-lab-good - Text of a good outcome.
+ * @cssprop --smtp-lab-good-bg - Background of a good outcome.
+ * @cssprop --smtp-lab-bad - Text of an outcome where the attack worked.
+ * @cssprop --smtp-lab-bad-bg - Background of an outcome where the attack worked.
+ * @cssprop --smtp-lab-warn - Text of warnings in notes and events.
+ * @cssprop --smtp-lab-warn-bg - Background of warnings.
+ * @cssprop --smtp-lab-arrow - The lanes: the arrow of a step that crossed in cleartext.
+ * @cssprop --smtp-lab-tls - The lanes: the arrow of a step that crossed inside TLS, and the TLS records.
+ * @cssprop --smtp-lab-tls-bg - The background of a TLS record and of what is inside it.
+ * @cssprop --smtp-lab-mallory - The lanes: the attacker's column and every change she made.
+ * @cssprop --smtp-lab-radius - The corner radius of panels and buttons.
+ *
+ * @csspart base - The whole session.
+ * @csspart title - The scenario's title.
+ * @csspart description - The scenario's description.
+ * @csspart banner - The outcomes.
+ * @csspart verdict - One outcome.
+ * @csspart verdict-good - An outcome where the session stayed safe.
+ * @csspart verdict-bad - An outcome where the attack worked.
+ * @csspart controls - The toolbar of stepping controls.
+ * @csspart button - Every button of the toolbar.
+ * @csspart lanes - The row that names the lanes (client, wire, server; or a journey's nodes and hops).
+ * @csspart lane - One lane's name.
+ * @csspart steps - The list of steps.
+ * @csspart step - One step.
+ * @csspart step-current - The selected step.
+ * @csspart arrow - A step's arrow across the lanes.
+ * @csspart record - A TLS record drawn on an arrow.
+ * @csspart detail - The panel with the selected step's bytes, notes and machines.
+ * @csspart command - The same session as a command line.
+ */
 export class SmtpLab extends HTMLElement {
-  static observedAttributes = ["scenario", "step", "compact"];
+  static observedAttributes = ["scenario", "step", "seed", "autoplay", "controls"];
 
   #lab = null;
   #views = [];
@@ -39,43 +133,94 @@ export class SmtpLab extends HTMLElement {
   #presets = [];
   /** After a fork: the setting changed and the step where the runs part. */
   #forked = null;
+  /** idle (waiting to come near the viewport), loading, ready or failed. */
+  #state = "idle";
+  #internals = null;
+  /** Outcomes (by index) whose step is revealed, so each `outcome` event fires once per reveal. */
+  #reached = new Set();
+  /** Resolves when the first scenario is on screen, for callers that ask before it has started. */
+  #firstReady;
+  #resolveFirst;
 
   constructor() {
     super();
     this.attachShadow({ mode: "open" });
+    this.#firstReady = new Promise((resolve) => { this.#resolveFirst = resolve; });
+    // Custom states (`smtp-lab:state(ready)`) where the browser has them.
+    try { this.#internals = this.attachInternals(); } catch { this.#internals = null; }
   }
 
   connectedCallback() {
     if (!this.#ui) this.#build();
+    this.#syncControls();
     // Without a scenario the element waits for one (the lab page sets it from the URL).
-    if (this.hasAttribute("scenario")) this.#load();
+    if (this.hasAttribute("scenario")) this.#start();
   }
 
   disconnectedCallback() {
     this.pause();
+    near.forget(this);
+    seen.forget(this);
   }
 
   attributeChangedCallback(name, old, value) {
     if (!this.isConnected || old === value) return;
-    if (name === "scenario") this.#load();
+    if (name === "scenario" || name === "seed") this.#start();
     else if (name === "step" && this.#lab) this.jumpTo(Number.parseInt(value, 10) || 0, false);
+    else if (name === "autoplay") this.#syncAutoplay();
+    else if (name === "controls") this.#syncControls();
   }
 
-  /** Steps revealed so far (0 = none). */
+  /** Where the element is: idle until it comes near the viewport, then loading, then ready or failed (also the custom states `:state(ready)` …). @type {"idle" | "loading" | "ready" | "failed"} */
+  get state() { return this.#state; }
+
+  #setState(state) {
+    const states = this.#internals?.states;
+    try {
+      states?.delete(this.#state);
+      states?.add(state);
+    } catch { /* an older CustomStateSet: the property is enough */ }
+    this.#state = state;
+  }
+
+  /** Runs the scenario now if it has started (or is eager), else when it comes near the viewport. */
+  #start() {
+    if (this.#state !== "idle" || this.getAttribute("loading") === "eager") {
+      this.#load();
+      return;
+    }
+    near.watch(this, (isNear) => {
+      if (!isNear) return;
+      near.forget(this);
+      this.#load();
+    });
+  }
+
+  /** Steps revealed so far (0 = none). @type {number} */
   get cursor() { return this.#cursor; }
+  /** Steps in the session (so far, while the reader drives it). @type {number} */
   get length() { return this.#views.length; }
-  /** The outcomes the engine found, as shown in the banner. */
+  /** The outcomes the engine found, as shown in the banner. @type {{ kind: string, text: string, compromise: boolean, step: number }[]} */
   get verdicts() { return this.#verdicts; }
-  /** The deep-link text for what is shown now. */
+  /** The link text for what is shown now (a lab URL's fragment). @type {string} */
   get link() { return this.#lab ? this.#lab.link(this.#cursor) : ""; }
-  /** What the engine decided each step shows (the page renders exactly this). */
+  /** What the engine decided each step shows (the element renders exactly this). @type {object[]} */
   get views() { return this.#views; }
-  /** Resolves once the current scenario has been run. */
-  get ready() { return this.#loading ?? Promise.resolve(); }
+  /** Resolves once the current scenario has been run (for an element that has not started yet, once it has). @type {Promise<void>} */
+  get ready() { return this.#loading ?? this.#firstReady; }
+
+  /** The scenario's link text, with the `seed` attribute's seed when it has one. */
+  #scenarioText() {
+    const text = this.getAttribute("scenario") ?? "";
+    const seed = this.getAttribute("seed");
+    return seed === null || /(^|&)seed=/.test(text) ? text : `${text.includes("=") ? text : `preset=${text}`}&seed=${seed}`;
+  }
 
   async #load() {
-    const text = this.getAttribute("scenario") ?? "";
+    const text = this.#scenarioText();
     this.pause();
+    this.#setState("loading");
+    if (!this.#lab) this.#ui.title.textContent = "Loading the SMTP lab…";
     this.#loading = (async () => {
       let read;
       try {
@@ -104,21 +249,64 @@ export class SmtpLab extends HTMLElement {
           });
         }
       } catch (e) {
+        this.#setState("failed");
         this.#showError(e);
         return;
       }
       this.#values = read.values;
+      this.#reached.clear();
       this.#pull();
       const attr = this.getAttribute("step");
       // A session the learner drives opens where it waits for them, unless the link names a step.
       const driven = this.#lab.drive() !== "watch";
       const step = read.step ?? (attr === null || driven ? this.length : Number.parseInt(attr, 10) || 0);
+      this.#setState("ready");
       this.jumpTo(step, false);
       // The budget check reads this: navigation to the first session on screen.
       if (!performance.getEntriesByName("smtp-lab-first-session").length) performance.mark("smtp-lab-first-session");
-      this.dispatchEvent(new CustomEvent("smtp-lab-ready", { bubbles: true, composed: true }));
+      this.#emit("ready", { link: this.link, length: this.length });
+      this.#resolveFirst();
+      this.#syncAutoplay();
     })();
     return this.#loading;
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { bubbles: true, composed: true, detail }));
+  }
+
+  /** `step-change` for what is shown now, and `outcome` for each outcome this reveals. */
+  #emitStep() {
+    this.#emit("step-change", { step: this.#cursor - 1, shown: this.#cursor, length: this.length, link: this.link });
+    this.#verdicts.forEach((v, i) => {
+      const reached = v.step < this.#cursor;
+      if (reached && !this.#reached.has(i)) {
+        this.#reached.add(i);
+        this.#emit("outcome", { kind: v.kind, text: v.text, compromise: v.compromise, step: v.step });
+      } else if (!reached) this.#reached.delete(i);
+    });
+  }
+
+  /** Autoplay: play while on screen, unless the reader prefers reduced motion or has taken the controls. */
+  #syncAutoplay() {
+    seen.forget(this);
+    if (!this.hasAttribute("autoplay") || this.#state !== "ready" || reducedMotion()) return;
+    seen.watch(this, (visible) => {
+      if (!visible) this.pause();
+      else if (this.#cursor < this.length) this.play();
+      else seen.forget(this);
+    });
+  }
+
+  /** The reader took the controls: autoplay stops for good. */
+  #tookControls() {
+    seen.forget(this);
+  }
+
+  #syncControls() {
+    if (!this.#ui) return;
+    const value = CONTROLS.includes(this.getAttribute("controls")) ? this.getAttribute("controls") : "all";
+    for (const c of CONTROLS) this.#ui.root.classList.toggle(`controls-${c}`, c === value);
   }
 
   /** Reads what the engine has made so far and draws it. */
@@ -138,7 +326,7 @@ export class SmtpLab extends HTMLElement {
     this.#update(true);
     this.#ui.liveStatus.textContent = error ? (error.message ?? String(error)) : "";
     this.#ui.liveStatus.classList.toggle("warn", Boolean(error));
-    this.dispatchEvent(new CustomEvent("smtp-lab-change", { bubbles: true, composed: true, detail: { link: this.link } }));
+    this.#emitStep();
   }
 
   #act(fn) {
@@ -147,14 +335,30 @@ export class SmtpLab extends HTMLElement {
     this.#afterAction(error);
   }
 
-  /** Sends one line from the console (the learner is the client). */
+  /**
+   * Sends one line from the console, when the scenario has the reader drive the client (`drive=client`).
+   * @param {string} text - The line, without CRLF.
+   */
   typeLine(text) { this.#act(() => this.#lab.typeLine(text)); }
-  /** Mallory's decision on the held segment. */
+  /**
+   * Mallory's decision on the held segment, when the reader is Mallory (`drive=mallory`).
+   * @param {"pass" | "drop" | "replace" | "flip" | "preset"} kind - What to do with it.
+   * @param {string | number} [arg] - The new text (replace), the byte to flip (flip) or the attack's id (preset).
+   */
   decide(kind, arg) { this.#act(() => this.#lab.decide(kind, arg === undefined ? undefined : String(arg))); }
-  /** Mallory's own bytes towards "server" or "client". */
+  /**
+   * Mallory's own bytes, sent as if from the other side.
+   * @param {"server" | "client"} to - Whom they go to.
+   * @param {string} text - The bytes, CRLF included.
+   */
   inject(to, text) { this.#act(() => this.#lab.inject(to, text)); }
 
-  /** Re-runs the session from its seed with one setting changed, and shows where it parts from this one. */
+  /**
+   * Re-runs the session from its seed with one setting changed, and shows where it parts from this one.
+   * @param {string} setting - A setting's name, as in a link (`policy`).
+   * @param {string} value - Its new value (`require-starttls`).
+   * @returns {Promise<void>}
+   */
   async fork(setting, value) {
     let fork;
     try {
@@ -263,40 +467,57 @@ export class SmtpLab extends HTMLElement {
 
   // ---- controls -------------------------------------------------------------
 
+  /** Reveals one more step. */
   stepForward() { this.jumpTo(this.#cursor + 1); }
+  /** Hides the last revealed step. */
   stepBack() { this.jumpTo(this.#cursor - 1); }
+  /** Back to before the first step. */
   toStart() { this.jumpTo(0); }
+  /** Reveals every step. */
   toEnd() { this.jumpTo(this.length); }
 
-  /** Shows the first `n` steps (clamped) and selects the last of them. */
+  /**
+   * Shows the first `n` steps (clamped) and selects the last of them.
+   * @param {number} n - How many steps to reveal.
+   * @param {boolean} [announce=true] - Whether screen readers hear the selected step.
+   */
   jumpTo(n, announce = true) {
     if (!this.#lab) return;
     const to = Math.max(0, Math.min(this.length, n));
     this.#lab.jumpTo(to);
     this.#cursor = this.#lab.cursor();
     this.#update(announce);
-    this.dispatchEvent(new CustomEvent("smtp-lab-change", { bubbles: true, composed: true, detail: { link: this.link } }));
+    this.#emitStep();
   }
 
+  /** Steps forward on a timer, from the start if the session is shown to its end. */
   play() {
     if (this.#timer || !this.#lab) return;
     if (this.#cursor >= this.length) this.jumpTo(0);
     this.#timer = setInterval(() => {
-      if (this.#cursor >= this.length) this.pause();
-      else this.stepForward();
+      if (this.#cursor >= this.length) {
+        this.pause();
+        seen.forget(this);
+      } else this.stepForward();
     }, this.#speed);
     this.#syncPlay();
   }
 
+  /** Stops playing. */
   pause() {
     clearInterval(this.#timer);
     this.#timer = null;
     this.#syncPlay();
   }
 
+  /** Plays or pauses. */
   toggle() { if (this.#timer) this.pause(); else this.play(); }
 
-  /** Keys: → / j forward, ← / k back, Home, End, p (or Space off a button) play. */
+  /**
+   * The element's keys, for a page that forwards its own keydowns: → / j forward, ← / k back, Home, End, p (or Space off a button) play.
+   * @param {KeyboardEvent} e - The key pressed.
+   * @returns {boolean} Whether it was one of the element's keys.
+   */
   handleKey(e) {
     if (e.altKey || e.ctrlKey || e.metaKey) return false;
     const target = e.composedPath()[0]?.tagName;
@@ -312,6 +533,7 @@ export class SmtpLab extends HTMLElement {
     const act = actions[e.key];
     if (!act) return false;
     e.preventDefault();
+    this.#tookControls();
     act();
     return true;
   }
@@ -327,11 +549,12 @@ export class SmtpLab extends HTMLElement {
 
   #build() {
     const ui = {};
+    // A control the reader uses stops autoplay for good.
     const btn = (label, title, keys, onclick, cls = "") =>
-      h("button", { type: "button", class: cls, title, "aria-keyshortcuts": keys, onclick }, label);
-    ui.title = h("h2", { class: "title" }, "Loading the SMTP lab…");
-    ui.desc = h("p", { class: "desc" });
-    ui.banner = h("div", { class: "banner", role: "status", "aria-live": "polite" });
+      h("button", { type: "button", class: cls, part: "button", title, "aria-keyshortcuts": keys, onclick: () => { this.#tookControls(); onclick(); } }, label);
+    ui.title = h("h2", { class: "title", part: "title" }, "An SMTP session");
+    ui.desc = h("p", { class: "desc", part: "description" }, "It loads when it comes into view.");
+    ui.banner = h("div", { class: "banner", part: "banner", role: "status", "aria-live": "polite" });
     ui.error = h("p", { class: "error", role: "alert", hidden: true });
     ui.play = btn("▶ Play", "Play / pause (P)", "P", () => this.toggle(), "primary");
     ui.play.setAttribute("aria-pressed", "false");
@@ -352,7 +575,7 @@ export class SmtpLab extends HTMLElement {
         exp("Transcript (.txt)", () => this.#export("text")),
         exp("Copy Mermaid", () => this.#export("mermaid"))),
       ui.exportStatus, ui.mermaidBox);
-    ui.controls = h("div", { class: "controls", role: "toolbar", "aria-label": "Session controls" },
+    ui.controls = h("div", { class: "controls", part: "controls", role: "toolbar", "aria-label": "Session controls" },
       btn("|◀ Start", "Back to the start (Home)", "Home", () => this.toStart()),
       btn("◀ Back", "One step back (← or K)", "ArrowLeft K", () => this.stepBack()),
       ui.play,
@@ -360,15 +583,16 @@ export class SmtpLab extends HTMLElement {
       btn("End ▶|", "Jump to the end (End)", "End", () => this.toEnd()),
       h("label", { class: "speed" }, "Speed ", ui.speed),
       ui.counter);
-    ui.lanes = h("div", { class: "lanes", "aria-hidden": "true" });
-    ui.seq = h("ol", { class: "seq", "aria-label": "Steps of the session" });
+    ui.lanes = h("div", { class: "lanes", part: "lanes", "aria-hidden": "true" });
+    ui.seq = h("ol", { class: "seq", part: "steps", "aria-label": "Steps of the session" });
     ui.hint = h("p", { class: "hint" }, "Nothing has crossed the wire yet. Press Next ▶ (or →) to start.");
-    ui.detail = h("section", { class: "detail", "aria-label": "Selected step" });
-    ui.cli = h("p", { class: "cli" });
+    // Focusable: with a reserved height the panel scrolls, and a keyboard must be able to scroll it.
+    ui.detail = h("section", { class: "detail", part: "detail", tabindex: "0", "aria-label": "Selected step" });
+    ui.cli = h("p", { class: "cli", part: "command" });
     ui.announce = h("p", { class: "sr-only", "aria-live": "polite" });
     ui.liveStatus = h("p", { class: "live-status", role: "status" });
     ui.live = h("div", { class: "live-panels" });
-    ui.root = h("section", { class: "lab", "aria-label": "SMTP session" },
+    ui.root = h("section", { class: "lab", part: "base", "aria-label": "SMTP session" },
       h("header", { class: "lab-head" }, ui.title, ui.desc, ui.banner, ui.error),
       h("div", { class: "toolbar-row" }, ui.controls, ui.exportMenu),
       ui.live,
@@ -386,28 +610,28 @@ export class SmtpLab extends HTMLElement {
     ui.root.classList.remove("failed");
     ui.title.textContent = heading.title;
     // The engine names the columns: client, wire, server; or a journey's nodes and hops.
-    ui.lanes.replaceChildren(...heading.lanes.map((lane) => h("span", {}, lane)));
+    ui.lanes.replaceChildren(...heading.lanes.map((lane) => h("span", { part: "lane" }, lane)));
     ui.root.classList.toggle("journey", heading.lanes.length > 3);
     ui.desc.textContent = heading.description;
     ui.cli.replaceChildren("Same session on the command line: ", h("code", {}, heading.command));
     ui.banner.replaceChildren(...this.#verdicts.map((v) =>
-      h("p", { class: `verdict ${v.compromise ? "bad" : "good"}`, "data-kind": v.kind, "data-step": v.step },
+      h("p", { class: `verdict ${v.compromise ? "bad" : "good"}`, part: v.compromise ? "verdict verdict-bad" : "verdict verdict-good", "data-kind": v.kind, "data-step": v.step },
         h("strong", {}, v.compromise ? "⚠ Attack worked: " : "✓ "),
         `${v.text} `,
-        h("button", { type: "button", class: "link", onclick: () => this.jumpTo(v.step + 1) }, `see step ${v.step}`))));
+        h("button", { type: "button", class: "link", onclick: () => { this.#tookControls(); this.jumpTo(v.step + 1); } }, `see step ${v.step}`))));
     ui.seq.replaceChildren(...this.#views.map((v, i) => this.#row(v, i)));
   }
 
   #row(v, i) {
     const dir = v.direction ?? "none";
-    const records = v.records.length ? h("span", { class: "records" }, v.records.map((r) => h("span", { class: `rec ${r.content_type} ${r.encrypted ? "enc" : "clear"}` }, r.label))) : null;
+    const records = v.records.length ? h("span", { class: "records" }, v.records.map((r) => h("span", { class: `rec ${r.content_type} ${r.encrypted ? "enc" : "clear"}`, part: "record" }, r.label))) : null;
     // Read aloud: "3, Server to Client, changed by the attacker: 250-mail…". The
     // visible text stays part of the name, so voice control can click it too.
     const classes = ["step", `hop-${v.hop}`, `dir-${dir}`, `kind-${v.kind}`, v.encrypted ? "enc" : v.tls ? "tls-clear" : "clear", v.altered ? "altered" : ""].join(" ");
-    return h("li", { class: classes, "data-index": i },
-      h("button", { type: "button", class: "row", onclick: () => this.jumpTo(i + 1) },
+    return h("li", { class: classes, part: "step", "data-index": i },
+      h("button", { type: "button", class: "row", onclick: () => { this.#tookControls(); this.jumpTo(i + 1); } },
         h("span", { class: "num" }, String(i)),
-        h("span", { class: "arrow" },
+        h("span", { class: "arrow", part: "arrow" },
           h("span", { class: "sr-only" }, v.spoken),
           v.tls_text ? h("span", { class: "tls-badge" }, "TLS") : null,
           h("span", { class: "label" }, v.label),
@@ -422,6 +646,7 @@ export class SmtpLab extends HTMLElement {
       rows[i].hidden = i >= this.#cursor;
       const current = i === this.#cursor - 1;
       rows[i].classList.toggle("current", current);
+      rows[i].setAttribute("part", current ? "step step-current" : "step");
       if (current) rows[i].firstChild.setAttribute("aria-current", "step");
       else rows[i].firstChild.removeAttribute("aria-current");
     }
@@ -432,9 +657,18 @@ export class SmtpLab extends HTMLElement {
       v.classList.toggle("reached", Number(v.dataset.step) < this.#cursor);
     }
     const current = rows[this.#cursor - 1];
-    if (current) current.scrollIntoView?.({ block: "nearest" });
+    if (current) this.#reveal(current);
     this.#renderDetail(this.#cursor - 1);
     if (announce && current) ui.announce.textContent = `Step ${this.#cursor - 1}: ${current.querySelector(".arrow").textContent}`;
+  }
+
+  /** Scrolls the list of steps (never the page: an embed must not move its host page) to show `row`. */
+  #reveal(row) {
+    const list = this.#ui.seq;
+    const box = list.getBoundingClientRect();
+    const at = row.getBoundingClientRect();
+    if (at.bottom > box.bottom) list.scrollTop += at.bottom - box.bottom;
+    else if (at.top < box.top) list.scrollTop -= box.top - at.top;
   }
 
   #renderDetail(i) {
@@ -515,7 +749,11 @@ export class SmtpLab extends HTMLElement {
     return this.#lab;
   }
 
-  /** An export of the session as it stands: pcap, keylog, json, text or mermaid. */
+  /**
+   * An export of the session as it stands (loads the engine if a recording is shown).
+   * @param {"pcap" | "keylog" | "json" | "text" | "mermaid"} kind - The format.
+   * @returns {Promise<Uint8Array | string>} The pcap's bytes, or the text.
+   */
   async exported(kind) {
     return (await this.#live())[kind]();
   }

@@ -19,13 +19,14 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("browser") => browser_tests(),
         Some("budget") => www::build().and_then(|()| budget()),
+        Some("dist") => www::dist(),
         Some("bench") => run("cargo", &["bench", "--workspace"]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("fuzz-seeds") => fuzz::seeds(),
         Some("load") => load::load(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <lab|test|browser|budget|bench|fuzz|fuzz-seeds|load>\n  lab [PORT]  build the browser lab and serve it on 127.0.0.1 (default port 8080)\n  test        run every check and test\n  browser     build the lab and run only the browser tests\n  budget      print the lab's download size and time to first render\n  bench       run the benchmarks\n  fuzz --smoke                   build every fuzz target and run each for 30 s\n  fuzz TARGET [--minutes N]      run one target longer\n  fuzz-seeds  rewrite fuzz/corpus from the lessons' traces\n  load        smtp-lab serve under load (smtp-source, and STARTTLS from its own client), beside\n              Postfix's smtp-sink; idle timeout, connection limit, peak RSS"
+                "usage: cargo xtask <lab|test|browser|dist|budget|bench|fuzz|fuzz-seeds|load>\n  lab [PORT]  build the browser lab and serve it on 127.0.0.1 (default port 8080)\n  dist        the npm package (target/dist/smtp-lab-VERSION.tgz) and the static site (target/dist/site)\n  test        run every check and test\n  browser     build the lab and run only the browser tests\n  budget      print the lab's download size and time to first render\n  bench       run the benchmarks\n  fuzz --smoke                   build every fuzz target and run each for 30 s\n  fuzz TARGET [--minutes N]      run one target longer\n  fuzz-seeds  rewrite fuzz/corpus from the lessons' traces\n  load        smtp-lab serve under load (smtp-source, and STARTTLS from its own client), beside\n              Postfix's smtp-sink; idle timeout, connection limit, peak RSS"
             );
             return ExitCode::from(2);
         }

@@ -63,6 +63,28 @@ pub fn build() -> Result {
     write_service_worker(dist)
 }
 
+/// The analyzer that writes the element's custom-elements.json from its JSDoc.
+const CEM_ANALYZER: &str = "@custom-elements-manifest/analyzer@0.11.0";
+
+/// `cargo xtask dist`: the lab, then the npm package and the static site
+/// (`target/dist`, by `xtask/dist.mjs`).
+pub fn dist() -> Result {
+    build()?;
+    let cem = npm_tool(CEM_ANALYZER, "cem")?;
+    let field = |name: &str| -> std::result::Result<String, String> {
+        let manifest = std::fs::read_to_string("Cargo.toml").map_err(|e| format!("Cargo.toml: {e}"))?;
+        manifest
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} = \"")).and_then(|v| v.strip_suffix('"')).map(str::to_owned))
+            .ok_or_else(|| format!("Cargo.toml has no {name}"))
+    };
+    let (name, version, license, description) = (field("name")?, field("version")?, field("license")?, field("description")?);
+    run("node", &["xtask/dist.mjs", DIST, DIST_OUT, cem.to_str().expect("utf-8 path"), CSP, &name, &version, &license, &description])
+}
+
+/// Where `cargo xtask dist` puts the package, its tarball and the static site.
+pub const DIST_OUT: &str = "target/dist";
+
 fn copy_dir(from: &Path, to: &Path) -> Result {
     std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
     for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
