@@ -1,20 +1,19 @@
 // `cargo xtask dist`, after the lab is built into target/www: the npm package
 // (target/dist/package, packed into target/dist/smtp-lab-VERSION.tgz) and the
 // static site (target/dist/site, every file precompressed beside itself).
-// Usage: node xtask/dist.mjs WWW OUT CEM_BIN CSP NAME VERSION LICENSE DESCRIPTION
+// Usage: node xtask/dist.mjs WWW OUT CSP NAME VERSION LICENSE DESCRIPTION
 //
 // The element's documentation lives once, in the JSDoc of www/js/smtp-lab.js:
-// the custom-elements manifest is made from it by the standard analyzer, the
-// TypeScript declaration from the manifest, and the build fails when the
-// stylesheet's public custom properties or the element's parts and the
-// manifest disagree.
+// the custom-elements manifest is made from it (xtask/manifest.mjs, by the
+// standard analyzer), and the TypeScript declaration and the README from the
+// manifest.
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
-const [www, out, cem, csp, name, version, license, description] = process.argv.slice(2);
-if (!description) throw new Error("usage: node xtask/dist.mjs WWW OUT CEM_BIN CSP NAME VERSION LICENSE DESCRIPTION");
+const [www, out, csp, name, version, license, description] = process.argv.slice(2);
+if (!description) throw new Error("usage: node xtask/dist.mjs WWW OUT CSP NAME VERSION LICENSE DESCRIPTION");
 
 /** What the element needs, relative to the built lab; the same layout in the package, so its relative URLs hold. */
 const ELEMENT_FILES = ["js/smtp-lab.js", "js/engine.js", "js/recorded.js", "js/dom.js", "css/lab.css", "pkg/smtp_lab.js", "pkg/smtp_lab_bg.wasm", "recorded"];
@@ -36,7 +35,8 @@ cpSync(www, site, { recursive: true });
 // Relative links only, so the folder works from any host and any sub-path.
 for (const file of walk(site).filter((f) => /\.(html|css|js)$/.test(f))) {
   const text = readFileSync(file, "utf8");
-  const absolute = /(?:href|src)="\/(?!\/)|url\(\/(?!\/)|(?:fetch|import)\(["']\//.exec(text);
+  // A tag's href or src (not the same text inside a code sample, whose "<" is "&lt;"), a CSS url(), a fetch or import.
+  const absolute = /<[a-z][^<>]*\s(?:href|src)="\/(?!\/)|url\(\/(?!\/)|(?:fetch|import)\(["']\//.exec(text);
   if (absolute) fail(`${relative(site, file)} has a root-relative link (${absolute[0]}): the site must work from a sub-path`);
 }
 writeFileSync(join(site, "_headers"), `# Headers for static hosts that read this file (Netlify, Cloudflare Pages).
@@ -74,30 +74,10 @@ console.log(`site: ${files.length} files, ${kb(raw)}; precompressed ${kb(gzip)} 
 const pkg = join(out, "package");
 for (const f of ELEMENT_FILES) cpSync(join(www, f), join(pkg, f), { recursive: true });
 
-execFileSync(cem, ["analyze", "--globs", "js/smtp-lab.js", "--outdir", "."], { cwd: pkg, stdio: ["ignore", "ignore", "inherit"] });
-const manifestPath = join(pkg, "custom-elements.json");
-const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+// The manifest `cargo xtask lab` made (xtask/manifest.mjs), which the embed page reads too.
+cpSync(join(www, "custom-elements.json"), join(pkg, "custom-elements.json"));
+const manifest = JSON.parse(readFileSync(join(pkg, "custom-elements.json"), "utf8"));
 const element = manifest.modules.flatMap((m) => m.declarations ?? []).find((d) => d.tagName === "smtp-lab");
-if (!element) fail("the analyzer found no <smtp-lab> in js/smtp-lab.js");
-// Private members are not the element's interface; events are those the JSDoc names (the
-// analyzer also reports the helper that dispatches them).
-element.members = element.members.filter((m) => m.privacy !== "private" && !m.name.startsWith("#"));
-element.events = element.events.filter((e) => e.description);
-writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-
-// The manifest must list what the element really has.
-const css = readFileSync(join(pkg, "css/lab.css"), "utf8");
-const js = readFileSync(join(pkg, "js/smtp-lab.js"), "utf8");
-const same = (what, real, documented) => {
-  const missing = [...real].filter((x) => !documented.has(x));
-  const extra = [...documented].filter((x) => !real.has(x));
-  if (missing.length || extra.length) fail(`${what}: not in the JSDoc: ${missing.join(", ") || "none"}; in the JSDoc only: ${extra.join(", ") || "none"}`);
-};
-same("custom properties", new Set(css.match(/--smtp-lab-[a-z-]+/g)), new Set(element.cssProperties.map((p) => p.name)));
-// Every value given to `part` (a string, or either string of a conditional).
-const parts = new Set([...js.matchAll(/part(?::|",) ([^,)]*)/g)].flatMap((m) => [...m[1].matchAll(/"([^"]*)"/g)].flatMap((q) => q[1].split(" "))));
-same("parts", parts, new Set(element.cssParts.map((p) => p.name)));
-same("attributes", new Set([...JSON.parse(/observedAttributes = (\[[^\]]*\])/.exec(js)[1]), "compact", "loading"]), new Set(element.attributes.map((a) => a.name)));
 
 writeFileSync(join(pkg, "smtp-lab.d.ts"), declaration(element));
 writeFileSync(join(pkg, "package.json"), `${JSON.stringify({

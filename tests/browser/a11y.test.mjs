@@ -29,7 +29,12 @@ before(async () => { context = await launch(); mkdirSync(SHOTS, { recursive: tru
 after(async () => { await context.close(); });
 
 async function settle(page, path) {
-  if (path.startsWith("index") || path.startsWith("embed")) await labReady(page);
+  if (path.startsWith("index")) await labReady(page);
+  // Every element of the embed page, each started by scrolling to it; then back to the top.
+  if (path.startsWith("embed")) {
+    for (const id of await page.locator("smtp-lab").evaluateAll((els) => els.map((el) => el.id))) await labReady(page, `#${id}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+  }
   if (path.startsWith("matrix")) await page.waitForSelector("#matrix table");
   if (path.startsWith("ports")) await page.waitForSelector(".claim"), await page.waitForSelector("#path svg");
 }

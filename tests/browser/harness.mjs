@@ -33,19 +33,23 @@ export async function open(context, path, viewport) {
   const page = await context.newPage();
   if (viewport) await page.setViewportSize(viewport);
   const problems = [];
+  // `path` may also be a whole URL (another server's, as the package tests use).
+  const target = new URL(path, LAB_URL);
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("request", (r) => {
     const url = new URL(r.url());
-    if (!["data:", "blob:"].includes(url.protocol) && url.origin !== ORIGIN) problems.push(`off-origin request: ${r.url()}`);
+    if (!["data:", "blob:"].includes(url.protocol) && url.origin !== target.origin) problems.push(`off-origin request: ${r.url()}`);
   });
   // The tests wait for what they need themselves; "load" can lag behind on a busy machine.
-  await page.goto(new URL(path, LAB_URL).href, { waitUntil: "domcontentloaded" });
+  await page.goto(target.href, { waitUntil: "domcontentloaded" });
   return { page, problems };
 }
 
 /** Waits until the <smtp-lab> element (by CSS selector) has run its scenario. */
 export async function labReady(page, selector = "smtp-lab", timeout = 30_000) {
+  // An element starts when it comes near the viewport: bring it there.
+  await page.locator(selector).first().scrollIntoViewIfNeeded({ timeout });
   await page.waitForFunction((sel) => {
     const el = document.querySelector(sel);
     return el && el.length > 0 && el.shadowRoot.querySelector(".seq li");

@@ -22,6 +22,10 @@ function download(name, data, type) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+// Importable where there is no DOM (a docs generator's server-side render): the
+// class then extends a stand-in and nothing is defined.
+const Base = globalThis.HTMLElement ?? class {};
+
 const reducedMotion = () => globalThis.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
 
 /**
@@ -112,7 +116,7 @@ const seen = watcher({ threshold: 0.25 });
  * @csspart detail - The panel with the selected step's bytes, notes and machines.
  * @csspart command - The same session as a command line.
  */
-export class SmtpLab extends HTMLElement {
+export class SmtpLab extends Base {
   static observedAttributes = ["scenario", "step", "seed", "autoplay", "controls"];
 
   #lab = null;
@@ -786,4 +790,4 @@ export class SmtpLab extends HTMLElement {
   }
 }
 
-if (!customElements.get("smtp-lab")) customElements.define("smtp-lab", SmtpLab);
+if (globalThis.customElements && !customElements.get("smtp-lab")) customElements.define("smtp-lab", SmtpLab);

@@ -234,11 +234,13 @@ fn node_against_lab(args: &[&str]) -> Result {
     }
 }
 
-/// The page end to end in Chromium (playwright-core), axe-core, Mermaid's parser, and the budget.
+/// The page end to end in Chromium (playwright-core), axe-core, Mermaid's parser, the package in
+/// its hosts (Vite, a plain page, a docs theme, the site under a sub-path), and the budget.
 fn browser_tests() -> Result {
     ensure_browser()?;
     ensure_browser_test_tools()?;
-    www::build()?;
+    // The lab, and the package and static site the page tests install into their hosts.
+    www::dist()?;
     wasm_browser_tests()?;
     node_against_lab(&["--test", "--test-concurrency=1", "tests/browser/"])?;
     // The figures, without the native matrix comparison (`cargo xtask budget` adds it).

@@ -1,6 +1,7 @@
 //! Builds the browser lab into `target/www`: the wasm engine (size-optimised,
-//! bound with wasm-bindgen, shrunk with binaryen's wasm-opt), the pages, and
-//! a service worker that knows every file.
+//! bound with wasm-bindgen, shrunk with binaryen's wasm-opt), the pages, the
+//! element's custom-elements.json, and a service worker that knows every file;
+//! and for `cargo xtask dist`, the npm package and the static site.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -57,6 +58,9 @@ pub fn build() -> Result {
     // Every lesson, recorded by the engine just built: the page shows a lesson
     // before the engine has loaded (and offline).
     run("node", &["xtask/record.mjs", DIST])?;
+    // The element's custom-elements.json, from its JSDoc (the embed page's reference tables read it).
+    let cem = npm_tool(CEM_ANALYZER, "cem")?;
+    run("node", &["xtask/manifest.mjs", DIST, cem.to_str().expect("utf-8 path")])?;
     for (page, _) in NAV {
         stamp_page(dist, page)?;
     }
@@ -70,7 +74,6 @@ const CEM_ANALYZER: &str = "@custom-elements-manifest/analyzer@0.11.0";
 /// (`target/dist`, by `xtask/dist.mjs`).
 pub fn dist() -> Result {
     build()?;
-    let cem = npm_tool(CEM_ANALYZER, "cem")?;
     let field = |name: &str| -> std::result::Result<String, String> {
         let manifest = std::fs::read_to_string("Cargo.toml").map_err(|e| format!("Cargo.toml: {e}"))?;
         manifest
@@ -79,7 +82,7 @@ pub fn dist() -> Result {
             .ok_or_else(|| format!("Cargo.toml has no {name}"))
     };
     let (name, version, license, description) = (field("name")?, field("version")?, field("license")?, field("description")?);
-    run("node", &["xtask/dist.mjs", DIST, DIST_OUT, cem.to_str().expect("utf-8 path"), CSP, &name, &version, &license, &description])
+    run("node", &["xtask/dist.mjs", DIST, DIST_OUT, CSP, &name, &version, &license, &description])
 }
 
 /// Where `cargo xtask dist` puts the package, its tarball and the static site.

@@ -1,0 +1,193 @@
+// What `cargo xtask dist` makes, in the hosts documentation writers use: the
+// packed tarball installed into a fresh Vite project (types checked, built,
+// served under /docs/) and into a plain static page under a sub-path (ten
+// elements: one engine download, each starting only near the viewport), a
+// docs theme restyling the element through its custom properties alone
+// (light and dark, axe-clean, one element inside another component's shadow
+// root), and the static site served from /docs/lab/, precompressed, under its
+// CSP and offline. Needs `cargo xtask dist` first (`cargo xtask test` runs it).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createInterface } from "node:readline";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { launch, open } from "./harness.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, "../..");
+const DIST = join(REPO, "target/dist");
+const WORK = join(REPO, "target/hosts");
+const SHOTS = join(HERE, "target/screenshots");
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+const tarball = existsSync(DIST) && readdirSync(DIST).find((f) => /^smtp-lab-.*\.tgz$/.test(f));
+if (!tarball) throw new Error("no package in target/dist: run `cargo xtask dist` first");
+/** The policy the site ships in its _headers file (and in every page's meta tag). */
+const CSP = /Content-Security-Policy: (.*)/.exec(readFileSync(join(DIST, "site/_headers"), "utf8"))[1];
+
+const servers = [];
+/** xtask/serve.mjs on a free port: `dir` under `prefix`, with the CSP header; resolves to its URL. */
+async function serve(dir, env = {}) {
+  const server = spawn("node", [join(REPO, "xtask/serve.mjs"), dir, "0", CSP], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  servers.push(server);
+  const [line] = await createInterface({ input: server.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value]);
+  return new URL(env.SERVE_PREFIX ?? "/", line).href;
+}
+
+function npm(cwd, ...args) {
+  execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, stdio: ["ignore", "inherit", "inherit"] });
+}
+
+/** Brings the element (a Playwright selector, which pierces shadow roots) near the viewport and waits until it has run its scenario. */
+async function readyOf(page, selector, timeout = 60_000) {
+  const el = page.locator(selector).first();
+  await el.scrollIntoViewIfNeeded({ timeout });
+  await page.waitForFunction((e) => e.state === "ready" && e.length > 0, await el.elementHandle(), { timeout });
+}
+
+let context;
+before(async () => {
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(SHOTS, { recursive: true });
+  context = await launch();
+});
+after(async () => {
+  await context?.close();
+  for (const s of servers) s.kill();
+});
+
+test("the tarball installs into a fresh Vite project: its types check, and the built page steps an embedded session", async () => {
+  const dir = join(WORK, "vite");
+  cpSync(join(HERE, "hosts/vite"), dir, { recursive: true });
+  copyFileSync(join(DIST, tarball), join(dir, tarball));
+  npm(dir, "install");
+  npm(dir, "install", `./${tarball}`);
+  const installed = JSON.parse(readFileSync(join(dir, "node_modules/smtp-lab/package.json"), "utf8"));
+  assert.equal(installed.customElements, "custom-elements.json");
+  execFileSync(join(dir, "node_modules/.bin/tsc"), ["-p", "."], { cwd: dir, stdio: "inherit" });
+  execFileSync(join(dir, "node_modules/.bin/vite"), ["build", "--logLevel", "warn"], { cwd: dir, stdio: "inherit" });
+  const url = await serve(join(dir, "dist"), { SERVE_PREFIX: "/docs/" });
+
+  const { page, problems } = await open(context, url);
+  const wasm = [];
+  page.on("request", (r) => { if (r.url().endsWith(".wasm")) wasm.push(r.url()); });
+  await readyOf(page, "#embedded");
+  // A lesson shows from its recording, which Vite shipped with the module.
+  const embedded = page.locator("#embedded");
+  assert.equal(await embedded.evaluate((el) => el.cursor), 2);
+  await embedded.locator("button", { hasText: "Next ▶" }).click();
+  assert.equal(await embedded.evaluate((el) => el.cursor), 3);
+  await embedded.locator("button", { hasText: "End ▶|" }).click();
+  const events = await page.evaluate(() => window.smtpLabEvents.filter((e) => e.id === "embedded"));
+  assert.ok(events.some((e) => e.type === "step-change" && e.detail.shown === 3), JSON.stringify(events.slice(0, 5)));
+  const outcome = events.find((e) => e.type === "outcome" && e.detail.compromise);
+  assert.ok(outcome, "stepping to the end revealed the attack's outcome");
+  assert.match(outcome.detail.text, /password/i);
+  // A custom setup needs the engine: Vite bundled its glue and shipped the wasm.
+  await readyOf(page, "#custom");
+  const custom = page.locator("#custom");
+  assert.match(await custom.evaluate((el) => el.link), /seed=7/);
+  assert.equal(await custom.locator(".export").isVisible(), false, "controls=step hides the export menu");
+  assert.equal(wasm.length, 1, wasm.join(", "));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("ten elements on a plain page under a sub-path: one engine download, each starting only near the viewport, nothing moving", async () => {
+  const root = join(WORK, "static");
+  const dir = join(root, "docs/guide");
+  cpSync(join(HERE, "hosts/static"), dir, { recursive: true });
+  npm(dir, "install", join(DIST, tarball));
+  const url = await serve(root);
+
+  const { page, problems } = await open(context, new URL("docs/guide/index.html", url).href);
+  const wasm = [];
+  page.on("request", (r) => { if (r.url().endsWith(".wasm")) wasm.push(r.url()); });
+  await readyOf(page, "#s0");
+  const states = () => page.evaluate(() => [...document.querySelectorAll("smtp-lab")].map((el) => el.state));
+  const before = await states();
+  for (let i = 3; i < 10; i += 1) assert.equal(before[i], "idle", `s${i} (below the fold) has not started: ${before}`);
+  // Where the last element sits, and the height an idle one reserves.
+  const top = () => page.evaluate(() => document.getElementById("s9").getBoundingClientRect().top + window.scrollY);
+  const heightOf = (id) => page.evaluate((i) => document.getElementById(i).getBoundingClientRect().height, id);
+  const lastTop = await top();
+  const reserved = await heightOf("s5");
+  for (let i = 1; i < 10; i += 1) {
+    await page.locator(`#s${i}`).scrollIntoViewIfNeeded();
+    await readyOf(page, `#s${i}`);
+  }
+  assert.deepEqual(await states(), Array(10).fill("ready"));
+  assert.equal(await heightOf("s5"), reserved, "an element keeps the height it reserved");
+  assert.equal(await top(), lastTop, "nothing below moved when the elements above started");
+  assert.equal(wasm.length, 1, `one engine download for ten elements: ${wasm.join(", ")}`);
+  // The ninth asked for another seed than its lesson's recording; the tenth is that recording.
+  assert.match(await page.evaluate(() => document.getElementById("s8").link), /seed=5/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a docs theme restyles the element through custom properties alone, light and dark, axe-clean, also inside another component's shadow root", async () => {
+  const url = new URL("docs/guide/themed.html", await serve(join(WORK, "static"))).href;
+  for (const scheme of ["light", "dark"]) {
+    const { page, problems } = await open(context, url);
+    if (scheme === "dark") await page.evaluate(() => document.documentElement.classList.add("dark"));
+    await readyOf(page, "#themed");
+    await readyOf(page, "docs-card #in-shadow");
+    // The element inside the host component's shadow root steps like any other.
+    const nested = page.locator("docs-card smtp-lab");
+    const from = await nested.evaluate((el) => el.cursor);
+    await nested.locator("button", { hasText: "Next ▶" }).click();
+    assert.equal(await nested.evaluate((el) => el.cursor), from + 1);
+    // The theme's font and colours reached inside, through the properties.
+    const seen = await page.locator("#themed").evaluate((el) => {
+      const title = getComputedStyle(el.shadowRoot.querySelector(".title"));
+      const panel = getComputedStyle(el.shadowRoot.querySelector(".detail"));
+      return { font: title.fontFamily, color: title.color, panel: panel.backgroundColor, radius: panel.borderTopLeftRadius };
+    });
+    assert.match(seen.font, /Iowan Old Style/);
+    assert.equal(seen.color, scheme === "dark" ? "rgb(232, 232, 236)" : "rgb(31, 35, 40)");
+    assert.equal(seen.panel, scheme === "dark" ? "rgb(32, 33, 39)" : "rgb(246, 246, 247)");
+    assert.equal(seen.radius, "2px");
+    assert.deepEqual(problems, []);
+    await page.evaluate(AXE);
+    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+    const bad = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
+    assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join("; ")})`), []);
+    await page.screenshot({ path: join(SHOTS, `themed-${scheme}.png`), caret: "initial", fullPage: true });
+    await page.close();
+  }
+});
+
+test("the static site served from /docs/lab/ works precompressed, under its CSP, and offline", async () => {
+  const url = await serve(join(DIST, "site"), { SERVE_PREFIX: "/docs/lab/", SERVE_PRECOMPRESSED: "1" });
+  const { page, problems } = await open(context, new URL("index.html#preset=relay-25", url).href);
+  const encodings = new Map();
+  page.on("response", async (r) => encodings.set(new URL(r.url()).pathname, (await r.allHeaders())["content-encoding"]));
+  await readyOf(page, "smtp-lab");
+  const policy = await page.locator("meta[http-equiv=Content-Security-Policy]").getAttribute("content");
+  assert.equal(policy, CSP);
+  const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+  assert.equal(new URL(scope).pathname, "/docs/lab/");
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 }).catch(() => page.reload());
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  // The explainer loads the engine, which the service worker then keeps.
+  await page.goto(new URL("ports.html", url).href);
+  await page.waitForSelector(".claim");
+  assert.equal(encodings.get("/docs/lab/pkg/smtp_lab_bg.wasm"), "br", [...encodings].join(" "));
+  await context.setOffline(true);
+  try {
+    for (const path of ["index.html#preset=strip-465", "ports.html", "embed.html", "index.html#port=25&policy=plain"]) {
+      await page.goto(new URL(path, url).href);
+      if (path === "ports.html") await page.waitForSelector(".claim");
+      else await readyOf(page, "smtp-lab");
+    }
+    await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict[data-kind=delivered_in_cleartext]"));
+  } finally {
+    await context.setOffline(false);
+  }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
