@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,6 +95,34 @@ test("the tarball installs into a fresh Vite project: its types check, and the b
   assert.equal(wasm.length, 1, wasm.join(", "));
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test("the same Vite project's dev server (what docs writers run while writing) steps the embedded sessions too", async () => {
+  const dir = join(WORK, "vite");
+  const port = await new Promise((done) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => { const p = probe.address().port; probe.close(() => done(p)); });
+  });
+  const dev = spawn(join(dir, "node_modules/.bin/vite"), ["--host", "127.0.0.1", "--port", String(port), "--strictPort"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
+  servers.push(dev);
+  for await (const line of createInterface({ input: dev.stdout })) if (line.includes(`:${port}/`)) break;
+  const { page, problems } = await open(context, `http://127.0.0.1:${port}/docs/`);
+  const wasm = [];
+  page.on("request", (r) => { if (r.url().includes(".wasm")) wasm.push(r.url()); });
+  await readyOf(page, "#embedded");
+  await page.locator("#embedded").locator("button", { hasText: "Next ▶" }).click();
+  assert.equal(await page.locator("#embedded").evaluate((el) => el.cursor), 3);
+  await readyOf(page, "#custom");
+  assert.equal(wasm.length, 1, wasm.join(", "));
+  assert.deepEqual(problems, []);
+  await page.close();
+  dev.kill();
+});
+
+test("the module imports where there is no DOM (a generator's server-side render) and defines nothing there", async () => {
+  const dir = join(WORK, "vite/node_modules/smtp-lab");
+  const out = execFileSync("node", ["--input-type=module", "-e",
+    `const m = await import(${JSON.stringify(join(dir, "js/smtp-lab.js"))}); console.log(typeof m.SmtpLab, typeof globalThis.customElements);`]);
+  assert.equal(String(out).trim(), "function undefined");
 });
 
 test("ten elements on a plain page under a sub-path: one engine download, each starting only near the viewport, nothing moving", async () => {

@@ -229,6 +229,34 @@ test("the embed page: compact and full elements, each steppable on its own", asy
   assert.deepEqual(problems, []);
 });
 
+test("autoplay plays from the start while on screen, pauses off screen, and does not play under reduced motion", async () => {
+  const { page, problems } = await open(context, "embed.html");
+  await labReady(page, "#embed-autoplay");
+  const cursor = () => page.evaluate(() => document.getElementById("embed-autoplay").cursor);
+  await page.waitForFunction(() => document.getElementById("embed-autoplay").cursor >= 3, null, { timeout: 15_000 });
+  // controls="step": stepping only.
+  const el = page.locator("#embed-autoplay");
+  assert.equal(await el.locator(".export").isVisible(), false);
+  assert.equal(await el.locator(".controls").isVisible(), true);
+  // Off screen it waits where it was (a paused timer does not step).
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForFunction(() => !document.getElementById("embed-autoplay").shadowRoot.querySelector("[aria-pressed=true]"));
+  const paused = await cursor();
+  await page.waitForTimeout(2000);
+  assert.equal(await cursor(), paused);
+  assert.ok(paused < (await page.evaluate(() => document.getElementById("embed-autoplay").length)));
+  // A reader who asks for reduced motion gets the whole session, still.
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  await page.reload();
+  await labReady(page, "#embed-autoplay");
+  const still = await page.evaluate(() => ({ cursor: document.getElementById("embed-autoplay").cursor, length: document.getElementById("embed-autoplay").length }));
+  assert.equal(still.cursor, still.length);
+  await page.waitForTimeout(1000);
+  assert.equal(await cursor(), still.length);
+  assert.equal(await el.locator("[aria-pressed=true]").count(), 0, "nothing is playing");
+  assert.deepEqual(problems, []);
+});
+
 test("explainer and matrix: every 'run it' link opens a working session", async () => {
   const { page, problems } = await open(context, "ports.html");
   await page.waitForSelector(".claim");

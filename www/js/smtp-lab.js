@@ -65,7 +65,7 @@ const seen = watcher({ threshold: 0.25 });
  * @attr {number} step - The step to open at: 0 shows none, `n` reveals the first `n` steps. Without it a watched session opens complete.
  * @attr {number} seed - The seed every random number of the session comes from; the same seed gives the same bytes everywhere. A seed other than a lesson's own loads the engine.
  * @attr {boolean} compact - Hides the detail panel, the description and the command line.
- * @attr {boolean} autoplay - Plays the session from its step while the element is on screen; ignored when the reader prefers reduced motion, and stopped by any control the reader uses.
+ * @attr {boolean} autoplay - Plays the session (from its `step`, else from the start) while the element is on screen; stopped for good by any control the reader uses. When the reader prefers reduced motion it does not play, and the session opens complete.
  * @attr {"all" | "step" | "none"} controls - Which controls show: `all` (the default), `step` (stepping only: no export, no "what if"), `none` (no toolbar; the keys and the rows still step).
  * @attr {"lazy" | "eager"} loading - `lazy` (the default) starts the element when it comes near the viewport; `eager` starts it at once.
  *
@@ -261,9 +261,11 @@ export class SmtpLab extends Base {
       this.#reached.clear();
       this.#pull();
       const attr = this.getAttribute("step");
-      // A session the learner drives opens where it waits for them, unless the link names a step.
+      // A session the learner drives opens where it waits for them, unless the link names a step;
+      // one that will autoplay opens at its start; any other without a step, complete.
       const driven = this.#lab.drive() !== "watch";
-      const step = read.step ?? (attr === null || driven ? this.length : Number.parseInt(attr, 10) || 0);
+      const fromStart = this.#autoplays() ? 0 : this.length;
+      const step = read.step ?? (driven ? this.length : attr === null ? fromStart : Number.parseInt(attr, 10) || 0);
       this.#setState("ready");
       this.jumpTo(step, false);
       // The budget check reads this: navigation to the first session on screen.
@@ -291,10 +293,12 @@ export class SmtpLab extends Base {
     });
   }
 
+  #autoplays() { return this.hasAttribute("autoplay") && !reducedMotion(); }
+
   /** Autoplay: play while on screen, unless the reader prefers reduced motion or has taken the controls. */
   #syncAutoplay() {
     seen.forget(this);
-    if (!this.hasAttribute("autoplay") || this.#state !== "ready" || reducedMotion()) return;
+    if (!this.#autoplays() || this.#state !== "ready") return;
     seen.watch(this, (visible) => {
       if (!visible) this.pause();
       else if (this.#cursor < this.length) this.play();
