@@ -73,7 +73,7 @@ const seen = watcher({ threshold: 0.25 });
  * @fires {CustomEvent<{ step: number, shown: number, length: number, link: string }>} step-change - The shown steps changed; `step` is the selected step (-1 before the first), `shown` how many are revealed.
  * @fires {CustomEvent<{ kind: string, text: string, compromise: boolean, step: number }>} outcome - Stepping revealed the step an outcome was read at (the same outcome as the banner's).
  *
- * @cssprop --smtp-lab-height - The element's height, reserved before it starts so that nothing moves when it does (`auto` sizes it to its content). Default 40rem, 30rem when compact.
+ * @cssprop --smtp-lab-height - The element's height, reserved before it starts so that nothing moves when it does (`auto` sizes it to its content). Default 40rem, 30rem when compact (50rem and 34rem on a narrow screen).
  * @cssprop --smtp-lab-font - The text font.
  * @cssprop --smtp-lab-mono-font - The font of bytes, commands and SMTP lines.
  * @cssprop --smtp-lab-color-scheme - `light`, `dark` or `light dark` (the default): the colour scheme of form controls and scrollbars.
@@ -158,7 +158,9 @@ export class SmtpLab extends Base {
     if (!this.#ui) this.#build();
     this.#syncControls();
     // Without a scenario the element waits for one (the lab page sets it from the URL).
-    if (this.hasAttribute("scenario")) this.#start();
+    // Moved within the page, a started element keeps its session (and its autoplay).
+    if (this.#state === "idle" && this.hasAttribute("scenario")) this.#start();
+    else this.#syncAutoplay();
   }
 
   disconnectedCallback() {
@@ -168,7 +170,8 @@ export class SmtpLab extends Base {
   }
 
   attributeChangedCallback(name, old, value) {
-    if (!this.isConnected || old === value) return;
+    // Before the first connectedCallback (an element upgraded with its attributes), that callback starts it.
+    if (!this.#ui || !this.isConnected || old === value) return;
     if (name === "scenario" || name === "seed") this.#start();
     else if (name === "step" && this.#lab) this.jumpTo(Number.parseInt(value, 10) || 0, false);
     else if (name === "autoplay") this.#syncAutoplay();
