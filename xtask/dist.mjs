@@ -16,7 +16,7 @@ const [www, out, csp, name, version, license, description] = process.argv.slice(
 if (!description) throw new Error("usage: node xtask/dist.mjs WWW OUT CSP NAME VERSION LICENSE DESCRIPTION");
 
 /** What the element needs, relative to the built lab; the same layout in the package, so its relative URLs hold. */
-const ELEMENT_FILES = ["js/smtp-lab.js", "js/engine.js", "js/recorded.js", "js/dom.js", "css/lab.css", "pkg/smtp_lab.js", "pkg/smtp_lab_bg.wasm", "recorded"];
+const ELEMENT_FILES = ["js/smtp-lab.js", "js/lab-css.js", "js/engine.js", "js/recorded.js", "js/dom.js", "pkg/smtp_lab.js", "pkg/smtp_lab_bg.wasm", "recorded"];
 
 function walk(dir) {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
@@ -97,7 +97,7 @@ writeFileSync(join(pkg, "package.json"), `${JSON.stringify({
   customElements: "custom-elements.json",
   // Importing the module defines <smtp-lab>: a bundler must keep it.
   sideEffects: ["./js/smtp-lab.js"],
-  files: ["js", "css", "pkg", "recorded", "smtp-lab.d.ts", "custom-elements.json", "README.md"],
+  files: ["js", "pkg", "recorded", "smtp-lab.d.ts", "custom-elements.json", "README.md"],
   keywords: ["smtp", "tls", "starttls", "email", "web-component", "custom-element", "webassembly"],
 }, null, 2)}\n`);
 writeFileSync(join(pkg, "README.md"), readme(element));

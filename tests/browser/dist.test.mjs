@@ -31,8 +31,8 @@ const CSP = /Content-Security-Policy: (.*)/.exec(readFileSync(join(DIST, "site/_
 
 const servers = [];
 /** xtask/serve.mjs on a free port: `dir` under `prefix`, with the CSP header; resolves to its URL. */
-async function serve(dir, env = {}) {
-  const server = spawn("node", [join(REPO, "xtask/serve.mjs"), dir, "0", CSP], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+async function serve(dir, env = {}, csp = CSP) {
+  const server = spawn("node", [join(REPO, "xtask/serve.mjs"), dir, "0", csp], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
   servers.push(server);
   const [line] = await createInterface({ input: server.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value]);
   return new URL(env.SERVE_PREFIX ?? "/", line).href;
@@ -116,6 +116,39 @@ test("the same Vite project's dev server (what docs writers run while writing) s
   assert.deepEqual(problems, []);
   await page.close();
   dev.kill();
+});
+
+test("the tarball in a VitePress site set up as the embed page says: built, themed by its mapping, stepped", async () => {
+  const dir = join(WORK, "vitepress");
+  cpSync(join(HERE, "hosts/vitepress"), dir, { recursive: true });
+  npm(dir, "install");
+  npm(dir, "install", join(DIST, tarball));
+  execFileSync(join(dir, "node_modules/.bin/vitepress"), ["build", "docs"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+  // VitePress's pages carry inline scripts of their own: the host's policy, not the lab's.
+  const url = await serve(join(dir, "docs/.vitepress/dist"), {}, "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'");
+  const { page, problems } = await open(context, url);
+  await readyOf(page, "#vp");
+  const vp = page.locator("#vp");
+  assert.equal(await vp.evaluate((el) => el.cursor), 4);
+  await vp.locator("button", { hasText: "Next ▶" }).click();
+  assert.equal(await vp.evaluate((el) => el.cursor), 5);
+  // The mapping carried VitePress's own colours and font inside.
+  const seen = await vp.evaluate((el) => {
+    const root = getComputedStyle(document.documentElement);
+    const probe = document.createElement("span");
+    probe.style.color = root.getPropertyValue("--vp-c-text-1");
+    document.body.append(probe);
+    const want = getComputedStyle(probe).color;
+    probe.remove();
+    const title = getComputedStyle(el.shadowRoot.querySelector(".title"));
+    // VitePress sets its body in --vp-font-family-base.
+    return { want, color: title.color, font: title.fontFamily, base: getComputedStyle(document.body).fontFamily };
+  });
+  assert.equal(seen.color, seen.want);
+  assert.match(seen.font, /^Inter\b/);
+  assert.equal(seen.font, seen.base);
+  assert.deepEqual(problems, []);
+  await page.close();
 });
 
 test("the module imports where there is no DOM (a generator's server-side render) and defines nothing there", async () => {

@@ -7,8 +7,20 @@
 import { engine, fields, lessonLink, recording } from "./engine.js";
 import { Recorded } from "./recorded.js";
 import { h } from "./dom.js";
+// The lab's stylesheet as a module (xtask writes it from css/lab.css), so that
+// bundlers carry it as code: a separate .css asset would be taken by some
+// generators for the site's own stylesheet (VitePress does). One constructed
+// sheet serves every element on the page.
+import LAB_CSS from "./lab-css.js";
 
-const STYLESHEET = new URL("../css/lab.css", import.meta.url).href;
+let sheet = null;
+function stylesheet() {
+  if (!sheet) {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(LAB_CSS);
+  }
+  return sheet;
+}
 const SPEEDS = [["0.5×", 1600], ["1×", 800], ["2×", 400], ["4×", 150]];
 /** What the `controls` attribute accepts: every control, stepping only, or none (keys and clicks on rows still step). */
 const CONTROLS = ["all", "step", "none"];
@@ -609,7 +621,8 @@ export class SmtpLab extends Base {
       ui.live,
       h("div", { class: "stage" }, h("div", { class: "seq-wrap" }, ui.lanes, ui.hint, ui.seq), ui.detail),
       ui.cli, ui.announce);
-    this.shadowRoot.append(h("link", { rel: "stylesheet", href: STYLESHEET }), ui.root);
+    this.shadowRoot.adoptedStyleSheets = [stylesheet()];
+    this.shadowRoot.append(ui.root);
     this.shadowRoot.addEventListener("keydown", (e) => this.handleKey(e));
     this.#ui = ui;
   }

@@ -55,6 +55,7 @@ pub fn build() -> Result {
     args.extend([wasm_str, "-o", wasm_str]);
     run(wasm_opt.to_str().expect("utf-8 path"), &args)?;
     copy_dir(Path::new("www"), dist)?;
+    write_css_module(dist)?;
     // Every lesson, recorded by the engine just built: the page shows a lesson
     // before the engine has loaded (and offline).
     run("node", &["xtask/record.mjs", DIST])?;
@@ -87,6 +88,25 @@ pub fn dist() -> Result {
 
 /// Where `cargo xtask dist` puts the package, its tarball and the static site.
 pub const DIST_OUT: &str = "target/dist";
+
+/// `js/lab-css.js`: the stylesheet as a module's default export, which the
+/// element adopts as a constructed stylesheet (one for every element on a
+/// page; bundlers carry it as code instead of a `.css` asset).
+fn write_css_module(dist: &Path) -> Result {
+    let css = std::fs::read_to_string("www/css/lab.css").map_err(|e| format!("www/css/lab.css: {e}"))?;
+    let quoted: String = css.chars().fold(String::from("\""), |mut out, c| {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+        out
+    }) + "\"";
+    let module = format!("// Made by cargo xtask from css/lab.css: the element's stylesheet, as a module.\nexport default {quoted};\n");
+    let path = dist.join("js/lab-css.js");
+    std::fs::write(&path, module).map_err(|e| format!("{}: {e}", path.display()))
+}
 
 fn copy_dir(from: &Path, to: &Path) -> Result {
     std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
