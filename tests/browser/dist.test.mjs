@@ -174,6 +174,8 @@ test("ten elements on a plain page under a sub-path: one engine download, each s
   await page.waitForFunction(() => document.getElementById("s9").state === "ready");
   const before = await states();
   for (let i = 3; i < 9; i += 1) assert.equal(before[i], "idle", `s${i} (below the fold) has not started: ${before}`);
+  // The same, as custom states a page's CSS can select.
+  assert.deepEqual(await page.evaluate(() => ["s0", "s5"].map((id) => document.getElementById(id).matches(id === "s0" ? ":state(ready)" : ":state(idle)"))), [true, true]);
   // Where the last element sits, and the height an idle one reserves.
   const top = () => page.evaluate(() => document.getElementById("s9").getBoundingClientRect().top + window.scrollY);
   const heightOf = (id) => page.evaluate((i) => document.getElementById(i).getBoundingClientRect().height, id);

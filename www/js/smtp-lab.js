@@ -164,6 +164,7 @@ export class SmtpLab extends Base {
     this.#firstReady = new Promise((resolve) => { this.#resolveFirst = resolve; });
     // Custom states (`smtp-lab:state(ready)`) where the browser has them.
     try { this.#internals = this.attachInternals(); } catch { this.#internals = null; }
+    this.#setState("idle");
   }
 
   connectedCallback() {
