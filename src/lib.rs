@@ -26,6 +26,7 @@ pub mod bytes;
 pub mod claims;
 pub mod client;
 pub mod codec;
+pub mod dane;
 pub mod dissect;
 pub mod dns;
 pub mod entropy;
