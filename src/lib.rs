@@ -35,6 +35,7 @@ pub mod export;
 pub mod lesson;
 pub mod machine;
 pub mod matrix;
+pub mod mta_sts;
 pub mod names;
 pub mod outcome;
 pub mod pcap;
