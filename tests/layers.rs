@@ -16,6 +16,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("tls_info", 0),
     ("codec", 1),
     ("dns", 1),
+    ("dane", 1),
+    ("mta_sts", 1),
     ("attack", 1),
     ("lesson", 1),
     // The SMTP state machines.
