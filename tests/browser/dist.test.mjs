@@ -10,19 +10,17 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launch, open } from "./harness.mjs";
+import { labReady, launch, open, seriousViolations, wasmRequests } from "./harness.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, "../..");
 const DIST = join(REPO, "target/dist");
 const WORK = join(REPO, "target/hosts");
 const SHOTS = join(HERE, "target/screenshots");
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 const tarball = existsSync(DIST) && readdirSync(DIST).find((f) => /^smtp-lab-.*\.tgz$/.test(f));
 if (!tarball) throw new Error("no package in target/dist: run `cargo xtask dist` first");
@@ -42,12 +40,8 @@ function npm(cwd, ...args) {
   execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, stdio: ["ignore", "inherit", "inherit"] });
 }
 
-/** Brings the element (a Playwright selector, which pierces shadow roots) near the viewport and waits until it has run its scenario. */
-async function readyOf(page, selector, timeout = 60_000) {
-  const el = page.locator(selector).first();
-  await el.scrollIntoViewIfNeeded({ timeout });
-  await page.waitForFunction((e) => e.state === "ready" && e.length > 0, await el.elementHandle(), { timeout });
-}
+/** A host's first load may compile the engine on a busy machine: a longer wait than the lab's. */
+const readyOf = (page, selector) => labReady(page, selector, 60_000);
 
 let context;
 before(async () => {
@@ -73,8 +67,7 @@ test("the tarball installs into a fresh Vite project: its types check, and the b
   const url = await serve(join(dir, "dist"), { SERVE_PREFIX: "/docs/" });
 
   const { page, problems } = await open(context, url);
-  const wasm = [];
-  page.on("request", (r) => { if (r.url().endsWith(".wasm")) wasm.push(r.url()); });
+  const wasm = wasmRequests(page);
   await readyOf(page, "#embedded");
   // A lesson shows from its recording, which Vite shipped with the module.
   const embedded = page.locator("#embedded");
@@ -106,8 +99,7 @@ test("the same Vite project's dev server (what docs writers run while writing) s
   servers.push(dev);
   for await (const line of createInterface({ input: dev.stdout })) if (line.includes(`:${port}/`)) break;
   const { page, problems } = await open(context, `http://127.0.0.1:${port}/docs/`);
-  const wasm = [];
-  page.on("request", (r) => { if (r.url().includes(".wasm")) wasm.push(r.url()); });
+  const wasm = wasmRequests(page);
   await readyOf(page, "#embedded");
   await page.locator("#embedded").locator("button", { hasText: "Next ▶" }).click();
   assert.equal(await page.locator("#embedded").evaluate((el) => el.cursor), 3);
@@ -166,8 +158,7 @@ test("ten elements on a plain page under a sub-path: one engine download, each s
   const url = await serve(root);
 
   const { page, problems } = await open(context, new URL("docs/guide/index.html", url).href);
-  const wasm = [];
-  page.on("request", (r) => { if (r.url().endsWith(".wasm")) wasm.push(r.url()); });
+  const wasm = wasmRequests(page);
   await readyOf(page, "#s0");
   const states = () => page.evaluate(() => [...document.querySelectorAll("smtp-lab")].map((el) => el.state));
   // The last one is eager: it starts at once, far below the fold.
@@ -182,7 +173,6 @@ test("ten elements on a plain page under a sub-path: one engine download, each s
   const lastTop = await top();
   const reserved = await heightOf("s5");
   for (let i = 1; i < 10; i += 1) {
-    await page.locator(`#s${i}`).scrollIntoViewIfNeeded();
     await readyOf(page, `#s${i}`);
   }
   assert.deepEqual(await states(), Array(10).fill("ready"));
@@ -218,10 +208,7 @@ test("a docs theme restyles the element through custom properties alone, light a
     assert.equal(seen.panel, scheme === "dark" ? "rgb(32, 33, 39)" : "rgb(246, 246, 247)");
     assert.equal(seen.radius, "2px");
     assert.deepEqual(problems, []);
-    await page.evaluate(AXE);
-    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-    const bad = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-    assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join("; ")})`), []);
+    assert.deepEqual(await seriousViolations(page), []);
     await page.screenshot({ path: join(SHOTS, `themed-${scheme}.png`), caret: "initial", fullPage: true });
     await page.close();
   }

@@ -2,7 +2,8 @@
 // flags this closed network needs, and guards that fail a test on any console
 // error or any request leaving the lab's own origin.
 import { chromium } from "playwright-core";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -46,12 +47,35 @@ export async function open(context, path, viewport) {
   return { page, problems };
 }
 
-/** Waits until the <smtp-lab> element (by CSS selector) has run its scenario. */
+/**
+ * Brings an <smtp-lab> element (a Playwright selector, which pierces shadow
+ * roots) near the viewport, where it starts, and waits until it has run its scenario.
+ */
 export async function labReady(page, selector = "smtp-lab", timeout = 30_000) {
-  // An element starts when it comes near the viewport: bring it there.
-  await page.locator(selector).first().scrollIntoViewIfNeeded({ timeout });
-  await page.waitForFunction((sel) => {
-    const el = document.querySelector(sel);
-    return el && el.length > 0 && el.shadowRoot.querySelector(".seq li");
-  }, selector, { timeout });
+  const el = page.locator(selector).first();
+  await el.scrollIntoViewIfNeeded({ timeout });
+  await page.waitForFunction((e) => e.state === "ready" && e.length > 0, await el.elementHandle(), { timeout });
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * axe-core's serious and critical violations on the page, one line each.
+ * Evaluated over the DevTools protocol, so the page's CSP stays as it is;
+ * axe.run then adds style tags inside shadow roots, which that CSP blocks, so
+ * a caller checks the page's own console problems before calling this.
+ */
+export async function seriousViolations(page) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations
+    .filter((v) => ["serious", "critical"].includes(v.impact))
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join("; ")})`);
+}
+
+/** The wasm files the page requests from now on (the engine: one download however many elements). */
+export function wasmRequests(page) {
+  const seen = [];
+  page.on("request", (r) => { if (new URL(r.url()).pathname.endsWith(".wasm")) seen.push(r.url()); });
+  return seen;
 }

@@ -98,11 +98,19 @@ fn ensure_peers() -> Result {
 
 /// The wasm-bindgen version the crate pins (`wasm-bindgen = "=x.y.z"`); the CLI must match it.
 fn wasm_bindgen_version() -> std::result::Result<String, String> {
-    let manifest = std::fs::read_to_string("Cargo.toml").map_err(|e| format!("Cargo.toml: {e}"))?;
-    manifest
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("wasm-bindgen = \"=")?.strip_suffix('"').map(str::to_owned))
+    manifest_value(&read_manifest()?, "wasm-bindgen")
+        .and_then(|v| v.strip_prefix('=').map(str::to_owned))
         .ok_or_else(|| "Cargo.toml pins no wasm-bindgen version".into())
+}
+
+/// The crate's Cargo.toml, read for the values xtask takes from it.
+pub fn read_manifest() -> std::result::Result<String, String> {
+    std::fs::read_to_string("Cargo.toml").map_err(|e| format!("Cargo.toml: {e}"))
+}
+
+/// The first `key = "value"` line's value (for `name`, the package's: `[package]` comes first).
+pub fn manifest_value(manifest: &str, key: &str) -> Option<String> {
+    manifest.lines().find_map(|l| l.trim().strip_prefix(key)?.strip_prefix(" = \"")?.strip_suffix('"').map(str::to_owned))
 }
 
 fn ensure_wasm_bindgen_cli() -> Result {

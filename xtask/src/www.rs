@@ -6,7 +6,7 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use crate::{ensure_tools, ensure_wasm_bindgen_cli, npm_tool, run, Result};
+use crate::{ensure_tools, ensure_wasm_bindgen_cli, manifest_value, npm_tool, read_manifest, run, Result};
 
 pub const DIST: &str = "target/www";
 
@@ -75,13 +75,8 @@ const CEM_ANALYZER: &str = "@custom-elements-manifest/analyzer@0.11.0";
 /// (`target/dist`, by `xtask/dist.mjs`).
 pub fn dist() -> Result {
     build()?;
-    let field = |name: &str| -> std::result::Result<String, String> {
-        let manifest = std::fs::read_to_string("Cargo.toml").map_err(|e| format!("Cargo.toml: {e}"))?;
-        manifest
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} = \"")).and_then(|v| v.strip_suffix('"')).map(str::to_owned))
-            .ok_or_else(|| format!("Cargo.toml has no {name}"))
-    };
+    let manifest = read_manifest()?;
+    let field = |name: &str| manifest_value(&manifest, name).ok_or_else(|| format!("Cargo.toml has no {name}"));
     let (name, version, license, description) = (field("name")?, field("version")?, field("license")?, field("description")?);
     run("node", &["xtask/dist.mjs", DIST, DIST_OUT, CSP, &name, &version, &license, &description])
 }
@@ -94,16 +89,9 @@ pub const DIST_OUT: &str = "target/dist";
 /// page; bundlers carry it as code instead of a `.css` asset).
 fn write_css_module(dist: &Path) -> Result {
     let css = std::fs::read_to_string("www/css/lab.css").map_err(|e| format!("www/css/lab.css: {e}"))?;
-    let quoted: String = css.chars().fold(String::from("\""), |mut out, c| {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-        out
-    }) + "\"";
-    let module = format!("// Made by cargo xtask from css/lab.css: the element's stylesheet, as a module.\nexport default {quoted};\n");
+    // Rust's string Debug form is a valid JavaScript string literal: quotes,
+    // backslashes and control characters escaped, others as `\u{…}` (ES2015).
+    let module = format!("// Made by cargo xtask from css/lab.css: the element's stylesheet, as a module.\nexport default {css:?};\n");
     let path = dist.join("js/lab-css.js");
     std::fs::write(&path, module).map_err(|e| format!("{}: {e}", path.display()))
 }
