@@ -130,6 +130,15 @@ impl Matching {
         ["Full", "SHA2-256", "SHA2-512"][self as usize]
     }
 
+    /// The length of the data a record of this type carries, when fixed (a digest's).
+    fn data_len(self) -> Option<usize> {
+        match self {
+            Matching::Full => None,
+            Matching::Sha256 => Some(digest::SHA256.output_len()),
+            Matching::Sha512 => Some(digest::SHA512.output_len()),
+        }
+    }
+
     fn apply(self, selected: &[u8]) -> Vec<u8> {
         match self {
             Matching::Full => selected.to_vec(),
@@ -198,12 +207,7 @@ impl std::str::FromStr for Tlsa {
             return Err(DaneError("the certificate association data must be an even number of hex digits".into()));
         }
         let data: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("checked hex")).collect();
-        let want = match matching {
-            Matching::Full => None,
-            Matching::Sha256 => Some(32),
-            Matching::Sha512 => Some(64),
-        };
-        if let Some(len) = want.filter(|&len| len != data.len()) {
+        if let Some(len) = matching.data_len().filter(|&len| len != data.len()) {
             return Err(DaneError(format!("a {} digest is {len} bytes, not {}", matching.mnemonic(), data.len())));
         }
         Ok(Tlsa { usage, selector, matching, data })

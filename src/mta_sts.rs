@@ -28,6 +28,19 @@ pub enum Mode {
     None,
 }
 
+impl Mode {
+    const ALL: [Mode; 3] = [Mode::Enforce, Mode::Testing, Mode::None];
+
+    /// The mode as a policy file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Testing => "testing",
+            Mode::None => "none",
+        }
+    }
+}
+
 /// A policy file (RFC 8461 §3.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
@@ -74,12 +87,12 @@ impl Policy {
             match key.trim() {
                 "version" => version = Some(value.to_owned()),
                 "mode" => {
-                    mode = Some(match value {
-                        "enforce" => Mode::Enforce,
-                        "testing" => Mode::Testing,
-                        "none" => Mode::None,
-                        other => return Err(StsError(format!("mode {other:?} is not enforce, testing or none"))),
-                    })
+                    mode = Some(
+                        Mode::ALL
+                            .into_iter()
+                            .find(|m| m.as_str() == value)
+                            .ok_or_else(|| StsError(format!("mode {value:?} is not enforce, testing or none")))?,
+                    )
                 }
                 "max_age" => {
                     let age: u64 = value.parse().map_err(|_| StsError(format!("max_age {value:?} is not a number of seconds")))?;
@@ -105,12 +118,7 @@ impl Policy {
 
     /// The policy file's text, as a domain would publish it.
     pub fn to_text(&self) -> String {
-        let mode = match self.mode {
-            Mode::Enforce => "enforce",
-            Mode::Testing => "testing",
-            Mode::None => "none",
-        };
-        let mut text = format!("version: STSv1\r\nmode: {mode}\r\n");
+        let mut text = format!("version: STSv1\r\nmode: {}\r\n", self.mode.as_str());
         for mx in &self.mx {
             text.push_str(&format!("mx: {mx}\r\n"));
         }
