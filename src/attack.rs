@@ -19,6 +19,11 @@ choice! {
         RespInject = "resp-inject": "STARTTLS response injection",
         StateCarry = "state-carry": "State carried over the upgrade",
         MitmCert = "mitm-cert": "Certificate substitution",
+        MitmCertTrusted = "mitm-cert-trusted": "Certificate substitution with a misissued, publicly trusted certificate",
+        MxSpoof = "mx-spoof": "Forged MX answer",
+        TlsaStrip = "tlsa-strip": "TLSA answer removed, STARTTLS stripped",
+        StsStrip = "sts-strip": "MTA-STS record removed, STARTTLS stripped",
+        StsBlock = "sts-block": "MTA-STS policy fetch blocked, STARTTLS stripped",
         AuthCleartext = "auth-cleartext": "AUTH before TLS",
         SmuggleLfDotCrlf = "smuggle-lf-dot-crlf": "SMTP smuggling with \\n.\\r\\n",
         SmuggleLfDotLf = "smuggle-lf-dot-lf": "SMTP smuggling with \\n.\\n",
@@ -55,9 +60,26 @@ impl Attack {
         }
     }
 
-    /// Whether this attack needs a middlebox on the wire at all.
+    /// Whether this attack needs a middlebox on the SMTP wire at all.
     pub fn on_the_wire(self) -> bool {
-        self.smuggle_sequence().is_none() && !matches!(self, Attack::WrongModeImplicitTo587 | Attack::WrongModeStarttlsTo465)
+        self.wire_part().is_some()
+    }
+
+    /// What the attacker does on the SMTP wire: the attack itself, or for an
+    /// attack on the sender's DNS or policy fetch, the strip that follows it.
+    pub fn wire_part(self) -> Option<Attack> {
+        match self {
+            _ if self.smuggle_sequence().is_some() => None,
+            Attack::WrongModeImplicitTo587 | Attack::WrongModeStarttlsTo465 | Attack::MxSpoof => None,
+            Attack::TlsaStrip | Attack::StsStrip | Attack::StsBlock => Some(Attack::Strip),
+            other => Some(other),
+        }
+    }
+
+    /// Whether the attack is on the sending MTA's lookups (DNS, policy fetch):
+    /// it needs a sender that looks things up (hop 2 with a sender policy).
+    pub fn on_the_senders_path(self) -> bool {
+        matches!(self, Attack::MxSpoof | Attack::TlsaStrip | Attack::StsStrip | Attack::StsBlock)
     }
 
     pub fn info(self) -> AttackInfo {
@@ -106,6 +128,26 @@ impl Attack {
                 "An active attacker on the path with a certificate for the server's name from a CA the client does not trust (her own); she needs no key of the real server.",
                 "Mallory answers STARTTLS herself and completes the handshake with her own certificate for the server's name. She reads everything and relays it to the server in cleartext. Only a client that validates the certificate notices. Between MTAs, opportunistic STARTTLS usually checks no certificate, so it stops only a passive eavesdropper; a sender checks where a policy says so (MTA-STS, DANE, or its own rules for that destination).",
                 &["RFC 8314 §5", "RFC 7672 §1.3", "RFC 8461 §4"]),
+            Attack::MitmCertTrusted => ("mitm-cert",
+                "An active attacker on the path between the sending MTA and the MX, holding a certificate for the MX's name from a CA the sender trusts: misissued, or obtained by hijacking the domain validation the CA relied on. She needs no key of the real server.",
+                "As mitm-cert, but the certificate passes a WebPKI check: a trusted CA, the right name, in date. A sender that checks only that (MTA-STS, RFC 8461 §4.2) accepts it. DANE-EE names the MX's own key in a DNSSEC-signed TLSA record (RFC 7672 §3.1.1), so a certificate for another key does not match, whoever issued it.",
+                &["RFC 8461 §4.2", "RFC 8461 §10", "RFC 7672 §3.1.1", "RFC 6698 §1"]),
+            Attack::MxSpoof => ("dns",
+                "An attacker who can answer the sending MTA's DNS queries (on the path to its resolver, or poisoning its cache). She runs an MX of her own with a valid certificate for her own name.",
+                "Mallory answers the MX query for the recipient's domain with her own host. A sender that trusts an unsigned MX answer delivers there, over TLS if it likes: the certificate is valid, for her name. MTA-STS refuses an MX its policy does not list (RFC 8461 §4.1); a DNSSEC-signed MX answer cannot be forged, only broken, and the sender defers (RFC 4035 §5.5).",
+                &["RFC 7672 §1.3", "RFC 8461 §4.1", "RFC 4035 §5.5"]),
+            Attack::TlsaStrip => ("dns",
+                "An active attacker on the path of the sending MTA's DNS queries and of its SMTP connection.",
+                "Mallory removes the TLSA answer for the MX, so the sender sees no DANE policy, then strips STARTTLS. In an unsigned zone nothing tells the sender the record existed. In a signed zone the missing record fails validation (RFC 4035 §5.5) and the sender does not deliver to that MX (RFC 7672 §2.2).",
+                &["RFC 7672 §2.2", "RFC 4035 §5.5", "RFC 3207 §6"]),
+            Attack::StsStrip => ("sts",
+                "An active attacker on the path of the sending MTA's DNS queries and of its SMTP connection.",
+                "Mallory removes the _mta-sts TXT answer, so a sender on first contact learns of no policy, then strips STARTTLS. A sender that cached the policy on an earlier delivery keeps applying it until max_age expires: the TXT record only signals a change (RFC 8461 §5.1).",
+                &["RFC 8461 §3.1", "RFC 8461 §5.1", "RFC 8461 §10"]),
+            Attack::StsBlock => ("sts",
+                "An active attacker on the sending MTA's path to mta-sts.<domain> and to the MX, as a first-contact sender meets her.",
+                "Mallory drops the sender's HTTPS connection to the policy host, then strips STARTTLS. A sender without a cached policy has none to apply and delivers in cleartext: MTA-STS is trust on first use (RFC 8461 §10). With a policy cached on an earlier delivery, the sender refuses.",
+                &["RFC 8461 §3.3", "RFC 8461 §5.1", "RFC 8461 §10"]),
             Attack::AuthCleartext => ("auth-cleartext",
                 "A passive observer on the path, as for eavesdrop.",
                 "Nothing active: Mallory reads an AUTH exchange sent before TLS. A server that hides AUTH until TLS, and a client that never authenticates in cleartext, leave her nothing.",

@@ -190,7 +190,7 @@ impl Middlebox for Attacker {
                 Some(b) => vec![rewritten(seg, b, "Mallory added AUTH to the cleartext EHLO reply")],
                 None => vec![seg],
             },
-            Attack::MitmCert => self.mitm(seg),
+            Attack::MitmCert | Attack::MitmCertTrusted => self.mitm(seg),
             _ => vec![seg],
         }
     }
@@ -206,7 +206,8 @@ impl Attacker {
         }
         let Some(tls) = &mut self.mitm else {
             if c2s && !seg.tls && is_line(&seg.bytes, b"STARTTLS") {
-                let stream = TlsStream::server(&self.pki, IdentityKind::UntrustedCa, TlsVersions::Both, &self.clock, self.entropy);
+                let identity = if self.attack == Attack::MitmCertTrusted { IdentityKind::Misissued } else { IdentityKind::UntrustedCa };
+                let stream = TlsStream::server(&self.pki, identity, TlsVersions::Both, &self.clock, self.entropy);
                 self.mitm = stream.ok().map(Box::new);
                 return vec![
                     dropped(seg, "Mallory kept the STARTTLS from the server and will do TLS herself"),

@@ -17,12 +17,13 @@ use crate::lesson::Lesson;
 use crate::matrix::{CellId, Column, Row};
 use crate::outcome::{self, Finding, Outcome};
 use crate::pki::Pki;
+use crate::policy::SenderEvent;
 use crate::scenario::Scenario;
 use crate::server::ServerEvent;
 use crate::session::SessionEvent;
 use crate::settings::{ClientSettings, ServerSettings, Settings};
 use crate::tls_info::TlsErrorKind;
-use crate::trace::{Event, StepKind, Trace};
+use crate::trace::{Event, Lane, StepKind, Trace};
 
 /// One port as the explainer's card shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -136,6 +137,17 @@ fn delivered_securely(e: &Evidence) -> bool {
 
 fn aborted_with_nothing_exposed(e: &Evidence) -> bool {
     found(e, |o| matches!(o, Outcome::AbortedSafely { .. })) && !found(e, Outcome::is_compromise)
+}
+
+/// The sending MTA decided something (a step of its lookups).
+fn sender_did(e: &Evidence, want: impl Fn(&SenderEvent) -> bool) -> bool {
+    e.trace.events().any(|(_, ev)| matches!(ev, Event::Sender(s) if want(s)))
+}
+
+/// The policy arrived over HTTPS: a TLS handshake with the policy host, then a 200 with the policy.
+fn policy_fetched(e: &Evidence) -> bool {
+    let handshake = e.trace.steps.iter().any(|s| s.lane == Lane::Https && s.records.iter().any(|r| r.content_type == "handshake"));
+    handshake && sender_did(e, |s| matches!(s, SenderEvent::PolicyFetched { .. }))
 }
 
 fn sent(e: &Evidence, want: impl Fn(&Command, bool) -> bool) -> bool {
@@ -470,7 +482,7 @@ pub fn claims() -> Vec<Claim> {
           "RFC 3207 §4; RFC 8461; RFC 7672; RFC 8689",
           vec![
               demo(mx_requiring_tls(), "An MX that requires STARTTLS refuses a sender without TLS (530), and the message is not delivered.", mx_requiring_tls_refuses_a_plain_sender),
-              demo(lesson(Lesson::MtaStsEnforced), "A sender that enforces TLS aborts when STARTTLS is stripped, with nothing exposed.", aborted_with_nothing_exposed),
+              demo(lesson(Lesson::MtaStsFirstContact), "A sender whose MTA-STS policy enforces TLS aborts when STARTTLS is stripped, with nothing exposed.", aborted_with_nothing_exposed),
           ]),
         c("X3", "\"ESMTPS\" in a Received header means the mail came in on port 465.", False,
           "ESMTPS means the hop used ESMTP with STARTTLS successfully negotiated. It says the hop was encrypted, not which port it used: a relay to an MX on 25 is ESMTPS when STARTTLS succeeds.",
@@ -499,7 +511,20 @@ pub fn lesson_demo(l: Lesson) -> Demo {
             password_exposed(e) && sent(e, |c, tls| matches!(c, Command::StartTls) && !tls)
         }),
         Lesson::HideEhloMta => ("After EHLO fails the message crosses readable.", |e| top(e) == Some("READ")),
-        Lesson::MtaStsEnforced => ("The enforcing sender aborts and nothing is exposed.", aborted_with_nothing_exposed),
+        Lesson::MtaStsFirstContact => ("The policy arrives over HTTPS; the enforcing sender aborts and nothing is exposed.", |e| {
+            aborted_with_nothing_exposed(e) && policy_fetched(e)
+        }),
+        Lesson::MtaStsTofu => {
+            ("The fetch is dropped, no policy applies, and the message is read.", |e| top(e) == Some("READ") && !policy_fetched(e))
+        }
+        Lesson::MtaStsCached => ("The cached policy applies and the sender aborts.", |e| {
+            aborted_with_nothing_exposed(e) && sender_did(e, |s| matches!(s, SenderEvent::PolicyFromCache { .. }))
+        }),
+        Lesson::MtaStsMisissued => ("The sender's WebPKI check passes and Mallory reads the message.", |e| top(e) == Some("READ")),
+        Lesson::DaneMisissued => ("No TLSA record matches Mallory's certificate; the sender aborts.", aborted_with_nothing_exposed),
+        Lesson::DaneUnsigned => ("The unsigned TLSA record is ignored and the message is read.", |e| {
+            top(e) == Some("READ") && sender_did(e, |s| matches!(s, SenderEvent::TlsaIgnored { .. }))
+        }),
         Lesson::MitmNoValidation => ("The client authenticates to Mallory.", password_exposed),
         Lesson::MitmValidating => ("The client's certificate check fails and it aborts.", |e| {
             aborted_with_nothing_exposed(e)

@@ -12,7 +12,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
 
+use crate::dane::Tlsa;
 use crate::names::{CUSTOMER_DOMAIN, PROVIDER_ADDR, PROVIDER_DOMAIN};
+use crate::vocab::{choice, Choice};
 
 /// One answer a resolver can give.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +24,55 @@ pub enum Data {
     Aaaa(Ipv6Addr),
     Mx(String),
     Txt(String),
+    /// A TLSA record (RFC 6698 §2), at `_25._tcp.<mx host>` for SMTP (RFC 7672 §2.2).
+    Tlsa(Tlsa),
+}
+
+impl Data {
+    /// The record type's name, as a query asks for it.
+    pub fn qtype(&self) -> Qtype {
+        match self {
+            Data::A(_) => Qtype::A,
+            Data::Aaaa(_) => Qtype::Aaaa,
+            Data::Mx(_) => Qtype::Mx,
+            Data::Txt(_) => Qtype::Txt,
+            Data::Tlsa(_) => Qtype::Tlsa,
+        }
+    }
+}
+
+impl std::fmt::Display for Data {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Data::A(a) => write!(f, "A {a}"),
+            Data::Aaaa(a) => write!(f, "AAAA {a}"),
+            Data::Mx(host) => write!(f, "MX 10 {host}"),
+            Data::Txt(text) => write!(f, "TXT {text:?}"),
+            Data::Tlsa(t) => write!(f, "TLSA {t}"),
+        }
+    }
+}
+
+choice! {
+    /// The record types the simulated resolver answers.
+    pub enum Qtype ("record type") {
+        A = "A": "an IPv4 address",
+        Aaaa = "AAAA": "an IPv6 address",
+        Mx = "MX": "a mail exchanger (RFC 5321 §5.1)",
+        Txt = "TXT": "text: SPF (RFC 7208), MTA-STS (RFC 8461 §3.1), TLS-RPT (RFC 8460 §3)",
+        Tlsa = "TLSA": "a certificate association (RFC 6698 §2)",
+    }
+}
+
+choice! {
+    /// What a validating resolver concludes about an answer (RFC 4035 §4.3).
+    #[derive(Default)]
+    pub enum Dnssec ("DNSSEC state") {
+        Secure = "secure": "signed, with a chain of signatures from a trust anchor (RFC 4035 §4.3)",
+        #[default]
+        Insecure = "insecure": "unsigned: nothing in the answer can be checked (RFC 4035 §4.3)",
+        Bogus = "bogus": "signed, but the signatures do not check out; the resolver answers SERVFAIL (RFC 4035 §4.3, §5.5)",
+    }
 }
 
 /// A record: a name and its data.
@@ -36,6 +87,63 @@ pub struct Record {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Zone {
     pub records: Vec<Record>,
+    /// Zones (by apex) that are signed or broken; every other name is insecure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dnssec: Vec<(String, Dnssec)>,
+}
+
+/// The response code of an answer (RFC 1035 §4.1.1; RFC 4035 §5.5 for SERVFAIL on bogus data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Rcode {
+    /// An answer, possibly with no records of the type asked for.
+    NoError,
+    /// The resolver could not give a trustworthy answer.
+    ServFail,
+}
+
+/// What an attacker on the path between the resolver and the zone's servers
+/// does to one answer. She can forge anything unsigned; a signed answer she
+/// changes no longer validates (RFC 4035 §5.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tamper {
+    /// Answer with these records instead.
+    Replace(Vec<Record>),
+    /// Answer with none (a removed record).
+    Remove,
+}
+
+/// One query and the answer the sender's validating resolver returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lookup {
+    pub name: String,
+    pub qtype: Qtype,
+    pub rcode: Rcode,
+    pub records: Vec<Record>,
+    pub dnssec: Dnssec,
+    /// What the attacker did to the answer, in her words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tampered: Option<String>,
+}
+
+impl Lookup {
+    /// The records of the answer a client may use: none unless NOERROR.
+    pub fn usable(&self) -> &[Record] {
+        match self.rcode {
+            Rcode::NoError => &self.records,
+            Rcode::ServFail => &[],
+        }
+    }
+
+    /// The answer in one line: `MX 10 mail.example.test (secure)`.
+    pub fn summary(&self) -> String {
+        let answer = match (self.rcode, self.records.as_slice()) {
+            (Rcode::ServFail, _) => "SERVFAIL".to_owned(),
+            (Rcode::NoError, []) => "no records".to_owned(),
+            (Rcode::NoError, records) => records.iter().map(|r| r.data.to_string()).collect::<Vec<_>>().join(", "),
+        };
+        format!("{answer} ({})", self.dnssec.id())
+    }
 }
 
 /// What an SPF check concluded, and the TXT records it read on the way.
@@ -74,7 +182,55 @@ impl Zone {
                 txt(CUSTOMER_DOMAIN, format!("v=spf1 include:{spf} -all")),
                 txt("example.test", "v=spf1 ip4:198.51.100.25 -all".to_owned()),
             ],
+            dnssec: Vec::new(),
         }
+    }
+
+    /// Adds a record.
+    pub fn add(&mut self, name: &str, data: Data) {
+        self.records.push(Record { name: name.to_owned(), data });
+    }
+
+    /// Marks the zone at `apex` (and every name under it) as signed, unsigned or broken.
+    pub fn sign(&mut self, apex: &str, state: Dnssec) {
+        self.dnssec.retain(|(a, _)| !a.eq_ignore_ascii_case(apex));
+        self.dnssec.push((apex.to_owned(), state));
+    }
+
+    /// The DNSSEC state of a name: that of the closest enclosing zone listed, else insecure.
+    pub fn dnssec_of(&self, name: &str) -> Dnssec {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        self.dnssec
+            .iter()
+            .filter(|(apex, _)| {
+                let apex = apex.to_ascii_lowercase();
+                name == apex || name.ends_with(&format!(".{apex}"))
+            })
+            .max_by_key(|(apex, _)| apex.len())
+            .map_or(Dnssec::Insecure, |(_, state)| *state)
+    }
+
+    /// What a validating resolver answers for `name`/`qtype`, with an
+    /// attacker's `tamper` on the answer if any. Bogus data, forged or
+    /// broken, becomes SERVFAIL (RFC 4035 §5.5); an unsigned answer is
+    /// taken as it comes, forged or not.
+    pub fn resolve(&self, name: &str, qtype: Qtype, tamper: Option<&Tamper>) -> Lookup {
+        let honest: Vec<Record> = self.answers(name).filter(|r| r.data.qtype() == qtype).cloned().collect();
+        let mut dnssec = self.dnssec_of(name);
+        let (records, tampered) = match tamper {
+            None => (honest, None),
+            Some(Tamper::Remove) => (Vec::new(), Some(format!("Mallory removed the {qtype} answer"))),
+            Some(Tamper::Replace(forged)) => {
+                let text = forged.iter().map(|r| r.data.to_string()).collect::<Vec<_>>().join(", ");
+                (forged.clone(), Some(format!("Mallory forged the answer: {text}")))
+            }
+        };
+        if tampered.is_some() && dnssec == Dnssec::Secure {
+            // A changed or missing RRset has no signature that validates (RFC 4035 §5.5).
+            dnssec = Dnssec::Bogus;
+        }
+        let rcode = if dnssec == Dnssec::Bogus { Rcode::ServFail } else { Rcode::NoError };
+        Lookup { name: name.to_owned(), qtype, rcode, records, dnssec, tampered }
     }
 
     fn answers(&self, name: &str) -> impl Iterator<Item = &Record> {
@@ -308,7 +464,10 @@ mod tests {
     use super::*;
 
     fn zone(records: &[(&str, &str)]) -> Zone {
-        Zone { records: records.iter().map(|(n, t)| Record { name: (*n).into(), data: Data::Txt((*t).into()) }).collect() }
+        Zone {
+            records: records.iter().map(|(n, t)| Record { name: (*n).into(), data: Data::Txt((*t).into()) }).collect(),
+            dnssec: Vec::new(),
+        }
     }
 
     fn result(z: &Zone, ip: [u8; 4], from: &str) -> String {

@@ -37,6 +37,9 @@ pub mod stream {
     pub const SERVER: u64 = 2;
     /// The attacker's own TLS endpoint (certificate substitution).
     pub const ATTACKER: u64 = 3;
+    /// The sending MTA's HTTPS fetch of an MTA-STS policy, and the policy host.
+    pub const POLICY_CLIENT: u64 = 4;
+    pub const POLICY_SERVER: u64 = 5;
 
     /// The same party's stream on another hop of a journey, so that no two
     /// connections share random numbers.

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::attack::Attack;
 use crate::client::ClientEvent;
+use crate::policy::SenderEvent;
 use crate::server::ServerEvent;
 use crate::session::SessionEvent;
 use crate::tls_info::TlsErrorKind;
@@ -46,6 +47,12 @@ pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>, tls12: boo
         StepKind::Fin => out.push(note("One side closes its half of the TCP connection (a FIN).", "RFC 9293 §3.6")),
         StepKind::Timeout => out.push(note("Nothing arrived in time, so a timer fired.", "RFC 5321 §4.5.3.2")),
         StepKind::Dropped => out.push(warn("These bytes were stopped on the wire: they never reached the other side.", source)),
+        StepKind::Dns => {
+            if let Some(lookup) = &step.dns {
+                out.push(dns_note(lookup));
+            }
+        }
+        StepKind::Decision => {}
         StepKind::Segment => {
             // The same bytes the step's view shows (crate::view).
             let bytes = step.shown();
@@ -200,7 +207,85 @@ fn event_note(e: &Event) -> Option<Note> {
         Event::Server(SessionEvent::Smtp(s)) => server_note(s),
         Event::Client(s) => s.tls_note(),
         Event::Server(s) => s.tls_note(),
+        Event::HttpsClient(SessionEvent::TlsEstablished { .. }) => Some(note(
+            "The sender reached mta-sts.<domain> over HTTPS and checked its certificate as a browser would: a trusted CA, the right name, in date. The policy is as trustworthy as that certificate.",
+            "RFC 8461 §3.3",
+        )),
+        Event::HttpsClient(s) | Event::HttpsServer(s) => s.tls_note(),
+        Event::Sender(e) => sender_note(e),
     }
+}
+
+/// What a DNS answer is worth, by its DNSSEC state.
+fn dns_note(lookup: &crate::dns::Lookup) -> Note {
+    use crate::dns::Dnssec;
+    match lookup.dnssec {
+        Dnssec::Secure => note(
+            "This answer is DNSSEC-signed and the resolver validated its signatures up to a trust anchor: no one on the path could have forged or removed it.",
+            "RFC 4035 §4.3",
+        ),
+        Dnssec::Insecure => note(
+            "This answer is not signed: the resolver cannot tell whether someone on the path wrote it, changed it or removed a record from it.",
+            "RFC 4035 §4.3",
+        ),
+        Dnssec::Bogus => warn(
+            "This answer should be signed but does not validate, so the validating resolver returns SERVFAIL instead of it: a forgery becomes a failure, never an answer.",
+            "RFC 4035 §5.5",
+        ),
+    }
+}
+
+/// Why the sending MTA decided as it did.
+fn sender_note(e: &SenderEvent) -> Option<Note> {
+    Some(match e {
+        SenderEvent::StsRecord { .. } => note(
+            "The _mta-sts TXT record says the domain has an MTA-STS policy and names its version (id). The policy itself comes over HTTPS.",
+            "RFC 8461 §3.1",
+        ),
+        SenderEvent::NoStsRecord => warn(
+            "No MTA-STS record, and no policy cached from an earlier delivery: this sender has no policy to apply and delivers as it would without MTA-STS.",
+            "RFC 8461 §10.2",
+        ),
+        SenderEvent::PolicyFetched { .. } => note(
+            "The policy file lists the MX hosts the domain uses and a mode. The sender may cache it for max_age seconds.",
+            "RFC 8461 §3.2",
+        ),
+        SenderEvent::PolicyFetchFailed { .. } => warn(
+            "No policy could be fetched and none is cached, so none applies: MTA-STS protects only senders that already hold the policy (trust on first use).",
+            "RFC 8461 §10.2",
+        ),
+        SenderEvent::PolicyFromCache { .. } => note(
+            "A policy cached on an earlier delivery applies until its max_age runs out, whatever the DNS says today: removing the TXT record or blocking the fetch does not remove it.",
+            "RFC 8461 §5.1",
+        ),
+        SenderEvent::PolicyApplied { mx_allowed: false, .. } => {
+            warn("The MX the DNS gave is not one the policy lists: in enforce mode the sender does not deliver to it.", "RFC 8461 §4.1")
+        }
+        SenderEvent::PolicyApplied { .. } => note(
+            "The MX is one the policy lists. In enforce mode the sender now requires STARTTLS and a certificate valid for that MX name from a trusted CA.",
+            "RFC 8461 §4.2",
+        ),
+        SenderEvent::DaneApplies { .. } => note(
+            "Signed TLSA records exist for this MX, so the sender requires STARTTLS and a certificate that matches them; its CA store does not decide.",
+            "RFC 7672 §2.2",
+        ),
+        SenderEvent::TlsaIgnored { .. } => warn(
+            "TLSA records that are not DNSSEC-validated could have been written by anyone on the path, so they are not used: DANE without DNSSEC gives nothing.",
+            "RFC 7672 §2.2",
+        ),
+        SenderEvent::WouldHaveFailed { .. } => warn(
+            "In testing mode the sender delivers as if there were no policy and reports what would have failed to the domain's TLS-RPT address.",
+            "RFC 8461 §5",
+        ),
+        SenderEvent::DeliveryRefused { .. } | SenderEvent::NoMx { .. } => {
+            note("The sender does not deliver to this MX. The message waits in its queue (or returns to its sender): nothing crosses the wire unprotected.", "RFC 5321 §4.5.4.1")
+        }
+        SenderEvent::Bounced { .. } => note(
+            "The message asked for REQUIRETLS, and this hop cannot honour it, so it is returned to its sender, never sent in cleartext.",
+            "RFC 8689 §4.2",
+        ),
+        SenderEvent::Requirements { .. } => return None,
+    })
 }
 
 fn client_note(e: &ClientEvent) -> Option<Note> {

@@ -129,6 +129,10 @@ fn mermaid_step(out: &mut String, step: &Step, ids: &Ids) {
         StepKind::Timeout => {
             let _ = writeln!(out, "    Note over {c},{s}: a timer fired ({} ms)", step.at_ms);
         }
+        StepKind::Dns | StepKind::Decision => {
+            let text = crate::view::StepView::of(step).label;
+            let _ = writeln!(out, "    Note over {c}: {}", label(&text));
+        }
         StepKind::Fin => {
             let _ = writeln!(out, "    {from}-){to}: FIN (closes the connection)");
         }

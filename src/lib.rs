@@ -4,14 +4,16 @@
 //! holds the exact order and checks every import against it):
 //!
 //! - Shared data and vocabulary: [`bytes`], [`names`], [`vocab`], [`tls_info`];
-//!   [`codec`] (SMTP syntax, no state); the catalogues [`attack`] and [`lesson`].
-//! - [`machine`], [`client`], [`server`]: the SMTP state machines.
+//!   [`dane`] and [`mta_sts`] (TLSA records and MTA-STS policies as data);
+//!   [`codec`] (SMTP syntax, no state); [`dns`] (the simulated DNS); [`policy`] (the
+//!   sending MTA's transport policies and decisions); the catalogues [`attack`] and [`lesson`].
+//! - [`machine`], [`client`], [`server`]: the SMTP state machines; [`https`]: the policy fetch's.
 //! - [`entropy`], [`pki`], [`tls`]: randomness from a seed; certificates; rustls driven without I/O.
 //! - [`session`]: a machine plus TLS; owns the STARTTLS switch.
 //! - [`trace`], [`wire`], [`attacker`]: two endpoints on a wire, an attacker on it, and the record;
 //!   [`dissect`]: its TLS records, as the path sees them and opened with the session's secrets.
 //! - [`scenario`], [`outcome`], [`matrix`], [`settings`], [`preset`], [`assemble`]: settings
-//!   to a finished trace, and what it amounted to.
+//!   to a finished trace, and what it amounted to; [`tlsrpt`]: the report a sender would send.
 //! - Views: [`view`] (one step as every renderer shows it), [`pcap`], [`transcript`],
 //!   [`explain`], [`export`]; [`simulation`] steps through a session.
 //! - Drivers: `wasm` (the browser), `socket` (real TCP).
@@ -32,6 +34,7 @@ pub mod dns;
 pub mod entropy;
 pub mod explain;
 pub mod export;
+pub mod https;
 pub mod lesson;
 pub mod machine;
 pub mod matrix;
@@ -40,6 +43,7 @@ pub mod names;
 pub mod outcome;
 pub mod pcap;
 pub mod pki;
+pub mod policy;
 pub mod preset;
 pub mod scenario;
 pub mod server;
@@ -50,6 +54,7 @@ pub mod simulation;
 pub mod socket;
 pub mod tls;
 pub mod tls_info;
+pub mod tlsrpt;
 pub mod trace;
 pub mod transcript;
 pub mod view;

@@ -9,8 +9,10 @@ use serde::Serialize;
 use crate::attack::Attack;
 use crate::client::{ClientConfig, TlsPolicy};
 use crate::codec::{EndOfData, EodVariant};
+use crate::mta_sts::Mode;
 use crate::outcome::{self, Finding, Outcome};
 use crate::pki::Pki;
+use crate::policy::{DomainSetup, SenderPolicy, SenderSetup};
 use crate::scenario::{Outbound, Scenario};
 use crate::server::AuthPolicy;
 use crate::vocab::{choice, Choice, MenuItem};
@@ -24,14 +26,49 @@ choice! {
         ImplicitTls = "implicit-tls": "implicit TLS (465)",
         MtaPlain = "mta-plain": "MTA without TLS (25)",
         MtaOpportunistic = "mta-opportunistic": "MTA opportunistic (25)",
-        MtaEnforced = "mta-enforced": "MTA enforcing TLS and a valid cert, as MTA-STS/DANE would (25)",
+        DnsOpportunistic = "dns-opportunistic": "MTA opportunistic, MX from an unsigned zone (25)",
+        StsTesting = "sts-testing": "MTA-STS, policy in testing mode (25)",
+        StsEnforce = "sts-enforce": "MTA-STS enforce, first contact: no cached policy (25)",
+        StsCached = "sts-cached": "MTA-STS enforce, policy cached on an earlier delivery (25)",
+        Dane = "dane": "DANE, TLSA 3 1 1 in a DNSSEC-signed zone (25)",
+        DaneUnsigned = "dane-unsigned": "DANE, TLSA 3 1 1 in an unsigned zone (25)",
     }
 }
 
 impl Column {
     /// A mail client submitting (587/465), as against an MTA relaying (25).
     pub fn is_submission(self) -> bool {
-        !matches!(self, Column::MtaPlain | Column::MtaOpportunistic | Column::MtaEnforced)
+        !matches!(self, Column::MtaPlain | Column::MtaOpportunistic) && self.sender().is_none()
+    }
+
+    /// For a sender-policy column: what the sending MTA applies and what the
+    /// recipient's domain publishes. MTA-STS columns have an unsigned zone
+    /// (MTA-STS is for domains without DNSSEC, RFC 8461 §1) and DANE columns
+    /// no MTA-STS policy, so each column shows one mechanism alone.
+    pub fn sender(self) -> Option<SenderSetup> {
+        let sts = |mode: Mode, cached: bool| SenderSetup {
+            policy: SenderPolicy::MtaSts,
+            sts_cached: cached,
+            domain: DomainSetup { sts: Some(mode), tlsa: false, dnssec: false, tlsrpt: true },
+        };
+        let dane = |dnssec: bool| SenderSetup {
+            policy: SenderPolicy::Dane,
+            sts_cached: false,
+            domain: DomainSetup { sts: None, tlsa: true, dnssec, tlsrpt: true },
+        };
+        Some(match self {
+            Column::DnsOpportunistic => SenderSetup {
+                policy: SenderPolicy::Opportunistic,
+                sts_cached: false,
+                domain: DomainSetup { sts: None, tlsa: false, dnssec: false, tlsrpt: false },
+            },
+            Column::StsTesting => sts(Mode::Testing, false),
+            Column::StsEnforce => sts(Mode::Enforce, false),
+            Column::StsCached => sts(Mode::Enforce, true),
+            Column::Dane => dane(true),
+            Column::DaneUnsigned => dane(false),
+            _ => return None,
+        })
     }
 
     /// The scenario for a column, before any attack or setting.
@@ -47,12 +84,9 @@ impl Column {
                 s.client.policy = TlsPolicy::Opportunistic;
                 s.client.validate_certificate = false;
             }
-            Column::MtaEnforced => {
-                s.client.policy = TlsPolicy::RequireStartTls;
-                s.client.validate_certificate = true;
-            }
             _ => {}
         }
+        s.sender = self.sender().map(Box::new);
         s
     }
 }
@@ -73,6 +107,11 @@ choice! {
         StateCarryUnpatched = "state-carry/unpatched": "state carried over the upgrade by both sides",
         StateCarryPatched = "state-carry/patched": "state reset by both sides",
         MitmCert = "mitm-cert": "certificate substitution",
+        MitmCertTrusted = "mitm-cert-trusted": "certificate substitution, misissued certificate from a trusted CA",
+        MxSpoof = "mx-spoof": "forged MX answer",
+        TlsaStrip = "tlsa-strip": "TLSA answer removed, then STARTTLS stripped",
+        StsStrip = "sts-strip": "_mta-sts record removed, then STARTTLS stripped",
+        StsBlock = "sts-block": "policy fetch blocked, then STARTTLS stripped",
         AuthCleartextOffered = "auth-cleartext/offered": "server offers AUTH before TLS",
         AuthCleartextHidden = "auth-cleartext/hidden": "server hides AUTH until TLS",
         SmuggleLfDotCrlfPassLenient = "smuggle-lf-dot-crlf/pass/lenient": "smuggling \\n.\\r\\n: relay passes it, MX accepts it",
@@ -128,6 +167,11 @@ impl Row {
             Row::RespInjectUnpatched | Row::RespInjectPatched => Attack::RespInject,
             Row::StateCarryUnpatched | Row::StateCarryPatched => Attack::StateCarry,
             Row::MitmCert => Attack::MitmCert,
+            Row::MitmCertTrusted => Attack::MitmCertTrusted,
+            Row::MxSpoof => Attack::MxSpoof,
+            Row::TlsaStrip => Attack::TlsaStrip,
+            Row::StsStrip => Attack::StsStrip,
+            Row::StsBlock => Attack::StsBlock,
             Row::AuthCleartextOffered | Row::AuthCleartextHidden => Attack::AuthCleartext,
             Row::SmuggleLfDotCrlfPassLenient
             | Row::SmuggleLfDotCrlfPassStrict
@@ -181,6 +225,14 @@ impl CellId {
     pub fn scenario(self) -> Option<Scenario> {
         let (row, column) = (self.row, self.column);
         let mut s = column.scenario();
+        // The sender-policy columns are about hop 2's attacks; the DNS and policy attacks need a sender that looks things up.
+        let senders_row = row.attack().on_the_senders_path() || row == Row::MitmCertTrusted;
+        let shared = matches!(row, Row::Strip | Row::Refuse454 | Row::MitmCert);
+        match column.sender() {
+            Some(_) if !(senders_row || shared) => return None,
+            None if senders_row => return None,
+            _ => {}
+        }
         match row {
             Row::WrongModeImplicitTo587 if column != Column::ImplicitTls => return None,
             Row::WrongModeStarttlsTo465 if column != Column::RequireStarttls => return None,

@@ -26,8 +26,23 @@ pub const PROVIDER_ADDR: [u8; 4] = [198, 51, 100, 10];
 /// provider's (RFC 7208 §5.2), as a company's does when it outsources mail.
 pub const CUSTOMER_DOMAIN: &str = "bank.test";
 
+/// The recipient's domain: its MX is [`SERVER_NAME`], and it publishes its
+/// transport policies (MTA-STS, TLSA, TLS-RPT).
+pub const RECIPIENT_DOMAIN: &str = "example.test";
+
+/// Where the recipient's domain serves its MTA-STS policy (RFC 8461 §3.3).
+pub const STS_HOST: &str = "mta-sts.example.test";
+
+/// Mallory's own mail server, under a domain she registered: a forged MX
+/// answer points senders to it, and its certificate is genuinely valid for
+/// its own name.
+pub const MALLORY_MX: &str = "mx.mallory.test";
+
+/// Mallory's MX's address (documentation range, RFC 5737 §3).
+pub const MALLORY_ADDR: [u8; 4] = [203, 0, 113, 66];
+
 /// Every host of the simulated world that presents a certificate.
-pub const LAB_HOSTS: [&str; 2] = [SERVER_NAME, PROVIDER_NAME];
+pub const LAB_HOSTS: [&str; 4] = [SERVER_NAME, PROVIDER_NAME, STS_HOST, MALLORY_MX];
 
 /// 2026-06-01T12:00:00Z, when every simulated session starts (its
 /// certificates are valid around it).

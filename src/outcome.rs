@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::ClientEvent;
 use crate::codec::{sasl, Command, Reply};
+use crate::dns::{Data, Qtype};
+use crate::policy::SenderEvent;
 use crate::scenario::{route, Scenario};
 use crate::server::ServerEvent;
 use crate::session::SessionEvent;
@@ -46,6 +48,10 @@ pub enum Outcome {
     },
     /// The server stored a different body from the one the client sent.
     MessageAltered,
+    /// The sender delivered to a server the attacker named in a forged MX answer.
+    DeliveredToAttacker {
+        host: String,
+    },
     /// The client acted inside TLS on capabilities tampered with in cleartext.
     TamperedStateUsed,
     /// The client gave up (or never got through) without exposing anything.
@@ -68,6 +74,7 @@ impl Outcome {
             Outcome::TamperedStateUsed => "TAMPERED",
             Outcome::MessageRead => "READ",
             Outcome::MessageAltered => "ALTERED",
+            Outcome::DeliveredToAttacker { .. } => "MISROUTED",
             Outcome::DeliveredInCleartext => "cleartext",
             Outcome::AbortedSafely { .. } => "aborted",
             Outcome::DeliveredSecurely => "secure",
@@ -83,6 +90,7 @@ impl Outcome {
         match self {
             Outcome::CredentialsExposed { .. } => 0,
             Outcome::SpoofedMessageAccepted { .. } | Outcome::SmuggledMessageAccepted { .. } => 1,
+            Outcome::DeliveredToAttacker { .. } => 2,
             Outcome::CommandInjected { .. } => 2,
             Outcome::MessageRead => 3,
             Outcome::ForgedReplyAccepted { .. } => 4,
@@ -112,6 +120,9 @@ impl Outcome {
                 format!("the server ended the message at {sequence} and accepted what followed as a second message, from <{from}>{spf}")
             }
             Outcome::MessageAltered => "the server stored a body different from what the client sent".into(),
+            Outcome::DeliveredToAttacker { host } => {
+                format!("the message went to {host}, Mallory's server, which a forged MX answer named: she reads it in full")
+            }
             Outcome::TamperedStateUsed => "the client acted inside TLS on capabilities an attacker rewrote in cleartext".into(),
             Outcome::AbortedSafely { reason } => format!("aborted safely: {reason}"),
             Outcome::DeliveredSecurely => "delivered, with everything sensitive inside TLS".into(),
@@ -187,6 +198,7 @@ fn analyse_hop(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
     if let Some(step) = reused.map(|(s, _)| s.index).filter(|_| tampered_before_tls) {
         out.push(Finding::at(Outcome::TamperedStateUsed, step));
     }
+    misrouted(trace, &mut out);
     let delivered = trace.server_events().find_map(|(s, e)| match e {
         ServerEvent::MessageAccepted { under_tls, .. } => Some((s.index, *under_tls)),
         _ => None,
@@ -198,6 +210,9 @@ fn analyse_hop(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
         Some(_) => {}
         None if !compromised => {
             let reason = trace.events().find_map(|(s, e)| match e {
+                Event::Sender(SenderEvent::DeliveryRefused { reason, .. } | SenderEvent::Bounced { reason }) => {
+                    Some((s.index, format!("the sender would not deliver: {reason}")))
+                }
                 Event::Client(SessionEvent::Smtp(ClientEvent::Aborted { reason })) => Some((s.index, reason.clone())),
                 Event::Client(SessionEvent::TlsFailed { error }) => Some((s.index, format!("TLS failed: {error}"))),
                 _ => None,
@@ -209,6 +224,27 @@ fn analyse_hop(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
     }
     out.sort_by_key(|f| (f.outcome.rank(), f.step));
     out
+}
+
+/// A message accepted by a server that a forged (unsigned) MX answer named.
+fn misrouted(trace: &Trace, out: &mut Vec<Finding>) {
+    let forged: Vec<&str> = trace
+        .steps
+        .iter()
+        .filter_map(|s| s.dns.as_ref())
+        .filter(|l| l.qtype == Qtype::Mx && l.tampered.is_some())
+        .flat_map(|l| l.usable())
+        .filter_map(|r| match &r.data {
+            Data::Mx(host) => Some(host.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !forged.iter().any(|h| h.eq_ignore_ascii_case(&trace.server_name)) {
+        return;
+    }
+    if let Some((step, _)) = trace.server_events().find(|(_, e)| matches!(e, ServerEvent::MessageAccepted { .. })) {
+        out.push(Finding::at(Outcome::DeliveredToAttacker { host: trace.server_name.clone() }, step.index));
+    }
 }
 
 /// Credentials, decoded from what an attacker could read: AUTH PLAIN carries

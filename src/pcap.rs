@@ -142,7 +142,8 @@ fn connection(out: Vec<u8>, trace: &Trace, client: ([u8; 4], u16), server_addr: 
     }
     let mut w = Writer { out, streams };
     let legs = w.streams.len();
-    for step in &trace.steps {
+    // The sender's DNS lookups and policy fetch are not part of the SMTP connection's TCP stream.
+    for step in trace.steps.iter().filter(|s| s.lane == crate::trace::Lane::Smtp) {
         let from_client = step.direction == Some(Direction::ClientToServer);
         for leg in 0..legs {
             match step.kind {
@@ -164,7 +165,7 @@ fn connection(out: Vec<u8>, trace: &Trace, client: ([u8; 4], u16), server_addr: 
                     w.packet(leg, step.at_ms, from_client, FIN | ACK, &[]);
                     w.packet(leg, step.at_ms, !from_client, ACK, &[]);
                 }
-                StepKind::Timeout => {}
+                StepKind::Timeout | StepKind::Dns | StepKind::Decision => {}
             }
         }
     }

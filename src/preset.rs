@@ -44,7 +44,12 @@ pub fn recipe(lesson: Lesson) -> Settings {
             ..cell(Row::Refuse454, Opportunistic)
         },
         Lesson::HideEhloMta => cell(Row::HideEhlo, MtaOpportunistic),
-        Lesson::MtaStsEnforced => cell(Row::Strip, MtaEnforced),
+        Lesson::MtaStsFirstContact => cell(Row::Strip, StsEnforce),
+        Lesson::MtaStsTofu => cell(Row::StsBlock, StsEnforce),
+        Lesson::MtaStsCached => cell(Row::StsBlock, StsCached),
+        Lesson::MtaStsMisissued => cell(Row::MitmCertTrusted, StsCached),
+        Lesson::DaneMisissued => cell(Row::MitmCertTrusted, Dane),
+        Lesson::DaneUnsigned => cell(Row::Strip, DaneUnsigned),
         Lesson::MitmNoValidation => cell(Row::MitmCert, Opportunistic),
         Lesson::MitmValidating => cell(Row::MitmCert, RequireStarttls),
         Lesson::Cve20110411Unpatched => cell(Row::CmdInjectUnpatched, RequireStarttls),

@@ -284,7 +284,7 @@ impl Simulation {
 
     /// The columns its rows are drawn between.
     pub fn lanes(&self) -> Vec<&'static str> {
-        crate::view::lanes(self.is_journey())
+        crate::view::lanes(self.is_journey(), self.scenario.sender.is_some() || self.scenario.hop2().is_some_and(|h| h.sender.is_some()))
     }
 
     /// Steps made so far.

@@ -85,6 +85,8 @@ where
         let records = wire.as_deref().filter(|_| tls).map(|w| tls::records_after(w, after)).unwrap_or_default();
         steps.push(Step {
             hop: 0,
+            lane: Default::default(),
+            dns: None,
             index: steps.len(),
             at_ms: start.elapsed().as_millis() as u64,
             kind,

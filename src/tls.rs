@@ -21,6 +21,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, NamedGroup, PeerMisbehaved, RootCertStore, SignatureScheme};
 use serde::{Deserialize, Serialize};
 
+use crate::dane::{Tlsa, Usage};
 use crate::entropy::{self, Entropy, Lender};
 use crate::pki::{IdentityKind, Pki};
 use crate::tls_info::{CertCheck, TlsError, TlsErrorKind, TlsInfo};
@@ -70,7 +71,53 @@ struct RecordingVerifier {
     inner: Option<Arc<WebPkiServerVerifier>>,
     algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
     enforce: bool,
+    /// TLSA records that replace the CA store (DANE, RFC 7672 §3.1).
+    dane: Option<Vec<Tlsa>>,
+    provider: Arc<CryptoProvider>,
     verdict: Arc<Mutex<Option<CertCheck>>>,
+}
+
+impl RecordingVerifier {
+    /// Checks the chain against TLSA records (RFC 7672 §3.1): DANE-EE(3)
+    /// matches the server's own certificate or key, with no name or date
+    /// check (§3.1.1); DANE-TA(2) names a certificate of the chain that the
+    /// server's must chain to, with the name checked (§3.1.2). Other usages
+    /// are unusable for SMTP (§3.1.3). One usable match is enough.
+    fn verify_dane(
+        &self,
+        records: &[Tlsa],
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<String, String> {
+        let chain: Vec<&[u8]> = std::iter::once(end_entity.as_ref()).chain(intermediates.iter().map(|c| c.as_ref())).collect();
+        let mut why = Vec::new();
+        for record in records {
+            match (record.usage, record.find_in(&chain)) {
+                (Usage::DaneEe, Ok(Some(_))) => return Ok(format!("the server's certificate matches TLSA {record}")),
+                (Usage::DaneTa, Ok(Some(i))) => {
+                    let mut roots = RootCertStore::empty();
+                    if roots.add(CertificateDer::from(chain[i].to_vec())).is_err() {
+                        why.push(format!("TLSA {record}: the matched certificate is not a usable trust anchor"));
+                        continue;
+                    }
+                    let checked = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), self.provider.clone())
+                        .build()
+                        .map_err(|e| e.to_string())
+                        .and_then(|v| v.verify_server_cert(end_entity, intermediates, server_name, &[], now).map_err(|e| e.to_string()));
+                    match checked {
+                        Ok(_) => return Ok(format!("the chain leads to the trust anchor of TLSA {record}")),
+                        Err(e) => why.push(format!("TLSA {record} matched a trust anchor, but {e}")),
+                    }
+                }
+                (Usage::DaneEe | Usage::DaneTa, Ok(None)) => why.push(format!("TLSA {record} matches no certificate presented")),
+                (_, Err(e)) => why.push(format!("TLSA {record}: {e}")),
+                (usage, Ok(_)) => why.push(format!("TLSA {record}: usage {} is not used for SMTP (RFC 7672 §3.1.3)", usage.mnemonic())),
+            }
+        }
+        Err(why.join("; "))
+    }
 }
 
 impl ServerCertVerifier for RecordingVerifier {
@@ -82,11 +129,26 @@ impl ServerCertVerifier for RecordingVerifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(records) = &self.dane {
+            let result = self.verify_dane(records, end_entity, intermediates, server_name, now);
+            let check = CertCheck {
+                valid: result.is_ok(),
+                error: result.as_ref().err().cloned(),
+                enforced: self.enforce,
+                dane: Some(result.clone().unwrap_or_else(|e| e)),
+            };
+            *self.verdict.lock().unwrap_or_else(|e| e.into_inner()) = Some(check);
+            return match result {
+                Err(e) if self.enforce => Err(rustls::Error::General(format!("DANE: {e}"))),
+                _ => Ok(ServerCertVerified::assertion()),
+            };
+        }
         let result = match &self.inner {
             Some(inner) => inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now),
             None => Err(rustls::Error::General("no trust anchors configured".into())),
         };
-        let check = CertCheck { valid: result.is_ok(), error: result.as_ref().err().map(ToString::to_string), enforced: self.enforce };
+        let check =
+            CertCheck { valid: result.is_ok(), error: result.as_ref().err().map(ToString::to_string), enforced: self.enforce, dane: None };
         *self.verdict.lock().unwrap_or_else(|e| e.into_inner()) = Some(check);
         match result {
             Err(e) if self.enforce => Err(e),
@@ -267,6 +329,8 @@ pub struct ClientTls {
     /// Abort the handshake when the certificate does not validate.
     pub enforce_validation: bool,
     pub versions: TlsVersions,
+    /// Validate by these TLSA records instead of the roots (DANE).
+    pub dane: Option<Vec<Tlsa>>,
 }
 
 /// A TLS connection, client or server, fed and drained by the caller.
@@ -302,7 +366,14 @@ impl TlsStream {
         };
         let verdict = Arc::new(Mutex::new(None));
         let algorithms = provider.signature_verification_algorithms;
-        let verifier = RecordingVerifier { inner, algorithms, enforce: settings.enforce_validation, verdict: verdict.clone() };
+        let verifier = RecordingVerifier {
+            inner,
+            algorithms,
+            enforce: settings.enforce_validation,
+            dane: settings.dane.clone(),
+            provider: provider.clone(),
+            verdict: verdict.clone(),
+        };
         let mut config = rustls::ClientConfig::builder_with_details(provider, Arc::new(clock.clone()))
             .with_protocol_versions(settings.versions.rustls())?
             .dangerous()
@@ -511,6 +582,7 @@ mod tests {
             server_name: pki.server_name.clone(),
             enforce_validation: enforce,
             versions: TlsVersions::Both,
+            dane: None,
         };
         let mut c = TlsStream::client(&settings, &clock, Entropy::seeded(1, 1)).unwrap();
         let mut s = TlsStream::server(&pki, kind, TlsVersions::Both, &clock, Entropy::seeded(1, 2)).unwrap();
@@ -577,6 +649,7 @@ mod tests {
             server_name: pki.server_name.clone(),
             enforce_validation: true,
             versions: TlsVersions::Both,
+            dane: None,
         };
         TlsStream::client(&settings, &SimClock::new(SIM_EPOCH_UNIX), entropy).unwrap()
     }

@@ -12,6 +12,9 @@ pub struct CertCheck {
     pub error: Option<String>,
     /// Whether the failure stopped the handshake.
     pub enforced: bool,
+    /// When TLSA records decided (DANE, RFC 7672 §3.1): which matched, or why none did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dane: Option<String>,
 }
 
 /// A negotiated TLS session, as shown in traces and transcripts.

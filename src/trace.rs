@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::bytes::Bytes;
 
 use crate::client::ClientEvent;
+use crate::dns::Lookup;
+use crate::https::HttpEvent;
+use crate::policy::SenderEvent;
 use crate::server::ServerEvent;
 use crate::session::SessionEvent;
 use crate::tls::RecordInfo;
@@ -33,6 +36,12 @@ impl Direction {
 pub enum Event {
     Client(SessionEvent<ClientEvent>),
     Server(SessionEvent<ServerEvent>),
+    /// The sending MTA fetching an MTA-STS policy over HTTPS (RFC 8461 §3.3).
+    HttpsClient(SessionEvent<HttpEvent>),
+    /// The policy host answering it.
+    HttpsServer(SessionEvent<HttpEvent>),
+    /// The sending MTA deciding how (and whether) to deliver.
+    Sender(SenderEvent),
 }
 
 impl From<SessionEvent<ClientEvent>> for Event {
@@ -60,6 +69,27 @@ pub enum StepKind {
     Dropped,
     /// Nothing arrived and a timer fired.
     Timeout,
+    /// The sending MTA asked its resolver, and got an answer (the step's `dns`).
+    Dns,
+    /// The sending MTA decided something, with nothing on any wire.
+    Decision,
+}
+
+/// Which conversation a step belongs to: the SMTP connection of its hop, the
+/// sender's DNS lookups, or its HTTPS fetch of an MTA-STS policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    #[default]
+    Smtp,
+    Dns,
+    Https,
+}
+
+impl Lane {
+    fn is_smtp(&self) -> bool {
+        *self == Lane::Smtp
+    }
 }
 
 /// One thing that happened on the wire, and what both sides did about it.
@@ -69,6 +99,12 @@ pub struct Step {
     /// Which hop of a journey the step belongs to (0 for the first, and for a one-hop session).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub hop: usize,
+    /// The conversation: SMTP, unless the sending MTA is resolving or fetching its policy.
+    #[serde(default, skip_serializing_if = "Lane::is_smtp")]
+    pub lane: Lane,
+    /// A DNS step's query and answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<Lookup>,
     /// Milliseconds since the connection opened.
     pub at_ms: u64,
     pub kind: StepKind,
@@ -149,6 +185,12 @@ impl Trace {
             key_log: self.key_log.clone(),
             hops: Vec::new(),
         }
+    }
+
+    /// The steps of one lane (the SMTP connection, or the sender's HTTPS
+    /// fetch), as a trace of their own: each lane is its own connection.
+    pub fn lane(&self, lane: Lane) -> Trace {
+        Trace { steps: self.steps.iter().filter(|s| s.lane == lane).cloned().collect(), hops: Vec::new(), ..self.clone() }
     }
 
     /// How many connections the session has: one, or the hops of a journey.

@@ -51,7 +51,17 @@ fn render_step(out: &mut String, step: &Step) {
             };
             let _ = writeln!(out, "=== [{t}s] {who} closed the connection");
         }
+        StepKind::Dropped | StepKind::Segment if step.lane == crate::trace::Lane::Https => {
+            let _ = writeln!(out, "--- [{t}s] HTTPS, policy fetch:");
+            render_segment(out, step);
+        }
         StepKind::Dropped | StepKind::Segment => render_segment(out, step),
+        StepKind::Dns => {
+            if let Some(lookup) = &step.dns {
+                let _ = writeln!(out, "=== [{t}s] {}", crate::view::dns_label(lookup));
+            }
+        }
+        StepKind::Decision => {}
     }
     if let Some(note) = &step.middlebox {
         let _ = writeln!(out, "!!! {note}");

@@ -9,12 +9,15 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::client::{ClientEvent, NoTlsReason};
+use crate::https::HttpEvent;
+use crate::policy::SenderEvent;
 use crate::server::ServerEvent;
 use crate::session::SessionEvent;
 use crate::tls::{records, RecordInfo};
+use crate::vocab::Choice;
 use rustls::pki_types::CertificateDer;
 
-use crate::trace::{Direction, Event, Step, StepKind, Trace};
+use crate::trace::{Direction, Event, Lane, Step, StepKind, Trace};
 
 /// Lines a row's label shows of a segment before "(+N lines)".
 const LABEL_CHARS: usize = 72;
@@ -114,6 +117,8 @@ pub struct StepView {
     pub index: usize,
     /// The hop of a journey (0 for the first, and for one connection).
     pub hop: usize,
+    /// SMTP, or the sending MTA's DNS lookups or HTTPS policy fetch.
+    pub lane: Lane,
     /// The step's client and server: `Client` and `Server`, or in a journey the hop's nodes (`MTA`, `MX`).
     pub client: &'static str,
     pub server: &'static str,
@@ -148,14 +153,21 @@ pub struct StepView {
 }
 
 /// The columns a session's rows are drawn between: client, wire, server; or,
-/// for a journey, every node with the hop between each pair.
-pub fn lanes(journey: bool) -> Vec<&'static str> {
-    if journey {
-        vec!["MUA", "hop 1", "MSA/MTA", "hop 2", "MX"]
-    } else {
-        vec!["Client", "Wire · attacker", "Server"]
+/// for a journey, every node with the hop between each pair. A sending MTA
+/// that looks up its policies adds one more: its resolver and the policy host.
+pub fn lanes(journey: bool, sender_lookups: bool) -> Vec<&'static str> {
+    let mut lanes = if journey { vec!["MUA", "hop 1", "MSA/MTA", "hop 2", "MX"] } else { vec!["MTA", "Wire · attacker", "MX"] };
+    if !journey && !sender_lookups {
+        lanes = vec!["Client", "Wire · attacker", "Server"];
     }
+    if sender_lookups {
+        lanes.push(SENDER_LANE);
+    }
+    lanes
 }
+
+/// The lane of the sending MTA's resolver and of the MTA-STS policy host.
+pub const SENDER_LANE: &str = "DNS · HTTPS";
 
 /// Who is the client and who the server of a step: in a journey, the nodes of its hop.
 pub fn parties(journey: bool, hop: usize) -> (&'static str, &'static str) {
@@ -163,6 +175,18 @@ pub fn parties(journey: bool, hop: usize) -> (&'static str, &'static str) {
     match journey {
         false => ("Client", "Server"),
         true => HOP_PARTIES[hop.min(HOP_PARTIES.len() - 1)],
+    }
+}
+
+/// The parties of a step in its lane: the DNS resolver or the policy host
+/// stands in for the server of a sender's lookup.
+fn step_parties(journey: bool, step: &Step) -> (&'static str, &'static str) {
+    let (client, server) = parties(journey, step.hop);
+    let client = if client == "Client" && step.lane != Lane::Smtp { "MTA" } else { client };
+    match step.lane {
+        Lane::Smtp => (client, server),
+        Lane::Dns => (client, "DNS"),
+        Lane::Https => (client, "policy host"),
     }
 }
 
@@ -174,7 +198,7 @@ impl StepView {
 
     /// A step, named by the nodes of its hop when the session is a journey.
     pub fn in_session(step: &Step, journey: bool) -> StepView {
-        let (client, server) = parties(journey, step.hop);
+        let (client, server) = step_parties(journey, step);
         let (from, to) = match step.direction {
             Some(Direction::ClientToServer) => (client, server),
             Some(Direction::ServerToClient) => (server, client),
@@ -196,6 +220,12 @@ impl StepView {
                 _ if !step.records.is_empty() => "TLS records".to_owned(),
                 _ => summary(step.sent.as_ref().or(step.wire.as_ref()).map_or(&[][..], |b| b.as_slice())),
             },
+            StepKind::Dns => step.dns.as_ref().map_or_else(String::new, dns_label),
+            StepKind::Decision => step.events.iter().map(|e| describe(e).text).collect::<Vec<_>>().join("; "),
+        };
+        let label = match step.lane {
+            Lane::Https if step.kind != StepKind::Connect || !label.is_empty() => format!("HTTPS: {label}"),
+            _ => label,
         };
         let mut spoken = if from.is_empty() { format!("{:?}", step.kind).to_lowercase() } else { format!("{from} to {to}") };
         if step.encrypted() {
@@ -225,6 +255,7 @@ impl StepView {
         StepView {
             index: step.index,
             hop: step.hop,
+            lane: step.lane,
             client,
             server,
             kind: step.kind,
@@ -510,8 +541,8 @@ pub fn summary(bytes: &[u8]) -> String {
 /// One line for any event. Lines the transcript prints are `Info` or `Warning`.
 pub fn describe(event: &Event) -> EventLine {
     let (side, name) = match event {
-        Event::Client(_) => (Side::Client, "client"),
-        Event::Server(_) => (Side::Server, "server"),
+        Event::Client(_) | Event::HttpsClient(_) | Event::Sender(_) => (Side::Client, "client"),
+        Event::Server(_) | Event::HttpsServer(_) => (Side::Server, "server"),
     };
     let notable = match event {
         Event::Client(e) => describe_session(e, name).or_else(|| match e {
@@ -522,6 +553,26 @@ pub fn describe(event: &Event) -> EventLine {
             SessionEvent::Smtp(s) => describe_server(s),
             _ => None,
         }),
+        Event::HttpsClient(e) => describe_session(e, "policy fetch").or_else(|| match e {
+            SessionEvent::Smtp(h) => describe_http(h, "sender"),
+            _ => None,
+        }),
+        Event::HttpsServer(e) => describe_session(e, "policy host").or_else(|| match e {
+            SessionEvent::Smtp(h) => describe_http(h, "policy host"),
+            _ => None,
+        }),
+        Event::Sender(e) => {
+            let weight = match e {
+                SenderEvent::DeliveryRefused { .. } | SenderEvent::Bounced { .. } | SenderEvent::WouldHaveFailed { .. } => Weight::Warning,
+                SenderEvent::PolicyFetchFailed { .. }
+                | SenderEvent::NoStsRecord
+                | SenderEvent::TlsaIgnored { .. }
+                | SenderEvent::NoMx { .. } => Weight::Warning,
+                SenderEvent::PolicyApplied { mx_allowed: false, .. } => Weight::Warning,
+                _ => Weight::Info,
+            };
+            Some((weight, format!("sending MTA: {}", e.describe())))
+        }
     };
     match notable {
         Some((weight, text)) => EventLine { side, weight, text },
@@ -653,7 +704,25 @@ fn detail(event: &Event) -> String {
         }
         Event::Client(other) => generic(other),
         Event::Server(other) => generic(other),
+        Event::HttpsClient(other) | Event::HttpsServer(other) => generic(other),
+        Event::Sender(e) => e.describe(),
     }
+}
+
+/// An HTTP event of the policy fetch in one line.
+fn describe_http(e: &HttpEvent, side: &str) -> Option<(Weight, String)> {
+    match e {
+        HttpEvent::RequestSent { request } => info(format!("{side}: {request}")),
+        HttpEvent::RequestReceived { method, path, .. } => info(format!("{side}: received {method} {path}")),
+        HttpEvent::ResponseSent { status } => info(format!("{side}: answered HTTP {status}")),
+        HttpEvent::ResponseReceived { status, body, .. } => info(format!("{side}: HTTP {status}, {} bytes of policy", body.0.len())),
+        HttpEvent::Failed { reason } => warning(format!("{side}: the fetch failed: {reason}")),
+    }
+}
+
+/// A DNS step in one line: the query and the validated answer.
+pub fn dns_label(lookup: &crate::dns::Lookup) -> String {
+    format!("DNS {} {}? → {}", lookup.qtype.id(), lookup.name, lookup.summary())
 }
 
 /// The event's name and fields, for anything without a sentence of its own.

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use crate::bytes::Bytes;
 use crate::client::Client;
+use crate::machine::Machine;
 use crate::server::Server;
-use crate::session::{Endpoint, Transmit};
+use crate::session::{Endpoint, SessionEvent, Transmit};
 use crate::tls;
 use crate::trace::{Direction, Event, Step, StepKind, Trace};
 
@@ -79,10 +80,16 @@ pub trait Middlebox {
 /// The upper bound on steps in one session; a correct session needs far fewer.
 pub const MAX_STEPS: usize = 10_000;
 
-/// A client and a server connected by the wire.
-pub struct Link {
-    client: Endpoint<Client>,
-    server: Endpoint<Server>,
+/// How one side's session events become trace events.
+pub type Wrap<E> = fn(SessionEvent<E>) -> Event;
+
+/// A client and a server connected by the wire: SMTP's by default, or any
+/// other pair of machines (the HTTPS fetch of an MTA-STS policy).
+pub struct Link<C: Machine = Client, S: Machine = Server> {
+    client: Endpoint<C>,
+    server: Endpoint<S>,
+    /// How each side's events enter the trace.
+    wrap: (Wrap<C::Event>, Wrap<S::Event>),
     middlebox: Option<Box<dyn Middlebox>>,
     server_name: String,
     server_port: u16,
@@ -102,9 +109,23 @@ pub struct Link {
 
 impl Link {
     pub fn new(client: Endpoint<Client>, server: Endpoint<Server>, server_name: &str, server_port: u16) -> Self {
+        Link::between(client, server, server_name, server_port, (Event::Client, Event::Server))
+    }
+}
+
+impl<C: Machine, S: Machine> Link<C, S> {
+    /// Two endpoints of any protocol, with the trace events each side's become.
+    pub fn between(
+        client: Endpoint<C>,
+        server: Endpoint<S>,
+        server_name: &str,
+        server_port: u16,
+        wrap: (Wrap<C::Event>, Wrap<S::Event>),
+    ) -> Self {
         Link {
             client,
             server,
+            wrap,
             middlebox: None,
             server_name: server_name.to_owned(),
             server_port,
@@ -156,7 +177,7 @@ impl Link {
 
     /// The client machine, to act on it (the console types through this),
     /// then what it wants to send goes on the wire.
-    pub fn client_act<R>(&mut self, f: impl FnOnce(&mut Client, Duration) -> R) -> R {
+    pub fn client_act<R>(&mut self, f: impl FnOnce(&mut C, Duration) -> R) -> R {
         let r = self.client.act(self.now, f);
         self.collect();
         r
@@ -199,11 +220,11 @@ impl Link {
         self
     }
 
-    pub fn client(&self) -> &Endpoint<Client> {
+    pub fn client(&self) -> &Endpoint<C> {
         &self.client
     }
 
-    pub fn server(&self) -> &Endpoint<Server> {
+    pub fn server(&self) -> &Endpoint<S> {
         &self.server
     }
 
@@ -328,10 +349,10 @@ impl Link {
         }
         let mut events = std::mem::take(&mut self.pending_events);
         while let Some(e) = self.client.poll_event() {
-            events.push(Event::Client(e));
+            events.push((self.wrap.0)(e));
         }
         while let Some(e) = self.server.poll_event() {
-            events.push(Event::Server(e));
+            events.push((self.wrap.1)(e));
         }
         let delivered = seg.filter(|s| s.deliver && !s.fin);
         let records = match delivered.filter(|s| s.tls) {
@@ -341,6 +362,8 @@ impl Link {
         let step = Step {
             index: self.steps.len(),
             hop: 0,
+            lane: Default::default(),
+            dns: None,
             at_ms: self.now.as_millis() as u64,
             kind,
             direction,

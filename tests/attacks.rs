@@ -76,7 +76,7 @@ fn strip_leaks_the_password_of_an_opportunistic_client_only() {
     let step = f.iter().find(|x| matches!(x.outcome, Outcome::CredentialsExposed { .. })).unwrap().step;
     assert!(trace.steps[step].middlebox.is_none() || trace.steps[step].wire.is_some());
     assert!(aborted(&cell("strip", "require-starttls").1));
-    assert!(aborted(&cell("strip", "mta-enforced").1));
+    assert!(aborted(&cell("strip", "sts-cached").1));
     assert!(secure(&cell("strip", "implicit-tls").1));
     assert!(has(&cell("strip", "mta-opportunistic").1, |o| *o == Outcome::MessageRead));
 }
@@ -89,14 +89,14 @@ fn refusing_starttls_downgrades_only_clients_that_accept_any_reply() {
         s.server.auth = AuthPolicy::Always;
         assert!(password_exposed(&run(&s).1), "{row}");
         assert!(aborted(&cell(row, "require-starttls").1), "{row}");
-        assert!(aborted(&cell(row, "mta-enforced").1), "{row}");
     }
+    assert!(aborted(&cell("refuse-454", "sts-cached").1));
 }
 
 #[test]
 fn hiding_ehlo_downgrades_an_opportunistic_mta() {
     assert!(has(&cell("hide-ehlo", "mta-opportunistic").1, |o| *o == Outcome::MessageRead));
-    assert!(aborted(&cell("hide-ehlo", "mta-enforced").1));
+    assert!(aborted(&cell("hide-ehlo", "require-starttls").1));
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn mitm_cert_reads_everything_unless_the_client_validates() {
     assert!(password_exposed(&f), "{f:?}");
     assert!(trace.steps.iter().any(|s| s.attacker_plaintext.is_some()), "the exposure is in what Mallory decrypted");
     assert!(has(&cell("mitm-cert", "mta-opportunistic").1, |o| *o == Outcome::MessageRead));
-    for column in ["require-starttls", "mta-enforced"] {
+    for column in ["require-starttls", "sts-cached"] {
         let (trace, f) = cell("mitm-cert", column);
         assert!(aborted(&f), "{column}: {f:?}");
         let err = client_tls_failure(&trace).expect("handshake refused");
@@ -198,7 +198,12 @@ fn presets_teach_what_they_say() {
         ("strip-465", "secure"),
         ("refuse-454-opportunistic", "PASSWORD"),
         ("hide-ehlo-mta", "READ"),
-        ("mta-sts-enforced", "aborted"),
+        ("mta-sts-first-contact", "aborted"),
+        ("mta-sts-tofu", "READ"),
+        ("mta-sts-cached", "aborted"),
+        ("mta-sts-misissued", "READ"),
+        ("dane-misissued", "aborted"),
+        ("dane-unsigned", "READ"),
         ("mitm-no-validation", "PASSWORD"),
         ("mitm-validating", "aborted"),
         ("cve-2011-0411-unpatched", "INJECTED"),

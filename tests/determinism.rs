@@ -15,11 +15,11 @@ use smtp_lab::simulation::Simulation;
 use smtp_lab::vocab::Choice;
 
 /// JSON, transcript, Mermaid, pcap and key log of the session a link
-/// describes, and whether any TLS crossed the wire.
+/// describes, and whether any TLS crossed the SMTP wire (the capture's).
 fn exports(link: &str) -> ([Vec<u8>; 5], bool) {
     let settings = Settings::from_link(link).unwrap().settings;
     let sim = Simulation::from_settings(&settings).unwrap();
-    let tls = sim.trace.steps.iter().any(|s| s.tls);
+    let tls = sim.trace.steps.iter().any(|s| s.tls && s.lane == smtp_lab::trace::Lane::Smtp);
     (
         [
             smtp_lab::export::json(&sim.scenario, &sim.trace, &sim.outcomes).into_bytes(),

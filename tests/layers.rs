@@ -14,16 +14,18 @@ const LAYERS: &[(&str, u8)] = &[
     ("names", 0),
     ("vocab", 0),
     ("tls_info", 0),
+    ("dane", 0),
+    ("mta_sts", 0),
     ("codec", 1),
     ("dns", 1),
-    ("dane", 1),
-    ("mta_sts", 1),
+    ("policy", 1),
     ("attack", 1),
     ("lesson", 1),
     // The SMTP state machines.
     ("machine", 2),
     ("client", 3),
     ("server", 3),
+    ("https", 3),
     // TLS, then a machine plus TLS.
     ("entropy", 4),
     ("pki", 4),
@@ -37,6 +39,7 @@ const LAYERS: &[(&str, u8)] = &[
     // Settings to a session.
     ("scenario", 10),
     ("outcome", 11),
+    ("tlsrpt", 11),
     ("matrix", 12),
     ("settings", 13),
     ("preset", 14),

@@ -17,7 +17,7 @@ mod messages;
 use serde::Serialize;
 
 use crate::bytes::Bytes;
-use crate::trace::{Direction, Trace};
+use crate::trace::{Direction, Lane, Trace};
 
 pub use messages::{chain_fields, Field, Message};
 
@@ -74,11 +74,13 @@ pub fn content_type_name(t: u8) -> &'static str {
 /// Every TLS record of `trace`, in the order of the steps that completed
 /// them: what crossed, and where a sender's bytes differ from that, what it sent.
 pub fn dissect(trace: &Trace) -> Vec<Record> {
-    if trace.hops.len() > 1 {
-        // Each hop of a journey is its own connection with its own TLS sessions.
-        return (0..trace.hops.len()).flat_map(|hop| dissect_one(&trace.hop(hop))).collect();
-    }
-    dissect_one(trace)
+    // Each hop of a journey is its own connection with its own TLS sessions,
+    // and so is a sender's HTTPS fetch of its policy.
+    let hops = if trace.hops.len() > 1 { (0..trace.hops.len()).map(|hop| trace.hop(hop)).collect() } else { vec![trace.clone()] };
+    let mut out: Vec<Record> =
+        hops.iter().flat_map(|hop| [Lane::Smtp, Lane::Https].map(|lane| hop.lane(lane))).flat_map(|t| dissect_one(&t)).collect();
+    out.sort_by_key(|r| r.step);
+    out
 }
 
 fn dissect_one(trace: &Trace) -> Vec<Record> {

@@ -47,6 +47,7 @@ pub fn make(
         ("self-signed", server_name, None, valid()),
         ("wrong-name", OTHER_NAME, Some(&ca_issuer), valid()),
         ("untrusted-ca", server_name, Some(&rogue_issuer), valid()),
+        ("misissued", server_name, Some(&ca_issuer), valid()),
         ("expired", server_name, Some(&ca_issuer), expired),
     ];
     let mut made = Vec::new();
@@ -63,7 +64,7 @@ pub fn make(
             None => params.self_signed(&key)?,
         };
         let mut chain = vec![cert.der().to_vec()];
-        if id == "valid" {
+        if id == "valid" || id == "misissued" {
             chain.push(ca_cert.der().to_vec());
         }
         made.push(Made { id, chain, key: key.serialize_der() });

@@ -33,6 +33,8 @@ choice! {
         /// An attacker's CA, for instance.
         UntrustedCa = "untrusted-ca": "the right name, issued by a CA the client does not trust",
         Expired = "expired": "issued by the trusted CA, but expired",
+        /// What Mallory holds after a CA wrongly issued her a certificate for the server's name.
+        Misissued = "misissued": "the right name, issued by the trusted CA, but to Mallory's key, not the server's",
     }
 }
 

@@ -8,9 +8,11 @@ use crate::attack::Attack;
 use crate::attacker::Attacker;
 use crate::client::{Client, ClientConfig, Credentials, TlsPolicy};
 use crate::codec::{Mechanism, Secret};
+use crate::dane::Tlsa;
 use crate::entropy::{stream, Entropy, DEFAULT_SEED};
 use crate::names::{CUSTOMER_DOMAIN, PROVIDER_DOMAIN, PROVIDER_NAME};
 use crate::pki::{IdentityKind, Pki};
+use crate::policy::SenderSetup;
 use crate::server::{Account, Role, Server, ServerConfig};
 use crate::session::{Endpoint, SessionOptions, TlsSide};
 use crate::tls::{ClientTls, TlsVersions};
@@ -20,6 +22,7 @@ use crate::wire::Link;
 
 pub mod relay;
 pub mod route;
+pub mod sender;
 
 pub use relay::{Outbound, Relay};
 pub use route::Route;
@@ -112,6 +115,15 @@ pub struct Scenario {
     /// accepts to the recipient's MX (hop 2). `None` for one connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay: Option<Box<Relay>>,
+    /// The client is a sending MTA that looks up the recipient domain's MX
+    /// and transport policies before it connects ([`sender`]); `None` for a
+    /// client that connects straight to the server it was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<Box<SenderSetup>>,
+    /// TLSA records the client checks the certificate against instead of its
+    /// CA store (set by the sender's DANE lookup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tlsa: Option<Vec<Tlsa>>,
 }
 
 /// Mallory's password at the provider, where she is a customer like any other.
@@ -166,6 +178,8 @@ impl Scenario {
             drive: Drive::Watch,
             hop: 0,
             relay: None,
+            sender: None,
+            tlsa: None,
         }
     }
 
@@ -212,6 +226,11 @@ impl Scenario {
             };
         }
         j
+    }
+
+    /// Hop 2 of a journey.
+    pub fn hop2(&self) -> Option<&Scenario> {
+        self.relay.as_ref().map(|r| &r.next)
     }
 
     /// Hop 2 of a journey, to change its settings.
@@ -288,6 +307,7 @@ impl Scenario {
             server_name: self.client.server_name.clone(),
             enforce_validation: self.client.validate_certificate,
             versions: self.client_tls_versions,
+            dane: self.tlsa.clone(),
         };
         let machine = match self.drive {
             Drive::Client => Client::console(self.client.clone()),
@@ -320,7 +340,7 @@ impl Scenario {
         if self.drive == Drive::Mallory {
             return link.with_interception();
         }
-        match self.attack.filter(|a| a.on_the_wire()) {
+        match self.attack.and_then(Attack::wire_part) {
             Some(attack) => {
                 let entropy = Entropy::seeded(self.seed, stream::on_hop(stream::ATTACKER, self.hop));
                 link.with_middlebox(Box::new(Attacker::new(attack, self.port, pki.clone(), SessionOptions::default().epoch_unix, entropy)))

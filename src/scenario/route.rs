@@ -3,11 +3,12 @@
 //! submission has ended (store and forward, RFC 5321 §2.1). The steps of
 //! every hop make one trace, each step naming its hop.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::relay::Accepted;
-use super::Scenario;
+use super::{sender, Scenario};
 use crate::client::Client;
 use crate::codec::Command;
 use crate::pki::Pki;
@@ -33,19 +34,60 @@ pub struct Route {
     steps: Vec<Step>,
     /// How many of the current link's steps are in `steps`.
     synced: usize,
+    /// The current hop's sender lookups (DNS, policy fetch), not yet handed out.
+    pending: VecDeque<Step>,
+    /// The current hop's sender decided not to connect: its link never runs.
+    no_link: bool,
+    /// TLS secrets of the senders' policy fetches.
+    fetch_keys: Vec<String>,
 }
 
 impl Route {
     pub fn new(scenario: &Scenario, pki: &Arc<Pki>) -> Route {
-        let first = scenario.link(&pki.at(&scenario.server.hostname));
-        Route {
+        let mut route = Route {
             scenario: scenario.clone(),
             pki: pki.clone(),
-            links: vec![first],
-            offsets: vec![Duration::ZERO],
+            links: Vec::new(),
+            offsets: Vec::new(),
             steps: Vec::new(),
             synced: 0,
-        }
+            pending: VecDeque::new(),
+            no_link: false,
+            fetch_keys: Vec::new(),
+        };
+        route.open(scenario.clone(), Duration::ZERO);
+        route
+    }
+
+    /// Opens a hop at `start` on the journey's clock: first the sender's
+    /// lookups, if its client is an MTA with a sender policy, then the
+    /// connection it decided on (or none).
+    fn open(&mut self, hop: Scenario, start: Duration) {
+        let hop_index = self.links.len();
+        let (connect, offset) = match &hop.sender {
+            Some(setup) => {
+                let prelude = sender::prepare(&hop, setup, &self.pki);
+                for mut step in prelude.steps {
+                    step.hop = hop_index;
+                    step.at_ms += start.as_millis() as u64;
+                    self.pending.push_back(step);
+                }
+                self.fetch_keys.extend(prelude.key_log);
+                (prelude.connect, start + prelude.elapsed)
+            }
+            None => (Some(hop.clone()), start),
+        };
+        self.no_link = connect.is_none();
+        // A hop that will not connect keeps a link all the same (never run), so that hop 1's client is always there.
+        let s = connect.unwrap_or(hop);
+        self.links.push(s.link(&self.pki.at(&s.server.hostname)));
+        self.offsets.push(offset);
+        self.synced = 0;
+    }
+
+    /// Whether the current hop is over: its connection finished, or it never had one.
+    fn hop_done(&self) -> bool {
+        self.pending.is_empty() && (self.no_link || self.current().is_finished())
     }
 
     fn current(&self) -> &Link {
@@ -63,7 +105,7 @@ impl Route {
 
     /// The next hop's scenario, once the current hop has ended with a message to relay.
     fn next_hop(&self) -> Option<Scenario> {
-        if self.links.len() != 1 || !self.current().is_finished() {
+        if self.links.len() != 1 || !self.hop_done() {
             return None;
         }
         let relay = self.scenario.relay.as_ref()?;
@@ -75,15 +117,18 @@ impl Route {
         if self.steps.len() >= MAX_STEPS {
             return None;
         }
-        if self.current_mut().step().is_some() {
+        if let Some(mut step) = self.pending.pop_front() {
+            step.index = self.steps.len();
+            self.steps.push(step);
+            return self.steps.last();
+        }
+        if !self.no_link && self.current_mut().step().is_some() {
             self.sync();
             return self.steps.last();
         }
         let next = self.next_hop()?;
-        let start = self.offsets[self.hop()] + self.current().now() + RELAY_DELAY;
-        self.links.push(next.link(&self.pki.at(&next.server.hostname)));
-        self.offsets.push(start);
-        self.synced = 0;
+        let start = self.now() + RELAY_DELAY;
+        self.open(next, start);
         self.step()
     }
 
@@ -113,12 +158,13 @@ impl Route {
     }
 
     pub fn is_finished(&self) -> bool {
-        self.current().is_finished() && self.next_hop().is_none()
+        self.hop_done() && self.next_hop().is_none()
     }
 
-    /// Whether a delivery is due (see [`Link::has_delivery`]), the next hop's opening included.
+    /// Whether a delivery is due (see [`Link::has_delivery`]), the sender's
+    /// lookups and the next hop's opening included.
     pub fn has_delivery(&self) -> bool {
-        self.current().has_delivery() || self.next_hop().is_some()
+        !self.pending.is_empty() || (!self.no_link && self.current().has_delivery()) || self.next_hop().is_some()
     }
 
     /// The trace so far.
@@ -126,16 +172,28 @@ impl Route {
         let first = self.links[0].trace_head();
         Trace {
             steps: self.steps.clone(),
-            key_log: self.links.iter().flat_map(|l| l.key_log().iter().cloned()).collect(),
+            key_log: self.fetch_keys.iter().cloned().chain(self.links.iter().flat_map(|l| l.key_log().iter().cloned())).collect(),
             truncated: self.links.iter().any(Link::is_truncated) || self.steps.len() >= MAX_STEPS,
-            hops: hops(&self.scenario),
+            hops: self.hops(),
             ..first
         }
     }
 
+    /// The hops as they ran: each names the server its client connected to
+    /// (after the sender's MX lookup, which an attacker may have forged).
+    fn hops(&self) -> Vec<Hop> {
+        let mut hops = hops(&self.scenario);
+        for (hop, link) in hops.iter_mut().zip(&self.links) {
+            hop.server_name = link.trace_head().server_name;
+        }
+        hops
+    }
+
     /// The journey's clock: the current hop's, from the journey's start.
     pub fn now(&self) -> Duration {
-        self.offsets[self.hop()] + self.current().now()
+        let waited = self.pending.back().map_or(Duration::ZERO, |s| Duration::from_millis(s.at_ms));
+        let ran = if self.no_link { Duration::ZERO } else { self.offsets[self.hop()] + self.current().now() };
+        ran.max(waited).max(self.offsets[self.hop()])
     }
 
     /// Hop 1's client: the one the learner types as.
@@ -190,6 +248,14 @@ pub fn hop_scenarios(scenario: &Scenario, trace: &Trace) -> Vec<Scenario> {
     if let Some(relay) = &scenario.relay {
         let first = trace.hop(0);
         out.extend(hop_two(scenario, relay, &first.steps));
+    }
+    // The server each client reached, which the sender's MX lookup chose.
+    for (i, s) in out.iter_mut().enumerate() {
+        let name = trace.hops.get(i).map_or(&trace.server_name, |h| &h.server_name);
+        if s.sender.is_some() && !name.is_empty() {
+            s.client.server_name = name.clone();
+            s.server.hostname = name.clone();
+        }
     }
     out
 }

@@ -241,6 +241,7 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
         server_name: a.server_name.clone(),
         enforce_validation: config.validate_certificate,
         versions: setup.client_tls_versions,
+        dane: None,
     };
     let options = SessionOptions {
         implicit_tls: policy == TlsPolicy::Implicit,

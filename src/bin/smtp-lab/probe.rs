@@ -141,6 +141,7 @@ impl Conv {
             server_name: self.server_name.clone(),
             enforce_validation: false,
             versions: smtp_lab::tls::TlsVersions::Both,
+            dane: None,
         };
         let mut t = TlsStream::client(&settings, &self.clock, smtp_lab::entropy::Entropy::System).map_err(|e| e.to_string())?;
         self.stream.write_all(&t.take_outgoing()).map_err(|e| e.to_string())?;
