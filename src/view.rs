@@ -169,6 +169,11 @@ pub fn lanes(journey: bool, sender_lookups: bool) -> Vec<&'static str> {
 /// The lane of the sending MTA's resolver and of the MTA-STS policy host.
 pub const SENDER_LANE: &str = "DNS · HTTPS";
 
+/// Whether a session's lanes include the sender's resolver and policy host.
+pub fn has_sender_lane(lanes: &[&str]) -> bool {
+    lanes.last() == Some(&SENDER_LANE)
+}
+
 /// Who is the client and who the server of a step: in a journey, the nodes of its hop.
 pub fn parties(journey: bool, hop: usize) -> (&'static str, &'static str) {
     use crate::scenario::route::HOP_PARTIES;
@@ -336,6 +341,21 @@ fn seconds(ms: u64, decimals: u32) -> String {
 /// what Mallory read, and what the receiver read.
 fn blocks(step: &Step, from: &str, to: &str) -> Vec<ByteBlock> {
     let mut out = Vec::new();
+    if let Some(lookup) = &step.dns {
+        // The query and the answer the sender's validating resolver handed back: data, not wire bytes.
+        let rcode = match lookup.rcode {
+            crate::dns::Rcode::NoError => "NOERROR",
+            crate::dns::Rcode::ServFail => "SERVFAIL",
+        };
+        let mut text = format!("query   {} {}\nrcode   {rcode}\nDNSSEC  {}\n", lookup.qtype.id(), lookup.name, lookup.dnssec.id());
+        for r in &lookup.records {
+            text.push_str(&format!("answer  {} {}\n", r.name, r.data));
+        }
+        if let Some(t) = &lookup.tampered {
+            text.push_str(&format!("Mallory {t}\n"));
+        }
+        out.push(ByteBlock { title: "DNS query and answer".into(), note: "", len: text.len(), text: Some(text), hex: None });
+    }
     let enc = match (step.tls, step.records.iter().filter(|r| r.encrypted).count()) {
         (false, _) => "cleartext",
         (true, 0) => "TLS records, readable",

@@ -258,6 +258,8 @@ struct Heading {
     command: String,
     /// The columns the rows are drawn between (a journey has one per node and hop).
     lanes: Vec<&'static str>,
+    /// The last lane is the sending MTA's resolver and policy host (DNS and HTTPS rows).
+    senders: bool,
 }
 
 /// A finding as the banner shows it: plus one sentence and whether the attack worked.
@@ -279,7 +281,8 @@ struct Tls {
 impl Lab {
     fn heading_of(&self) -> Heading {
         let (title, description) = self.sim.heading();
-        Heading { title, description, command: self.sim.settings.command_line(), lanes: self.sim.lanes() }
+        let lanes = self.sim.lanes();
+        Heading { title, description, command: self.sim.settings.command_line(), senders: crate::view::has_sender_lane(&lanes), lanes }
     }
 
     fn verdicts_of(&self) -> Vec<Verdict<'_>> {

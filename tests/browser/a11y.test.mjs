@@ -12,6 +12,7 @@ const PAGES = [
   ["console", "index.html#port=587&drive=client"],
   ["mallory", "index.html#port=587&policy=opportunistic&auth=always&drive=mallory"],
   ["journey", "index.html#preset=smuggling&step=40"],
+  ["policy", "index.html#preset=mta-sts-first-contact&step=9"],
   ["explainer", "ports.html"],
   ["matrix", "matrix.html"],
   ["embed", "embed.html"],

@@ -636,7 +636,8 @@ export class SmtpLab extends Base {
     ui.title.textContent = heading.title;
     // The engine names the columns: client, wire, server; or a journey's nodes and hops.
     ui.lanes.replaceChildren(...heading.lanes.map((lane) => h("span", { part: "lane" }, lane)));
-    ui.root.classList.toggle("journey", heading.lanes.length > 3);
+    ui.root.classList.toggle("journey", heading.lanes.length > 4);
+    ui.root.classList.toggle("senders", Boolean(heading.senders));
     ui.desc.textContent = heading.description;
     ui.cli.replaceChildren("Same session on the command line: ", h("code", {}, heading.command));
     ui.banner.replaceChildren(...this.#verdicts.map((v) =>
@@ -652,7 +653,7 @@ export class SmtpLab extends Base {
     const records = v.records.length ? h("span", { class: "records" }, v.records.map((r) => h("span", { class: `rec ${r.content_type} ${r.encrypted ? "enc" : "clear"}`, part: "record" }, r.label))) : null;
     // Read aloud: "3, Server to Client, changed by the attacker: 250-mail…". The
     // visible text stays part of the name, so voice control can click it too.
-    const classes = ["step", `hop-${v.hop}`, `dir-${dir}`, `kind-${v.kind}`, v.encrypted ? "enc" : v.tls ? "tls-clear" : "clear", v.altered ? "altered" : ""].join(" ");
+    const classes = ["step", `hop-${v.hop}`, `lane-${v.lane}`, `dir-${dir}`, `kind-${v.kind}`, v.encrypted ? "enc" : v.tls ? "tls-clear" : "clear", v.altered ? "altered" : ""].join(" ");
     return h("li", { class: classes, part: "step", "data-index": i },
       h("button", { type: "button", class: "row", onclick: () => { this.#tookControls(); this.jumpTo(i + 1); } },
         h("span", { class: "num" }, String(i)),
