@@ -260,6 +260,16 @@ struct Heading {
     lanes: Vec<&'static str>,
     /// The last lane is the sending MTA's resolver and policy host (DNS and HTTPS rows).
     senders: bool,
+    /// The TLS report (RFC 8460) the sender would send for this delivery, when the domain asks for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tlsrpt: Option<TlsRpt>,
+}
+
+/// A TLS report and where it goes.
+#[derive(Serialize)]
+struct TlsRpt {
+    rua: String,
+    json: String,
 }
 
 /// A finding as the banner shows it: plus one sentence and whether the attack worked.
@@ -282,7 +292,15 @@ impl Lab {
     fn heading_of(&self) -> Heading {
         let (title, description) = self.sim.heading();
         let lanes = self.sim.lanes();
-        Heading { title, description, command: self.sim.settings.command_line(), senders: crate::view::has_sender_lane(&lanes), lanes }
+        let tlsrpt = crate::tlsrpt::report(&self.sim.trace).map(|r| TlsRpt { json: r.to_json(), rua: r.rua });
+        Heading {
+            title,
+            description,
+            command: self.sim.settings.command_line(),
+            senders: crate::view::has_sender_lane(&lanes),
+            lanes,
+            tlsrpt,
+        }
     }
 
     fn verdicts_of(&self) -> Vec<Verdict<'_>> {

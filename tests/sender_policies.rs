@@ -83,10 +83,10 @@ fn every_sender_policy_cell_has_the_outcome_its_mechanism_gives() {
                 }
                 _ => {}
             }
-            // Every sender-policy session starts with the MX lookup, in the DNS lane.
+            // Every sender-policy session starts with lookups in the DNS lane, the MX among them.
             let first = &trace.steps[0];
             assert_eq!((first.kind, first.lane), (StepKind::Dns, Lane::Dns), "{row}@{column}");
-            assert_eq!(first.dns.as_ref().map(|d| d.qtype), Some(Qtype::Mx), "{row}@{column}");
+            assert!(trace.steps.iter().filter_map(|s| s.dns.as_ref()).any(|d| d.qtype == Qtype::Mx), "{row}@{column}");
         }
     }
 }
@@ -176,7 +176,7 @@ fn a_forged_mx_sends_the_message_to_mallory_unless_a_policy_or_a_signature_stops
     assert!(trace.delivered().is_empty());
     assert!(!trace.steps.iter().any(|s| s.lane == Lane::Smtp), "no connection to Mallory's MX at all");
     let (trace, _) = cell("mx-spoof", "dane");
-    let mx = trace.steps[0].dns.as_ref().unwrap();
+    let mx = trace.steps.iter().filter_map(|s| s.dns.as_ref()).find(|d| d.qtype == Qtype::Mx).unwrap();
     assert_eq!((mx.rcode, mx.dnssec), (Rcode::ServFail, Dnssec::Bogus));
 }
 

@@ -127,25 +127,50 @@ fn received(hop1: &Scenario, m: Accepted<'_>, at: Duration) -> String {
 pub fn rfc5322_date(unix: u64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let (days, secs) = (unix / 86_400, unix % 86_400);
-    // Days since 1970 to a civil date (H. Hinnant's algorithm, era of 400 years).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let c = Civil::of(unix);
     format!(
-        "{}, {day:02} {} {year} {:02}:{:02}:{:02} +0000",
-        DAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "{}, {:02} {} {} {:02}:{:02}:{:02} +0000",
+        DAYS[((unix / 86_400) % 7) as usize],
+        c.day,
+        MONTHS[(c.month - 1) as usize],
+        c.year,
+        c.hour,
+        c.minute,
+        c.second
     )
+}
+
+/// A date as RFC 3339 §5.6 writes it, in UTC: `2026-06-01T12:00:00Z`.
+pub fn rfc3339_date(unix: u64) -> String {
+    let c = Civil::of(unix);
+    format!("{}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.year, c.month, c.day, c.hour, c.minute, c.second)
+}
+
+/// A UTC instant as a civil date and time.
+struct Civil {
+    year: i64,
+    month: i64,
+    day: i64,
+    hour: u64,
+    minute: u64,
+    second: u64,
+}
+
+impl Civil {
+    fn of(unix: u64) -> Civil {
+        let (days, secs) = (unix / 86_400, unix % 86_400);
+        // Days since 1970 to a civil date (H. Hinnant's algorithm, era of 400 years).
+        let z = days as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Civil { year, month, day, hour: secs / 3600, minute: secs / 60 % 60, second: secs % 60 }
+    }
 }
 
 #[cfg(test)]
@@ -157,6 +182,8 @@ mod tests {
         assert_eq!(rfc5322_date(SIM_EPOCH_UNIX), "Mon, 01 Jun 2026 12:00:00 +0000");
         assert_eq!(rfc5322_date(0), "Thu, 01 Jan 1970 00:00:00 +0000");
         assert_eq!(rfc5322_date(951_825_600), "Tue, 29 Feb 2000 12:00:00 +0000");
+        assert_eq!(rfc3339_date(SIM_EPOCH_UNIX), "2026-06-01T12:00:00Z");
+        assert_eq!(rfc3339_date(951_825_600), "2000-02-29T12:00:00Z");
     }
 
     #[test]

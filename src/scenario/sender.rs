@@ -237,7 +237,11 @@ pub fn prepare(hop: &Scenario, setup: &SenderSetup, pki: &Arc<Pki>) -> Prelude {
 fn decide(run: &mut Run<'_>) -> Option<Scenario> {
     let mut next = run.hop.clone();
     next.sender = None;
-    // 1. Where to deliver: the MX (RFC 5321 §5.1).
+    // A sender that applies a policy also reports on it: where to, the domain says (RFC 8460 §3).
+    if run.setup.policy != SenderPolicy::Opportunistic {
+        run.lookup(&format!("_smtp._tls.{RECIPIENT_DOMAIN}"), Qtype::Txt);
+    }
+    // Where to deliver: the MX (RFC 5321 §5.1).
     let mx_answer = run.lookup(RECIPIENT_DOMAIN, Qtype::Mx);
     let Some(mx) = mx_answer.usable().iter().find_map(|r| match &r.data {
         Data::Mx(host) => Some(host.clone()),
@@ -348,9 +352,6 @@ fn decide(run: &mut Run<'_>) -> Option<Scenario> {
                 (_, _, true) => {}
             }
         }
-    }
-    if run.setup.domain.tlsrpt && run.setup.policy != SenderPolicy::Opportunistic {
-        run.lookup(&format!("_smtp._tls.{RECIPIENT_DOMAIN}"), Qtype::Txt);
     }
     run.decide(SenderEvent::Requirements { require_tls, cert: cert.clone() });
     if require_tls {

@@ -30,12 +30,16 @@ test("an MTA-STS first contact shows the DNS lane, the policy fetch and its HTTP
   assert.deepEqual(lanes, ["MTA", "Wire · attacker", "MX", "DNS · HTTPS"]);
   await page.locator("smtp-lab").focus();
 
-  // Step 0: the MX lookup, in the DNS lane, with its answer and DNSSEC state in the panel.
+  // Step 0: where to send TLS reports (RFC 8460 §3); step 1: the MX, each in the DNS lane, with its answer and DNSSEC state in the panel.
   await page.keyboard.press("ArrowRight");
   let shown = await rows(page);
   assert.equal(shown.length, 1);
   assert.equal(shown[0].lane, "lane-dns");
-  assert.match(shown[0].label, /^DNS MX example\.test\? → MX 10 mail\.example\.test \(insecure\)$/);
+  assert.match(shown[0].label, /^DNS TXT _smtp\._tls\.example\.test\? → TXT "v=TLSRPTv1; rua=mailto:tlsrpt@example\.test" \(insecure\)$/);
+  await page.keyboard.press("ArrowRight");
+  shown = await rows(page);
+  assert.equal(shown[1].lane, "lane-dns");
+  assert.match(shown[1].label, /^DNS MX example\.test\? → MX 10 mail\.example\.test \(insecure\)$/);
   assert.match(await detail(page), /DNS query and answer[\s\S]*query\s+MX example\.test[\s\S]*DNSSEC\s+insecure/);
 
   // On through the _mta-sts record to the fetch: a TLS handshake with the policy host, then the GET inside TLS.
@@ -71,6 +75,15 @@ test("an MTA-STS first contact shows the DNS lane, the policy fetch and its HTTP
   assert.ok(shown.some((r) => r.lane === "lane-smtp" && r.label.startsWith("250-mail.example.test")));
   const verdict = await page.evaluate(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict").textContent);
   assert.match(verdict, /aborted safely: server did not offer STARTTLS and this client requires TLS/);
+  // The TLS report the sender would send: the engine's JSON, with the failure this session ran into.
+  const report = await page.evaluate(() => {
+    const d = document.querySelector("smtp-lab").shadowRoot.querySelector(".tlsrpt");
+    return { hidden: d.hidden, summary: d.querySelector("summary").textContent, json: JSON.parse(d.querySelector("pre").textContent) };
+  });
+  assert.equal(report.hidden, false);
+  assert.match(report.summary, /RFC 8460.*mailto:tlsrpt@example\.test/);
+  assert.equal(report.json.policies[0].policy["policy-type"], "sts");
+  assert.deepEqual(report.json.policies[0]["failure-details"].map((f) => f["result-type"]), ["starttls-not-supported"]);
   assert.deepEqual(problems, []);
 });
 

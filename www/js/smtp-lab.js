@@ -127,6 +127,7 @@ const seen = watcher({ threshold: 0.25 });
  * @csspart record - A TLS record drawn on an arrow.
  * @csspart detail - The panel with the selected step's bytes, notes and machines.
  * @csspart command - The same session as a command line.
+ * @csspart report - The TLS report (RFC 8460) of a sender that applied a policy, when the domain asks for one.
  */
 export class SmtpLab extends Base {
   static observedAttributes = ["scenario", "step", "seed", "autoplay", "controls"];
@@ -613,6 +614,9 @@ export class SmtpLab extends Base {
     // Focusable: with a reserved height the panel scrolls, and a keyboard must be able to scroll it.
     ui.detail = h("section", { class: "detail", part: "detail", tabindex: "0", "aria-label": "Selected step" });
     ui.cli = h("p", { class: "cli", part: "command" });
+    ui.reportSummary = h("summary");
+    ui.reportJson = h("pre", { tabindex: "0" });
+    ui.report = h("details", { class: "tlsrpt", part: "report", hidden: true }, ui.reportSummary, ui.reportJson);
     ui.announce = h("p", { class: "sr-only", "aria-live": "polite" });
     ui.liveStatus = h("p", { class: "live-status", role: "status" });
     ui.live = h("div", { class: "live-panels" });
@@ -621,7 +625,7 @@ export class SmtpLab extends Base {
       h("div", { class: "toolbar-row" }, ui.controls, ui.exportMenu),
       ui.live,
       h("div", { class: "stage" }, h("div", { class: "seq-wrap" }, ui.lanes, ui.hint, ui.seq), ui.detail),
-      ui.cli, ui.announce);
+      ui.report, ui.cli, ui.announce);
     this.shadowRoot.adoptedStyleSheets = [stylesheet()];
     this.shadowRoot.append(ui.root);
     this.shadowRoot.addEventListener("keydown", (e) => this.handleKey(e));
@@ -634,6 +638,10 @@ export class SmtpLab extends Base {
     ui.error.hidden = true;
     ui.root.classList.remove("failed");
     ui.title.textContent = heading.title;
+    // The engine reads the report from the session; the page only shows it.
+    ui.report.hidden = !heading.tlsrpt;
+    ui.reportSummary.textContent = heading.tlsrpt ? `The TLS report (RFC 8460) this sender would send to ${heading.tlsrpt.rua}` : "";
+    ui.reportJson.textContent = heading.tlsrpt?.json ?? "";
     // The engine names the columns: client, wire, server; or a journey's nodes and hops.
     ui.lanes.replaceChildren(...heading.lanes.map((lane) => h("span", { part: "lane" }, lane)));
     ui.root.classList.toggle("journey", heading.lanes.length > 4);
