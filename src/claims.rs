@@ -522,6 +522,9 @@ pub fn lesson_demo(l: Lesson) -> Demo {
         }),
         Lesson::MtaStsMisissued => ("The sender's WebPKI check passes and Mallory reads the message.", |e| top(e) == Some("READ")),
         Lesson::DaneMisissued => ("No TLSA record matches Mallory's certificate; the sender aborts.", aborted_with_nothing_exposed),
+        Lesson::RequireTlsStrip => ("The MTA sends nothing after the stripped EHLO, and says why.", |e| {
+            aborted_with_nothing_exposed(e) && !sent(e, |c, _| matches!(c, Command::Mail { .. }))
+        }),
         Lesson::DaneUnsigned => ("The unsigned TLSA record is ignored and the message is read.", |e| {
             top(e) == Some("READ") && sender_did(e, |s| matches!(s, SenderEvent::TlsaIgnored { .. }))
         }),

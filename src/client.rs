@@ -55,6 +55,11 @@ pub struct ClientConfig {
     /// (the state-carry bug; off in a correct client).
     pub reuse_pre_tls_capabilities: bool,
     pub reply_timeout: Duration,
+    /// The message must travel over TLS on every hop: the client sends it only
+    /// inside TLS to a server that offers REQUIRETLS, with that MAIL parameter
+    /// (RFC 8689 §4.1), and otherwise does not send it at all.
+    #[serde(default)]
+    pub require_tls: bool,
 }
 
 impl ClientConfig {
@@ -77,6 +82,7 @@ impl ClientConfig {
             stuff_dots: true,
             pipelining: true,
             reuse_pre_tls_capabilities: false,
+            require_tls: false,
             reply_timeout: Duration::from_secs(300),
         }
     }
@@ -622,6 +628,9 @@ impl Client {
             return self.send(Command::StartTls, Expect::StartTls);
         }
         match self.config.policy {
+            _ if self.config.require_tls => {
+                self.abort("server did not offer STARTTLS, and the message requires TLS (REQUIRETLS): it goes back to its sender".into())
+            }
             TlsPolicy::Opportunistic => {
                 self.event(ClientEvent::ContinuedWithoutTls(NoTlsReason::NotOffered));
                 self.authenticate();
@@ -664,6 +673,19 @@ impl Client {
 
     fn start_transaction(&mut self) {
         let mut params = Vec::new();
+        if self.config.require_tls {
+            let offered =
+                self.caps.extensions.iter().any(|e| matches!(e, crate::codec::Extension::Other { name, .. } if name == "REQUIRETLS"));
+            if !self.under_tls() {
+                return self.abort("the message requires TLS (REQUIRETLS) and this connection has none: it goes back to its sender".into());
+            }
+            if !offered {
+                return self.abort(
+                    "the message requires TLS (REQUIRETLS) and this server does not offer REQUIRETLS: it goes back to its sender".into(),
+                );
+            }
+            params.push(Param::new("REQUIRETLS", None));
+        }
         if self.caps.size_limit().is_some() {
             params.push(Param::new("SIZE", Some(&self.config.message.len().to_string())));
         }

@@ -32,6 +32,7 @@ choice! {
         StsCached = "sts-cached": "MTA-STS enforce, policy cached on an earlier delivery (25)",
         Dane = "dane": "DANE, TLSA 3 1 1 in a DNSSEC-signed zone (25)",
         DaneUnsigned = "dane-unsigned": "DANE, TLSA 3 1 1 in an unsigned zone (25)",
+        RequireTls = "requiretls": "the message carries REQUIRETLS; signed MX, no MTA-STS or TLSA (25)",
     }
 }
 
@@ -67,6 +68,11 @@ impl Column {
             Column::StsCached => sts(Mode::Enforce, true),
             Column::Dane => dane(true),
             Column::DaneUnsigned => dane(false),
+            Column::RequireTls => SenderSetup {
+                policy: SenderPolicy::Opportunistic,
+                sts_cached: false,
+                domain: DomainSetup { sts: None, tlsa: false, dnssec: true, tlsrpt: false },
+            },
             _ => return None,
         })
     }
@@ -83,6 +89,10 @@ impl Column {
             Column::Opportunistic => {
                 s.client.policy = TlsPolicy::Opportunistic;
                 s.client.validate_certificate = false;
+            }
+            Column::RequireTls => {
+                s.client.require_tls = true;
+                s.server.requiretls = true;
             }
             _ => {}
         }
@@ -229,6 +239,11 @@ impl CellId {
         let senders_row = row.attack().on_the_senders_path() || row == Row::MitmCertTrusted;
         let shared = matches!(row, Row::Strip | Row::Refuse454 | Row::MitmCert);
         match column.sender() {
+            // Mallory's TLS endpoint relays the MX's cleartext EHLO reply, which offers no REQUIRETLS:
+            // against a misissued certificate that, not REQUIRETLS, would decide the cell.
+            Some(_) if column == Column::RequireTls && !matches!(row, Row::Strip | Row::Refuse454 | Row::MitmCert | Row::MxSpoof) => {
+                return None
+            }
             Some(_) if !(senders_row || shared) => return None,
             None if senders_row => return None,
             _ => {}

@@ -50,6 +50,7 @@ pub fn recipe(lesson: Lesson) -> Settings {
         Lesson::MtaStsMisissued => cell(Row::MitmCertTrusted, StsCached),
         Lesson::DaneMisissued => cell(Row::MitmCertTrusted, Dane),
         Lesson::DaneUnsigned => cell(Row::Strip, DaneUnsigned),
+        Lesson::RequireTlsStrip => cell(Row::Strip, RequireTls),
         Lesson::MitmNoValidation => cell(Row::MitmCert, Opportunistic),
         Lesson::MitmValidating => cell(Row::MitmCert, RequireStarttls),
         Lesson::Cve20110411Unpatched => cell(Row::CmdInjectUnpatched, RequireStarttls),

@@ -77,6 +77,9 @@ pub struct ServerConfig {
     /// `smtpd_forbid_bare_newline = reject`, postconf(5)).
     #[serde(default)]
     pub reject_bare_lf: bool,
+    /// Offer REQUIRETLS (RFC 8689) in the EHLO reply inside TLS, and take the MAIL parameter.
+    #[serde(default)]
+    pub requiretls: bool,
     /// Check each MAIL FROM's SPF record (RFC 7208 §2.4) against this zone, for
     /// a client at this address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,6 +107,7 @@ impl ServerConfig {
             max_message_size: 10 * 1024 * 1024,
             end_of_data: EndOfData::STRICT,
             reject_bare_lf: false,
+            requiretls: false,
             spf: None,
             reset_on_tls: true,
             idle_timeout: Duration::from_secs(300),
@@ -124,6 +128,10 @@ pub struct SpfSetup {
 pub struct Envelope {
     pub from: String,
     pub to: Vec<String>,
+    /// The client asked, with MAIL FROM's REQUIRETLS parameter, that every
+    /// hop of this message use TLS (RFC 8689 §4.1).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_tls: bool,
 }
 
 /// What the server did, for traces and lessons.
@@ -203,7 +211,11 @@ enum Phase {
 struct Transaction {
     from: String,
     to: Vec<String>,
+    require_tls: bool,
 }
+
+/// The EHLO keyword and MAIL parameter of RFC 8689 (the same word).
+pub const REQUIRETLS: &str = "REQUIRETLS";
 
 /// The server machine. See [`Machine`] for how to drive it.
 #[derive(Debug)]
@@ -267,6 +279,9 @@ impl Server {
             ext.push(Extension::Auth { mechanisms: vec!["PLAIN".into(), "LOGIN".into()] });
         }
         ext.extend([Extension::EnhancedStatusCodes, Extension::EightBitMime]);
+        if c.requiretls && self.tls {
+            ext.push(Extension::Other { name: REQUIRETLS.into(), params: Vec::new() });
+        }
         Capabilities { greeting: c.hostname.clone(), extensions: ext }
     }
 
@@ -492,8 +507,11 @@ impl Server {
         if self.tx.is_some() {
             return self.say(503, esc(5, 5, 1), "Error: nested MAIL command");
         }
+        let mut require_tls = false;
         for p in params {
             match (p.keyword.as_str(), p.value.as_deref()) {
+                // Only inside TLS, where this server offers it.
+                (REQUIRETLS, None) if self.config.requiretls && self.tls => require_tls = true,
                 ("SIZE", Some(v)) => match v.parse::<u64>() {
                     Ok(n) if n > self.config.max_message_size as u64 => {
                         return self.say(552, esc(5, 3, 4), "Message size exceeds fixed limit")
@@ -510,7 +528,7 @@ impl Server {
             let check = spf.zone.check_spf(spf.client_ip, &from);
             self.event(ServerEvent::SpfChecked { check });
         }
-        self.tx = Some(Transaction { from, to: Vec::new() });
+        self.tx = Some(Transaction { from, to: Vec::new(), require_tls });
         self.say(250, esc(2, 1, 0), "Ok");
     }
 
@@ -578,7 +596,7 @@ impl Server {
         let queue_id = format!("{:08X}", 0x5A17_0000 + self.messages);
         self.event(ServerEvent::MessageAccepted {
             queue_id: queue_id.clone(),
-            envelope: Envelope { from: tx.from, to: tx.to },
+            envelope: Envelope { from: tx.from, to: tx.to, require_tls: tx.require_tls },
             body: Bytes(body),
             under_tls: self.tls,
             authenticated_as: self.user.clone(),

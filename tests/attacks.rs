@@ -204,6 +204,7 @@ fn presets_teach_what_they_say() {
         ("mta-sts-misissued", "READ"),
         ("dane-misissued", "aborted"),
         ("dane-unsigned", "READ"),
+        ("requiretls-strip", "aborted"),
         ("mitm-no-validation", "PASSWORD"),
         ("mitm-validating", "aborted"),
         ("cve-2011-0411-unpatched", "INJECTED"),

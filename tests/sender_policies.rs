@@ -215,3 +215,67 @@ fn a_self_signed_mx_is_fine_under_dane_ee_and_not_under_mta_sts() {
     let (_, f) = run(&s);
     assert!(matches!(f[0].outcome, Outcome::AbortedSafely { .. }), "{f:?}");
 }
+
+fn mail_params(trace: &Trace) -> Vec<(String, bool)> {
+    trace
+        .client_events()
+        .filter_map(|(_, e)| match e {
+            ClientEvent::CommandSent { command: smtp_lab::codec::Command::Mail { params, .. }, under_tls } => {
+                Some((params.iter().map(|p| p.keyword.clone()).collect::<Vec<_>>().join(" "), *under_tls))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_requiretls_message_goes_over_tls_to_a_vouched_mx_or_not_at_all() {
+    for row in ["strip", "refuse-454", "mitm-cert", "mx-spoof"] {
+        let (trace, f) = cell(row, "requiretls");
+        assert_eq!(f[0].outcome.label(), "aborted", "{row}: {f:?}");
+        assert!(mail_params(&trace).iter().all(|(_, tls)| *tls), "{row}: no MAIL outside TLS");
+        assert!(!read_on_wire(&trace), "{row}");
+    }
+    // Unattacked: the MAIL carries REQUIRETLS, inside TLS, and the MX records it.
+    let mut s: Scenario = "strip@requiretls".parse::<CellId>().unwrap().scenario().unwrap();
+    s.attack = None;
+    let (trace, f) = run(&s);
+    assert_eq!(f[0].outcome, Outcome::DeliveredSecurely, "{f:?}");
+    assert!(mail_params(&trace).iter().any(|(p, tls)| p.split(' ').any(|k| k == "REQUIRETLS") && *tls), "{:?}", mail_params(&trace));
+    assert!(trace
+        .server_events()
+        .any(|(_, e)| matches!(e, smtp_lab::server::ServerEvent::MessageAccepted { envelope, .. } if envelope.require_tls)));
+    // An MX that does not offer REQUIRETLS does not get the message.
+    s.server.requiretls = false;
+    let (trace, f) = run(&s);
+    assert!(matches!(&f[0].outcome, Outcome::AbortedSafely { reason } if reason.contains("does not offer REQUIRETLS")), "{f:?}");
+    assert!(trace.delivered().is_empty());
+}
+
+#[test]
+fn the_provider_honours_requiretls_on_the_next_hop() {
+    let mut j = Scenario::journey(587);
+    j.client.require_tls = true;
+    j.server.requiretls = true;
+    let hop2 = j.hop2_mut().unwrap();
+    hop2.server.requiretls = true;
+    hop2.sender = "strip@requiretls".parse::<CellId>().unwrap().column.sender().map(Box::new);
+    let (trace, f) = run(&j);
+    let at_mx = trace.hop(1);
+    assert!(
+        at_mx.server_events().any(
+            |(_, e)| matches!(e, smtp_lab::server::ServerEvent::MessageAccepted { envelope, under_tls: true, .. } if envelope.require_tls)
+        ),
+        "{f:?}"
+    );
+    // Mallory strips STARTTLS on hop 2: the provider's MTA keeps the message; hop 1 stayed inside TLS.
+    j.hop2_mut().unwrap().attack = Some(smtp_lab::attack::Attack::Strip);
+    let (trace, f) = run(&j);
+    assert!(trace.hop(1).delivered().is_empty());
+    assert!(f.iter().any(|x| matches!(&x.outcome, Outcome::AbortedSafely { reason } if reason.contains("REQUIRETLS"))), "{f:?}");
+    assert!(!f.iter().any(|x| x.outcome.is_compromise()), "{f:?}");
+    // The same journey without REQUIRETLS: the strip reads the message on hop 2.
+    j.client.require_tls = false;
+    let (_, f) = run(&j);
+    assert_eq!(f[0].outcome, Outcome::MessageRead, "{f:?}");
+}

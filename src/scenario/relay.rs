@@ -74,6 +74,8 @@ impl Relay {
             to: message.envelope.to.clone(),
             message: out,
             stuff_dots: true,
+            // The sender's REQUIRETLS binds every later hop (RFC 8689 §4.2).
+            require_tls: message.envelope.require_tls,
             ..next.client
         };
         next.seed = hop1.seed;

@@ -353,6 +353,22 @@ fn decide(run: &mut Run<'_>) -> Option<Scenario> {
             }
         }
     }
+    // A message sent with REQUIRETLS goes only to an MX the DNS or MTA-STS vouches for, over TLS
+    // with a checked certificate, to a server that offers REQUIRETLS (RFC 8689 §4.2.1), or back to its sender.
+    if run.hop.client.require_tls {
+        let mx_vouched = mx_answer.dnssec == Dnssec::Secure || (require_tls && cert == CertRule::WebPki);
+        if !mx_vouched {
+            let reason =
+                "the message requires TLS (REQUIRETLS), and neither DNSSEC nor an MTA-STS policy vouches for the MX (RFC 8689 §4.2.1)"
+                    .to_owned();
+            run.decide(SenderEvent::Bounced { reason });
+            return None;
+        }
+        require_tls = true;
+        if cert == CertRule::None {
+            cert = CertRule::WebPki;
+        }
+    }
     run.decide(SenderEvent::Requirements { require_tls, cert: cert.clone() });
     if require_tls {
         next.client.policy = TlsPolicy::RequireStartTls;
