@@ -240,6 +240,10 @@ fn lesson(l: Lesson) -> Settings {
     Settings { preset: Some(l), ..Settings::default() }
 }
 
+fn cell(row: Row, column: Column) -> Settings {
+    Settings { cell: Some(CellId::new(row, column)), ..Settings::default() }
+}
+
 /// A client that requires STARTTLS but accepts any certificate, against certificate substitution.
 fn required_without_validation() -> Settings {
     Settings {
@@ -479,7 +483,7 @@ pub fn claims() -> Vec<Claim> {
           vec![demo(lesson(Lesson::Submissions465), "Submission over implicit TLS on 465 delivers with everything inside TLS.", delivered_securely)]),
         c("X2", "A receiving MX on port 25 should require STARTTLS.", False,
           "A publicly referenced MX must not require STARTTLS, or it would refuse mail from every sender without TLS. A sender that wants TLS enforces it on its side: MTA-STS, DANE, REQUIRETLS or its own rules.",
-          "RFC 3207 §4; RFC 8461; RFC 7672; RFC 8689",
+          "RFC 3207 §4; RFC 8461 §5; RFC 7672 §2.2; RFC 8689 §4.2.1",
           vec![
               demo(mx_requiring_tls(), "An MX that requires STARTTLS refuses a sender without TLS (530), and the message is not delivered.", mx_requiring_tls_refuses_a_plain_sender),
               demo(lesson(Lesson::MtaStsFirstContact), "A sender whose MTA-STS policy enforces TLS aborts when STARTTLS is stripped, with nothing exposed.", aborted_with_nothing_exposed),
@@ -488,6 +492,43 @@ pub fn claims() -> Vec<Claim> {
           "ESMTPS means the hop used ESMTP with STARTTLS successfully negotiated. It says the hop was encrypted, not which port it used: a relay to an MX on 25 is ESMTPS when STARTTLS succeeds.",
           "RFC 3848 §1",
           vec![demo(lesson(Lesson::Relay25), "On port 25 the MTA upgrades with STARTTLS and delivers inside TLS.", starttls_on_25)]),
+        c("S1", "MTA-STS protects the first message a server sends to a domain.", False,
+          "A sender learns a domain's MTA-STS policy from a DNS TXT record and an HTTPS fetch, and then caches it for max_age. An attacker who blocks either on that first contact leaves the sender with no policy; once cached, the policy holds whatever the DNS says later (trust on first use).",
+          "RFC 8461 §3.1, §3.3, §5.1, §10.2",
+          vec![
+              demo(lesson(Lesson::MtaStsTofu), "First contact, fetch blocked, STARTTLS stripped: the message crosses readable.", |e| top(e) == Some("READ") && !policy_fetched(e)),
+              demo(lesson(Lesson::MtaStsCached), "The same attack against a sender with the policy cached: it refuses.", aborted_with_nothing_exposed),
+          ]),
+        c("S2", "MTA-STS stops any man in the middle between mail servers.", Misleading,
+          "MTA-STS asks for what a browser asks for: a certificate for the MX name from a CA the sender trusts. A certificate misissued to an attacker passes. DANE-EE instead pins the MX's own key in a DNSSEC-signed TLSA record, which a certificate for another key does not match, whoever issued it.",
+          "RFC 8461 §4.2, §10.1; RFC 7672 §3.1.1",
+          vec![
+              demo(lesson(Lesson::MtaStsMisissued), "MTA-STS against a misissued certificate: the message is read.", |e| top(e) == Some("READ")),
+              demo(lesson(Lesson::DaneMisissued), "DANE against the same certificate: the sender refuses.", aborted_with_nothing_exposed),
+          ]),
+        c("S3", "Publishing a TLSA record is enough to turn on DANE for your mail.", False,
+          "A sender uses TLSA records only when DNSSEC validates them; in an unsigned zone anyone on the path could have written or removed them, so they are ignored and delivery stays opportunistic.",
+          "RFC 7672 §2.2; RFC 4035 §4.3",
+          vec![
+              demo(lesson(Lesson::DaneUnsigned), "The TLSA record in an unsigned zone is ignored, and a strip reads the message.", |e| {
+                  top(e) == Some("READ") && sender_did(e, |s| matches!(s, SenderEvent::TlsaIgnored { .. }))
+              }),
+              demo(cell(Row::Strip, Column::Dane), "The same record in a signed zone: the sender requires TLS and refuses.", |e| {
+                  aborted_with_nothing_exposed(e) && sender_did(e, |s| matches!(s, SenderEvent::DaneApplies { .. }))
+              }),
+          ]),
+        c("S4", "An attacker who controls DNS answers can send a domain's mail anywhere.", Misleading,
+          "Only unsigned answers can be forged. A forged MX in a DNSSEC-signed zone fails validation and the resolver answers SERVFAIL, so the sender waits rather than deliver; an MTA-STS policy refuses an MX it does not list.",
+          "RFC 4035 §5.5; RFC 8461 §4.1",
+          vec![
+              demo(cell(Row::MxSpoof, Column::DnsOpportunistic), "A forged MX in an unsigned zone: the message goes to Mallory's server.", |e| top(e) == Some("MISROUTED")),
+              demo(cell(Row::MxSpoof, Column::Dane), "The same forgery in a signed zone: SERVFAIL, and nothing is sent.", aborted_with_nothing_exposed),
+              demo(cell(Row::MxSpoof, Column::StsEnforce), "An MTA-STS policy refuses the MX it does not list.", aborted_with_nothing_exposed),
+          ]),
+        c("S5", "REQUIRETLS is a setting of the receiving server.", False,
+          "REQUIRETLS is asked for by the sender, per message, with a MAIL FROM parameter; every server that relays the message must then send it on only over TLS to a server that offers REQUIRETLS, or return it to its sender. The receiving server only advertises that it understands it.",
+          "RFC 8689 §4.1, §4.2.1",
+          vec![demo(lesson(Lesson::RequireTlsStrip), "A REQUIRETLS message meets a stripped EHLO: the MTA does not send it.", aborted_with_nothing_exposed)]),
         none("X4", "2525 is a standard SMTP port.", False,
           "No RFC assigns port 2525 to mail. Some providers offer it as an extra submission port for networks that block 25 and 587.",
           "IANA service name and port number registry", NoSession::Registry),
