@@ -429,7 +429,7 @@ impl Matrix {
             out.push('\n');
         }
         out.push_str(
-            "\nPASSWORD credentials readable · SPOOFED extra message accepted · SMUGGLED one message split in two at the MX · INJECTED command run · FORGED reply accepted inside TLS\n",
+            "\nPASSWORD credentials readable · SPOOFED extra message accepted · SMUGGLED one message split in two at the MX · MISROUTED sent to Mallory's MX by a forged MX answer · INJECTED command run · FORGED reply accepted inside TLS\n",
         );
         out.push_str("TAMPERED tampered state used · READ message readable · ALTERED body changed · cleartext delivered unprotected · aborted gave up safely · secure delivered inside TLS\n");
         out
