@@ -8,6 +8,7 @@ use crate::attack::Attack;
 use crate::client::TlsPolicy;
 use crate::codec::EndOfData;
 use crate::lesson::Lesson;
+use crate::policy::{SenderPolicy, SenderSetup};
 use crate::preset;
 use crate::scenario::{attack_misfit, Drive, Scenario, ServerTls};
 use crate::server::{Role, ServerConfig};
@@ -84,7 +85,46 @@ pub fn scenario(settings: &Settings) -> Result<Scenario, SettingsError> {
     apply_server(&settings.server, &mut s, &origin)?;
     apply_client(&settings.client, &mut s, &origin)?;
     apply_hop2(&settings.hop2, &mut s)?;
+    apply_domain(&settings.server, &mut s)?;
     Ok(s)
+}
+
+/// What the recipient's domain publishes, as the sending MTA (of the one
+/// connection, or of hop 2) will find it.
+fn apply_domain(k: &ServerSettings, s: &mut Scenario) -> Result<(), SettingsError> {
+    if k.sts.is_none() && !k.unsigned_zone && !k.no_tlsa {
+        return Ok(());
+    }
+    let sender = match (s.sender.as_mut(), s.relay.as_mut().and_then(|r| r.next.sender.as_mut())) {
+        (Some(sender), _) | (None, Some(sender)) => sender,
+        (None, None) => {
+            let knob = if k.sts.is_some() {
+                "--sts"
+            } else if k.unsigned_zone {
+                "--unsigned-zone"
+            } else {
+                "--no-tlsa"
+            };
+            return Err(conflict(
+                knob.into(),
+                "this setup",
+                "that describes the recipient's domain as a sending MTA looks it up: set --sender (or --hop2-sender) too",
+            ));
+        }
+    };
+    if let Some(mode) = k.sts {
+        sender.domain.sts = Some(mode);
+    }
+    sender.domain.dnssec &= !k.unsigned_zone;
+    sender.domain.tlsa &= !k.no_tlsa;
+    Ok(())
+}
+
+/// A sending MTA with `policy`, facing a domain that publishes everything
+/// (MTA-STS enforce, TLSA, a signed zone, TLS-RPT): the domain knobs
+/// (`--sts`, `--unsigned-zone`, `--no-tlsa`) take things away from it.
+fn sender_setup(policy: SenderPolicy, cached: bool) -> SenderSetup {
+    SenderSetup { policy, sts_cached: cached, domain: Default::default() }
 }
 
 /// Hop 2's knobs, on a journey.
@@ -107,7 +147,11 @@ fn apply_hop2(k: &HopSettings, s: &mut Scenario) -> Result<(), SettingsError> {
         next.port = port;
     }
     if let Some(attack) = k.hop2_attack {
-        if !attack.on_the_wire() {
+        if next.sender.is_none() {
+            // An attack on the MTA's lookups meets the sender it defeats, unless --hop2-sender says otherwise.
+            next.sender = SenderSetup::against(attack).map(Box::new);
+        }
+        if !attack.on_the_wire() && !attack.on_the_senders_path() {
             return Err(conflict(
                 format!("--hop2-attack {attack}"),
                 "hop 2",
@@ -146,6 +190,15 @@ fn apply_hop2(k: &HopSettings, s: &mut Scenario) -> Result<(), SettingsError> {
     if !k.hop2_lenient_end_of_data.is_empty() {
         next.server.end_of_data = EndOfData::accepting(&k.hop2_lenient_end_of_data);
     }
+    next.server.requiretls |= k.hop2_offer_requiretls;
+    if let Some(policy) = k.hop2_sender {
+        next.sender = Some(Box::new(sender_setup(policy, k.hop2_sts_cached)));
+    } else if k.hop2_sts_cached {
+        match next.sender.as_mut() {
+            Some(sender) => sender.sts_cached = true,
+            None => return Err(conflict("--hop2-sts-cached".into(), "hop 2", "only a sending MTA with --hop2-sender caches a policy")),
+        }
+    }
     Ok(())
 }
 
@@ -176,6 +229,7 @@ pub fn apply_server(k: &ServerSettings, s: &mut Scenario, origin: &str) -> Resul
     }
     s.server_keeps_buffer_across_tls |= k.server_keeps_buffer;
     s.server.reset_on_tls &= !k.server_keeps_state;
+    s.server.requiretls |= k.offer_requiretls;
     if !k.lenient_end_of_data.is_empty() {
         s.server.end_of_data = EndOfData::accepting(&k.lenient_end_of_data);
     }
@@ -218,6 +272,22 @@ pub fn apply_client(k: &ClientSettings, s: &mut Scenario, origin: &str) -> Resul
     s.client.pipelining &= !k.no_pipelining;
     s.client_keeps_buffer_across_tls |= k.client_keeps_buffer;
     s.client.reuse_pre_tls_capabilities |= k.client_reuses_capabilities;
+    s.client.require_tls |= k.requiretls;
+    if let Some(policy) = k.sender {
+        if s.relay.is_some() || s.server.role != Role::Relay {
+            return Err(conflict(
+                format!("--sender {policy}"),
+                if origin.is_empty() { "this setup" } else { origin },
+                "a sender policy is for an MTA relaying to an MX on 25 (in a journey, use --hop2-sender)",
+            ));
+        }
+        s.sender = Some(Box::new(sender_setup(policy, k.sts_cached)));
+    } else if k.sts_cached {
+        match s.sender.as_mut() {
+            Some(sender) => sender.sts_cached = true,
+            None => return Err(conflict("--sts-cached".into(), "this setup", "only a sending MTA with --sender caches a policy")),
+        }
+    }
     Ok(())
 }
 

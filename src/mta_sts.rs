@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::vocab::{choice, Choice};
+
 /// The longest `max_age` a policy may give: about a year (RFC 8461 §3.2).
 pub const MAX_AGE_LIMIT: u64 = 31_557_600;
 
@@ -16,28 +18,19 @@ pub struct StsRecord {
     pub id: String,
 }
 
-/// What a policy tells senders to do (RFC 8461 §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Deliver only to a listed MX over TLS with a valid certificate.
-    Enforce,
-    /// Deliver as before, and report what would have failed (TLS-RPT, RFC 8460).
-    Testing,
-    /// The domain has withdrawn its policy.
-    None,
+choice! {
+    /// What a policy tells senders to do (RFC 8461 §5).
+    pub enum Mode ("MTA-STS mode") {
+        Enforce = "enforce": "deliver only to a listed MX, over TLS with a valid certificate",
+        Testing = "testing": "deliver as before, and report what would have failed (TLS-RPT, RFC 8460)",
+        None = "none": "the domain has withdrawn its policy",
+    }
 }
 
 impl Mode {
-    const ALL: [Mode; 3] = [Mode::Enforce, Mode::Testing, Mode::None];
-
     /// The mode as a policy file writes it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Enforce => "enforce",
-            Mode::Testing => "testing",
-            Mode::None => "none",
-        }
+        self.id()
     }
 }
 
@@ -89,7 +82,8 @@ impl Policy {
                 "mode" => {
                     mode = Some(
                         Mode::ALL
-                            .into_iter()
+                            .iter()
+                            .copied()
                             .find(|m| m.as_str() == value)
                             .ok_or_else(|| StsError(format!("mode {value:?} is not enforce, testing or none")))?,
                     )

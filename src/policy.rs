@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attack::Attack;
 use crate::dane::Tlsa;
 use crate::mta_sts::{Mode, Policy};
 use crate::vocab::choice;
@@ -50,6 +51,22 @@ pub struct SenderSetup {
     #[serde(default)]
     pub sts_cached: bool,
     pub domain: DomainSetup,
+}
+
+impl SenderSetup {
+    /// The sender an attack on the sender's lookups meets when nothing else
+    /// is set: the one it defeats (an MTA-STS sender on first contact, DANE
+    /// in an unsigned zone, an opportunistic sender trusting unsigned DNS).
+    pub fn against(attack: Attack) -> Option<SenderSetup> {
+        let unsigned = |sts| DomainSetup { sts, tlsa: true, dnssec: false, tlsrpt: true };
+        let (policy, domain) = match attack {
+            Attack::MxSpoof => (SenderPolicy::Opportunistic, unsigned(None)),
+            Attack::StsStrip | Attack::StsBlock => (SenderPolicy::MtaSts, unsigned(Some(Mode::Enforce))),
+            Attack::TlsaStrip => (SenderPolicy::Dane, unsigned(None)),
+            _ => return None,
+        };
+        Some(SenderSetup { policy, sts_cached: false, domain })
+    }
 }
 
 /// How the sender will check the MX's certificate on this delivery.

@@ -13,7 +13,9 @@ use crate::client::TlsPolicy;
 use crate::codec::{EodVariant, Mechanism};
 use crate::lesson::Lesson;
 use crate::matrix::CellId;
+use crate::mta_sts::Mode;
 use crate::pki::IdentityKind;
+use crate::policy::SenderPolicy;
 use crate::scenario::{Drive, Outbound, ServerTls};
 use crate::server::{AuthPolicy, Role};
 use crate::tls::TlsVersions;
@@ -246,6 +248,10 @@ knobs! {
         server_keeps_state: bool => "Server bug: keeps HELO and AUTH state across STARTTLS";
         #[cfg_attr(feature = "cli", arg(value_delimiter = ','))]
         lenient_end_of_data: Vec<EodVariant> => "Server also ends DATA at these bare-CR/LF sequences (SMTP smuggling)";
+        offer_requiretls: bool => "Server offers REQUIRETLS (RFC 8689) inside TLS";
+        sts: Option<Mode> => "The MTA-STS policy mode the recipient's domain publishes, for a sending MTA with --sender (default: enforce)";
+        unsigned_zone: bool => "The recipient's zone is not DNSSEC-signed, for a sending MTA with --sender";
+        no_tlsa: bool => "The recipient's domain publishes no TLSA record for its MX, for a sending MTA with --sender";
     }
 }
 
@@ -262,6 +268,9 @@ knobs! {
         no_pipelining: bool => "Client does not pipeline, even if the server offers PIPELINING";
         client_keeps_buffer: bool => "Client bug: keeps bytes that followed the 220 to STARTTLS";
         client_reuses_capabilities: bool => "Client bug: skips the second EHLO after STARTTLS";
+        sender: Option<SenderPolicy> => "The client is a sending MTA on 25 that first looks up the recipient's MX and applies this transport policy";
+        sts_cached: bool => "The sending MTA holds the domain's MTA-STS policy from an earlier delivery (not first contact)";
+        requiretls: bool => "The message carries REQUIRETLS (RFC 8689): TLS on every hop, or it goes back to its sender";
     }
 }
 
@@ -281,6 +290,9 @@ knobs! {
         hop2_mallory: bool => "Hop 2: you are Mallory between the provider and the MX: every segment waits for your decision";
         #[cfg_attr(feature = "cli", arg(value_delimiter = ','))]
         hop2_lenient_end_of_data: Vec<EodVariant> => "Hop 2: the MX also ends DATA at these bare-CR/LF sequences (SMTP smuggling)";
+        hop2_sender: Option<SenderPolicy> => "Hop 2: the provider's MTA first looks up the MX and applies this transport policy";
+        hop2_sts_cached: bool => "Hop 2: the MTA holds the domain's MTA-STS policy from an earlier delivery";
+        hop2_offer_requiretls: bool => "Hop 2: the MX offers REQUIRETLS (RFC 8689) inside TLS";
     }
 }
 

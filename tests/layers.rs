@@ -15,10 +15,10 @@ const LAYERS: &[(&str, u8)] = &[
     ("vocab", 0),
     ("tls_info", 0),
     ("dane", 0),
-    ("mta_sts", 0),
     ("codec", 1),
     ("dns", 1),
-    ("policy", 1),
+    ("mta_sts", 1),
+    ("policy", 2),
     ("attack", 1),
     ("lesson", 1),
     // The SMTP state machines.

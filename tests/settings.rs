@@ -11,7 +11,9 @@ use smtp_lab::client::TlsPolicy;
 use smtp_lab::codec::{EodVariant, Mechanism};
 use smtp_lab::lesson::Lesson;
 use smtp_lab::matrix::CellId;
+use smtp_lab::mta_sts::Mode;
 use smtp_lab::pki::IdentityKind;
+use smtp_lab::policy::SenderPolicy;
 use smtp_lab::scenario::{Outbound, ServerTls};
 use smtp_lab::server::{AuthPolicy, Role};
 use smtp_lab::settings::{ClientSettings, HopSettings, ServerSettings, Settings};
@@ -71,8 +73,12 @@ prop_compose! {
         role in pick::<Role>(), server_tls in pick::<ServerTls>(), auth in pick::<AuthPolicy>(),
         require_tls in any::<bool>(), cert in pick::<IdentityKind>(), server_tls_versions in pick::<TlsVersions>(), server_keeps_buffer in any::<bool>(),
         server_keeps_state in any::<bool>(), lenient_end_of_data in proptest::collection::vec(proptest::sample::select(EodVariant::ALL), 0..3),
+        offer_requiretls in any::<bool>(), sts in pick::<Mode>(), unsigned_zone in any::<bool>(), no_tlsa in any::<bool>(),
     ) -> ServerSettings {
-        ServerSettings { role, server_tls, auth, require_tls, cert, server_tls_versions, server_keeps_buffer, server_keeps_state, lenient_end_of_data }
+        ServerSettings {
+            role, server_tls, auth, require_tls, cert, server_tls_versions, server_keeps_buffer, server_keeps_state, lenient_end_of_data,
+            offer_requiretls, sts, unsigned_zone, no_tlsa,
+        }
     }
 }
 
@@ -80,10 +86,11 @@ prop_compose! {
     fn client_settings()(
         policy in pick::<TlsPolicy>(), validate in any::<bool>(), no_validate in any::<bool>(), client_tls_versions in pick::<TlsVersions>(),
         mechanism in pick::<Mechanism>(), no_auth in any::<bool>(), no_pipelining in any::<bool>(), client_keeps_buffer in any::<bool>(),
-        client_reuses_capabilities in any::<bool>(),
+        client_reuses_capabilities in any::<bool>(), sender in pick::<SenderPolicy>(), sts_cached in any::<bool>(), requiretls in any::<bool>(),
     ) -> ClientSettings {
         ClientSettings {
             policy, validate, no_validate, client_tls_versions, mechanism, no_auth, no_pipelining, client_keeps_buffer, client_reuses_capabilities,
+            sender, sts_cached, requiretls,
         }
     }
 }
@@ -93,13 +100,16 @@ prop_compose! {
         journey in any::<bool>(), outbound in pick::<Outbound>(), hop2_port in prop_oneof![Just(None), Just(Some(25u16)), Just(Some(587)), Just(Some(465))],
         hop2_policy in pick::<TlsPolicy>(), hop2_validate in any::<bool>(), hop2_cert in pick::<IdentityKind>(), hop2_server_tls in pick::<ServerTls>(),
         hop2_attack in pick::<Attack>(), hop2_mallory in any::<bool>(), hop2_lenient_end_of_data in proptest::collection::vec(proptest::sample::select(EodVariant::ALL), 0..2),
-        on in 0..3u8,
+        hop2_sender in pick::<SenderPolicy>(), hop2_sts_cached in any::<bool>(), hop2_offer_requiretls in any::<bool>(), on in 0..3u8,
     ) -> HopSettings {
         // One case in three is a journey, so that most cases stay one connection.
         if on > 0 {
             return HopSettings::default();
         }
-        HopSettings { journey, outbound, hop2_port, hop2_policy, hop2_validate, hop2_cert, hop2_server_tls, hop2_attack, hop2_mallory, hop2_lenient_end_of_data }
+        HopSettings {
+            journey, outbound, hop2_port, hop2_policy, hop2_validate, hop2_cert, hop2_server_tls, hop2_attack, hop2_mallory, hop2_lenient_end_of_data,
+            hop2_sender, hop2_sts_cached, hop2_offer_requiretls,
+        }
     }
 }
 

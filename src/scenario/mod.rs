@@ -261,6 +261,13 @@ impl Scenario {
             self.client.message = smuggling_message(seq, "example.test");
             self.client.stuff_dots = false;
         }
+        // An attack on a sending MTA's lookups needs one: the relay on 25, with the sender it defeats.
+        if let (Some(sender), None, None) = (SenderSetup::against(attack), &self.relay, &self.sender) {
+            if self.server.role != Role::Relay {
+                self = Scenario { attack: self.attack, seed: self.seed, drive: self.drive, ..Scenario::relay() };
+            }
+            self.sender = Some(Box::new(sender));
+        }
         // A wrong-mode client keeps its own settings and meets the other kind of server.
         match attack {
             Attack::WrongModeImplicitTo587 => {
