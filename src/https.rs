@@ -268,19 +268,24 @@ mod tests {
         std::iter::from_fn(|| m.poll_output()).collect()
     }
 
+    /// The bytes among a machine's outputs.
+    fn sent<E>(out: &[Output<E>]) -> Vec<u8> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Send(b) => Some(b.as_slice()),
+                _ => None,
+            })
+            .flatten()
+            .copied()
+            .collect()
+    }
+
     #[test]
     fn a_get_and_its_response_in_any_chunking() {
         let mut server = HttpsServer::serving(POLICY_PATH, "version: STSv1\r\n");
         let mut client = HttpsClient::get("mta-sts.example.test", POLICY_PATH);
         client.connected(Duration::ZERO);
-        let request: Vec<u8> = drain(&mut client)
-            .into_iter()
-            .filter_map(|o| match o {
-                Output::Send(b) => Some(b),
-                _ => None,
-            })
-            .flatten()
-            .collect();
+        let request = sent(&drain(&mut client));
         for chunk in request.chunks(3) {
             server.handle_input(chunk, Duration::ZERO);
         }
@@ -290,14 +295,7 @@ mod tests {
             path: POLICY_PATH.into(),
             host: Some("mta-sts.example.test".into())
         })));
-        let response: Vec<u8> = out
-            .into_iter()
-            .filter_map(|o| match o {
-                Output::Send(b) => Some(b),
-                _ => None,
-            })
-            .flatten()
-            .collect();
+        let response = sent(&out);
         for chunk in response.chunks(5) {
             client.handle_input(chunk, Duration::ZERO);
         }

@@ -14,10 +14,11 @@ use crate::{have, run, Result};
 
 /// The targets in `fuzz/fuzz_targets/`, parsers first, with the number of
 /// inputs a smoke run tries (about 30 s each on this machine).
-pub const TARGETS: [(&str, u64); 10] = [
+pub const TARGETS: [(&str, u64); 11] = [
     ("command", 3_000_000),
     ("reply", 600_000),
     ("data", 1_000_000),
+    ("policy", 600_000),
     ("link", 5_000_000),
     ("server", 700_000),
     ("client", 1_200_000),
