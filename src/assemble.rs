@@ -92,18 +92,17 @@ pub fn scenario(settings: &Settings) -> Result<Scenario, SettingsError> {
 /// What the recipient's domain publishes, as the sending MTA (of the one
 /// connection, or of hop 2) will find it.
 fn apply_domain(k: &ServerSettings, s: &mut Scenario) -> Result<(), SettingsError> {
-    if k.sts.is_none() && !k.unsigned_zone && !k.no_tlsa {
+    if k.sts.is_none() && !k.unsigned_zone && !k.no_tlsa && !k.tlsa_ta {
         return Ok(());
     }
     let sender = match (s.sender.as_mut(), s.relay.as_mut().and_then(|r| r.next.sender.as_mut())) {
         (Some(sender), _) | (None, Some(sender)) => sender,
         (None, None) => {
-            let knob = if k.sts.is_some() {
-                "--sts"
-            } else if k.unsigned_zone {
-                "--unsigned-zone"
-            } else {
-                "--no-tlsa"
+            let knob = match (k.sts.is_some(), k.unsigned_zone, k.no_tlsa) {
+                (true, _, _) => "--sts",
+                (_, true, _) => "--unsigned-zone",
+                (_, _, true) => "--no-tlsa",
+                _ => "--tlsa-ta",
             };
             return Err(conflict(
                 knob.into(),
@@ -117,6 +116,7 @@ fn apply_domain(k: &ServerSettings, s: &mut Scenario) -> Result<(), SettingsErro
     }
     sender.domain.dnssec &= !k.unsigned_zone;
     sender.domain.tlsa &= !k.no_tlsa;
+    sender.domain.tlsa_trust_anchor |= k.tlsa_ta;
     Ok(())
 }
 

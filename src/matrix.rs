@@ -50,18 +50,18 @@ impl Column {
         let sts = |mode: Mode, cached: bool| SenderSetup {
             policy: SenderPolicy::MtaSts,
             sts_cached: cached,
-            domain: DomainSetup { sts: Some(mode), tlsa: false, dnssec: false, tlsrpt: true },
+            domain: DomainSetup { sts: Some(mode), tlsa: false, tlsa_trust_anchor: false, dnssec: false, tlsrpt: true },
         };
         let dane = |dnssec: bool| SenderSetup {
             policy: SenderPolicy::Dane,
             sts_cached: false,
-            domain: DomainSetup { sts: None, tlsa: true, dnssec, tlsrpt: true },
+            domain: DomainSetup { sts: None, tlsa: true, tlsa_trust_anchor: false, dnssec, tlsrpt: true },
         };
         Some(match self {
             Column::DnsOpportunistic => SenderSetup {
                 policy: SenderPolicy::Opportunistic,
                 sts_cached: false,
-                domain: DomainSetup { sts: None, tlsa: false, dnssec: false, tlsrpt: false },
+                domain: DomainSetup { sts: None, tlsa: false, tlsa_trust_anchor: false, dnssec: false, tlsrpt: false },
             },
             Column::StsTesting => sts(Mode::Testing, false),
             Column::StsEnforce => sts(Mode::Enforce, false),
@@ -71,7 +71,7 @@ impl Column {
             Column::RequireTls => SenderSetup {
                 policy: SenderPolicy::Opportunistic,
                 sts_cached: false,
-                domain: DomainSetup { sts: None, tlsa: false, dnssec: true, tlsrpt: false },
+                domain: DomainSetup { sts: None, tlsa: false, tlsa_trust_anchor: false, dnssec: true, tlsrpt: false },
             },
             _ => return None,
         })

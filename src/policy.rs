@@ -29,6 +29,10 @@ pub struct DomainSetup {
     pub sts: Option<Mode>,
     /// TLSA records (3 1 1, DANE-EE of the MX's key) at `_25._tcp.<mx>`.
     pub tlsa: bool,
+    /// The TLSA record is DANE-TA instead (2 0 1): the CA certificate that
+    /// issued the MX's, as the trust anchor its chain must lead to.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tlsa_trust_anchor: bool,
     /// Its zone is DNSSEC-signed.
     pub dnssec: bool,
     /// It asks for TLS reports (a `_smtp._tls` record, RFC 8460 §3).
@@ -38,7 +42,7 @@ pub struct DomainSetup {
 impl Default for DomainSetup {
     /// A domain that publishes everything: enforce, TLSA, signed, reports.
     fn default() -> Self {
-        DomainSetup { sts: Some(Mode::Enforce), tlsa: true, dnssec: true, tlsrpt: true }
+        DomainSetup { sts: Some(Mode::Enforce), tlsa: true, tlsa_trust_anchor: false, dnssec: true, tlsrpt: true }
     }
 }
 
@@ -58,7 +62,7 @@ impl SenderSetup {
     /// is set: the one it defeats (an MTA-STS sender on first contact, DANE
     /// in an unsigned zone, an opportunistic sender trusting unsigned DNS).
     pub fn against(attack: Attack) -> Option<SenderSetup> {
-        let unsigned = |sts| DomainSetup { sts, tlsa: true, dnssec: false, tlsrpt: true };
+        let unsigned = |sts| DomainSetup { sts, tlsa: true, tlsa_trust_anchor: false, dnssec: false, tlsrpt: true };
         let (policy, domain) = match attack {
             Attack::MxSpoof => (SenderPolicy::Opportunistic, unsigned(None)),
             Attack::StsStrip | Attack::StsBlock => (SenderPolicy::MtaSts, unsigned(Some(Mode::Enforce))),

@@ -252,6 +252,7 @@ knobs! {
         sts: Option<Mode> => "The MTA-STS policy mode the recipient's domain publishes, for a sending MTA with --sender (default: enforce)";
         unsigned_zone: bool => "The recipient's zone is not DNSSEC-signed, for a sending MTA with --sender";
         no_tlsa: bool => "The recipient's domain publishes no TLSA record for its MX, for a sending MTA with --sender";
+        tlsa_ta: bool => "The recipient's TLSA record names the CA that issued the MX's certificate (DANE-TA, 2 0 1), not the MX's key (DANE-EE, 3 1 1)";
     }
 }
 

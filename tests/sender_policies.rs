@@ -279,3 +279,32 @@ fn the_provider_honours_requiretls_on_the_next_hop() {
     let (_, f) = run(&j);
     assert_eq!(f[0].outcome, Outcome::MessageRead, "{f:?}");
 }
+
+#[test]
+fn dane_ta_trusts_whatever_its_anchor_issued() {
+    let with_ta = |row: &str| {
+        let mut s: Scenario = format!("{row}@dane").parse::<CellId>().unwrap().scenario().unwrap();
+        if let Some(sender) = s.sender.as_mut() {
+            sender.domain.tlsa_trust_anchor = true;
+        }
+        s
+    };
+    // The TLSA record names the CA (2 0 1); the MX's chain leads to it, and the name is checked (RFC 7672 §3.1.2).
+    let mut s = with_ta("strip");
+    s.attack = None;
+    let (trace, f) = run(&s);
+    assert_eq!(f[0].outcome, Outcome::DeliveredSecurely, "{f:?}");
+    let tlsa = trace.steps.iter().filter_map(|s| s.dns.as_ref()).find(|d| d.qtype == Qtype::Tlsa).unwrap();
+    assert!(tlsa.records[0].data.to_string().starts_with("TLSA 2 0 1 "));
+    let check = trace.events().find_map(|(_, e)| match e {
+        Event::Client(SessionEvent::TlsEstablished { info }) => info.cert_check.clone(),
+        _ => None,
+    });
+    assert!(check.is_some_and(|c| c.valid && c.dane.is_some_and(|d| d.contains("trust anchor"))));
+    // Mallory's own CA is not that anchor: refused.
+    let (_, f) = run(&with_ta("mitm-cert"));
+    assert!(matches!(f[0].outcome, Outcome::AbortedSafely { .. }), "{f:?}");
+    // A certificate the anchor itself misissued to Mallory passes: DANE-TA is only as strict as the CA it names.
+    let (_, f) = run(&with_ta("mitm-cert-trusted"));
+    assert_eq!(f[0].outcome, Outcome::MessageRead, "{f:?}");
+}

@@ -73,11 +73,11 @@ prop_compose! {
         role in pick::<Role>(), server_tls in pick::<ServerTls>(), auth in pick::<AuthPolicy>(),
         require_tls in any::<bool>(), cert in pick::<IdentityKind>(), server_tls_versions in pick::<TlsVersions>(), server_keeps_buffer in any::<bool>(),
         server_keeps_state in any::<bool>(), lenient_end_of_data in proptest::collection::vec(proptest::sample::select(EodVariant::ALL), 0..3),
-        offer_requiretls in any::<bool>(), sts in pick::<Mode>(), unsigned_zone in any::<bool>(), no_tlsa in any::<bool>(),
+        offer_requiretls in any::<bool>(), sts in pick::<Mode>(), unsigned_zone in any::<bool>(), no_tlsa in any::<bool>(), tlsa_ta in any::<bool>(),
     ) -> ServerSettings {
         ServerSettings {
             role, server_tls, auth, require_tls, cert, server_tls_versions, server_keeps_buffer, server_keeps_state, lenient_end_of_data,
-            offer_requiretls, sts, unsigned_zone, no_tlsa,
+            offer_requiretls, sts, unsigned_zone, no_tlsa, tlsa_ta,
         }
     }
 }

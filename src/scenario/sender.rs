@@ -37,12 +37,16 @@ pub fn published_policy(mode: Mode) -> Policy {
     Policy { mode, mx: vec![SERVER_NAME.to_owned()], max_age: STS_MAX_AGE }
 }
 
-/// The DANE-EE record (3 1 1) of the key of the certificate the MX presents
-/// (`identity`): what the domain publishes, whoever issued that certificate.
-pub fn published_tlsa(pki: &Arc<Pki>, identity: IdentityKind) -> Option<Tlsa> {
+/// The record the domain publishes for the certificate its MX presents
+/// (`identity`): DANE-EE (3 1 1) of its key, whoever issued it; or, with
+/// `trust_anchor`, DANE-TA (2 0 1) of the CA certificate that issued it.
+pub fn published_tlsa(pki: &Arc<Pki>, identity: IdentityKind, trust_anchor: bool) -> Option<Tlsa> {
     let mx = pki.at(SERVER_NAME);
-    let cert = mx.identity(identity).chain.first()?;
-    Tlsa::for_certificate(Usage::DaneEe, Selector::Spki, Matching::Sha256, cert).ok()
+    let chain = &mx.identity(identity).chain;
+    match trust_anchor {
+        false => Tlsa::for_certificate(Usage::DaneEe, Selector::Spki, Matching::Sha256, chain.first()?).ok(),
+        true => Tlsa::for_certificate(Usage::DaneTa, Selector::Cert, Matching::Sha256, &pki.ca_cert).ok(),
+    }
 }
 
 /// Where the TLSA records of an SMTP server are (RFC 7672 §2.2).
@@ -64,7 +68,7 @@ pub fn world(domain: &DomainSetup, pki: &Arc<Pki>, mx_identity: IdentityKind) ->
     if domain.tlsrpt {
         zone.add(&format!("_smtp._tls.{RECIPIENT_DOMAIN}"), Data::Txt(format!("v=TLSRPTv1; rua=mailto:tlsrpt@{RECIPIENT_DOMAIN}")));
     }
-    if let Some(tlsa) = published_tlsa(pki, mx_identity).filter(|_| domain.tlsa) {
+    if let Some(tlsa) = published_tlsa(pki, mx_identity, domain.tlsa_trust_anchor).filter(|_| domain.tlsa) {
         zone.add(&tlsa_name(SERVER_NAME), Data::Tlsa(tlsa));
     }
     if domain.dnssec {
