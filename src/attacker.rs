@@ -151,6 +151,8 @@ impl Middlebox for Attacker {
         let clear = !seg.tls && !seg.fin;
         match self.attack {
             Attack::PortBlock if self.port == 25 => vec![dropped(seg, "the ISP's firewall drops traffic to port 25")],
+            // On the sending MTA's HTTPS connection to the MTA-STS policy host.
+            Attack::StsBlock if self.port == 443 && c2s => vec![dropped(seg, "Mallory drops the sender's connection to the policy host")],
             Attack::Strip if !c2s && clear => match strip_starttls(&seg.bytes) {
                 Some(b) => vec![rewritten(seg, b, "Mallory deleted STARTTLS from the EHLO reply and advertised AUTH instead")],
                 None => vec![seg],

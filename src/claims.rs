@@ -141,7 +141,7 @@ fn aborted_with_nothing_exposed(e: &Evidence) -> bool {
 
 /// The sending MTA decided something (a step of its lookups).
 fn sender_did(e: &Evidence, want: impl Fn(&SenderEvent) -> bool) -> bool {
-    e.trace.events().any(|(_, ev)| matches!(ev, Event::Sender(s) if want(s)))
+    e.trace.sender_events().any(|(_, s)| want(s))
 }
 
 /// The policy arrived over HTTPS: a TLS handshake with the policy host, then a 200 with the policy.

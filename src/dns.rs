@@ -92,14 +92,12 @@ pub struct Zone {
     pub dnssec: Vec<(String, Dnssec)>,
 }
 
-/// The response code of an answer (RFC 1035 §4.1.1; RFC 4035 §5.5 for SERVFAIL on bogus data).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Rcode {
-    /// An answer, possibly with no records of the type asked for.
-    NoError,
-    /// The resolver could not give a trustworthy answer.
-    ServFail,
+choice! {
+    /// The response code of an answer (RFC 1035 §4.1.1; RFC 4035 §5.5 for SERVFAIL on bogus data).
+    pub enum Rcode ("response code") {
+        NoError = "NOERROR": "an answer, possibly with no records of the type asked for",
+        ServFail = "SERVFAIL": "the resolver could not give a trustworthy answer",
+    }
 }
 
 /// What an attacker on the path between the resolver and the zone's servers
@@ -133,6 +131,43 @@ impl Lookup {
             Rcode::NoError => &self.records,
             Rcode::ServFail => &[],
         }
+    }
+
+    /// The usable records' data, each as `pick` reads it (`None` for other types).
+    fn each<'a, T>(&'a self, pick: impl Fn(&'a Data) -> Option<T> + 'a) -> impl Iterator<Item = T> + 'a {
+        self.usable().iter().filter_map(move |r| pick(&r.data))
+    }
+
+    /// The MX hosts of a usable answer.
+    pub fn mx_hosts(&self) -> impl Iterator<Item = &str> {
+        self.each(|d| match d {
+            Data::Mx(host) => Some(host.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The IPv4 addresses of a usable answer.
+    pub fn addresses(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.each(|d| match d {
+            Data::A(a) => Some(*a),
+            _ => None,
+        })
+    }
+
+    /// The TXT strings of a usable answer.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.each(|d| match d {
+            Data::Txt(t) => Some(t.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The TLSA records of a usable answer.
+    pub fn tlsa(&self) -> impl Iterator<Item = &Tlsa> {
+        self.each(|d| match d {
+            Data::Tlsa(t) => Some(t),
+            _ => None,
+        })
     }
 
     /// The answer in one line: `MX 10 mail.example.test (secure)`.

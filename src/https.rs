@@ -155,11 +155,12 @@ fn parse_response(bytes: &[u8]) -> Result<(u16, Option<String>, Vec<u8>), String
         .and_then(|rest| rest.get(..3))
         .and_then(|code| code.parse::<u16>().ok())
         .ok_or_else(|| format!("not an HTTP status line: {status_line:?}"))?;
-    let content_type = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-type"))
-        .map(|(_, value)| value.trim().to_owned());
-    Ok((status, content_type, bytes[end + 4..].to_vec()))
+    Ok((status, header(lines, "content-type"), bytes[end + 4..].to_vec()))
+}
+
+/// The value of the first header field called `name` (case ignored, RFC 9110 §5.1) among `lines`.
+fn header<'a>(lines: impl Iterator<Item = &'a str>, name: &str) -> Option<String> {
+    lines.filter_map(|l| l.split_once(':')).find(|(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_owned())
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -213,8 +214,7 @@ impl Machine for HttpsServer {
         let mut lines = head.split("\r\n");
         let mut parts = lines.next().unwrap_or_default().split(' ');
         let (method, path) = (parts.next().unwrap_or_default().to_owned(), parts.next().unwrap_or_default().to_owned());
-        let host =
-            lines.filter_map(|l| l.split_once(':')).find(|(n, _)| n.trim().eq_ignore_ascii_case("host")).map(|(_, v)| v.trim().to_owned());
+        let host = header(lines, "host");
         self.out.push(Output::Event(HttpEvent::RequestReceived { method: method.clone(), path: path.clone(), host }));
         if method == "GET" && path == self.path {
             let body = self.body.clone();

@@ -27,13 +27,6 @@ choice! {
     }
 }
 
-impl Mode {
-    /// The mode as a policy file writes it.
-    pub fn as_str(self) -> &'static str {
-        self.id()
-    }
-}
-
 /// A policy file (RFC 8461 §3.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
@@ -84,7 +77,7 @@ impl Policy {
                         Mode::ALL
                             .iter()
                             .copied()
-                            .find(|m| m.as_str() == value)
+                            .find(|m| m.id() == value)
                             .ok_or_else(|| StsError(format!("mode {value:?} is not enforce, testing or none")))?,
                     )
                 }
@@ -112,7 +105,7 @@ impl Policy {
 
     /// The policy file's text, as a domain would publish it.
     pub fn to_text(&self) -> String {
-        let mut text = format!("version: STSv1\r\nmode: {}\r\n", self.mode.as_str());
+        let mut text = format!("version: STSv1\r\nmode: {}\r\n", self.mode.id());
         for mx in &self.mx {
             text.push_str(&format!("mx: {mx}\r\n"));
         }

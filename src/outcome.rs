@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::ClientEvent;
 use crate::codec::{sasl, Command, Reply};
-use crate::dns::{Data, Qtype};
+use crate::dns::Qtype;
 use crate::policy::SenderEvent;
 use crate::scenario::{route, Scenario};
 use crate::server::ServerEvent;
@@ -228,17 +228,7 @@ fn analyse_hop(scenario: &Scenario, trace: &Trace) -> Vec<Finding> {
 
 /// A message accepted by a server that a forged (unsigned) MX answer named.
 fn misrouted(trace: &Trace, out: &mut Vec<Finding>) {
-    let forged: Vec<&str> = trace
-        .steps
-        .iter()
-        .filter_map(|s| s.dns.as_ref())
-        .filter(|l| l.qtype == Qtype::Mx && l.tampered.is_some())
-        .flat_map(|l| l.usable())
-        .filter_map(|r| match &r.data {
-            Data::Mx(host) => Some(host.as_str()),
-            _ => None,
-        })
-        .collect();
+    let forged: Vec<&str> = trace.lookups().filter(|l| l.qtype == Qtype::Mx && l.tampered.is_some()).flat_map(|l| l.mx_hosts()).collect();
     if !forged.iter().any(|h| h.eq_ignore_ascii_case(&trace.server_name)) {
         return;
     }

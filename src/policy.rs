@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::attack::Attack;
 use crate::dane::Tlsa;
 use crate::mta_sts::{Mode, Policy};
-use crate::vocab::choice;
+use crate::vocab::{choice, Choice};
 
 choice! {
     /// Which transport policy the sending MTA applies on hop 2.
@@ -85,38 +85,20 @@ pub enum CertRule {
     Dane { records: Vec<Tlsa> },
 }
 
-/// The failure types of a TLS-RPT report (RFC 8460 §4.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ResultType {
-    StarttlsNotSupported,
-    CertificateHostMismatch,
-    CertificateExpired,
-    CertificateNotTrusted,
-    ValidationFailure,
-    TlsaInvalid,
-    DnssecInvalid,
-    DaneRequired,
-    StsPolicyFetchError,
-    StsPolicyInvalid,
-    StsWebpkiInvalid,
-}
-
-impl ResultType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResultType::StarttlsNotSupported => "starttls-not-supported",
-            ResultType::CertificateHostMismatch => "certificate-host-mismatch",
-            ResultType::CertificateExpired => "certificate-expired",
-            ResultType::CertificateNotTrusted => "certificate-not-trusted",
-            ResultType::ValidationFailure => "validation-failure",
-            ResultType::TlsaInvalid => "tlsa-invalid",
-            ResultType::DnssecInvalid => "dnssec-invalid",
-            ResultType::DaneRequired => "dane-required",
-            ResultType::StsPolicyFetchError => "sts-policy-fetch-error",
-            ResultType::StsPolicyInvalid => "sts-policy-invalid",
-            ResultType::StsWebpkiInvalid => "sts-webpki-invalid",
-        }
+choice! {
+    /// The failure types of a TLS-RPT report (RFC 8460 §4.3; the IANA registry of STARTTLS validation result types).
+    pub enum ResultType ("TLS-RPT result type") {
+        StarttlsNotSupported = "starttls-not-supported": "the MX did not support STARTTLS",
+        CertificateHostMismatch = "certificate-host-mismatch": "the certificate does not name the MX host",
+        CertificateExpired = "certificate-expired": "the certificate has expired",
+        CertificateNotTrusted = "certificate-not-trusted": "the certificate does not chain to a trusted CA, or its chain is broken",
+        ValidationFailure = "validation-failure": "a failure of no other type",
+        TlsaInvalid = "tlsa-invalid": "no TLSA record of the RRset matched",
+        DnssecInvalid = "dnssec-invalid": "the resolver returned no valid records",
+        DaneRequired = "dane-required": "the sender requires DANE, and no DNSSEC-validated TLSA records were found",
+        StsPolicyFetchError = "sts-policy-fetch-error": "the MTA-STS policy could not be fetched",
+        StsPolicyInvalid = "sts-policy-invalid": "the MTA-STS policy did not validate",
+        StsWebpkiInvalid = "sts-webpki-invalid": "the MTA-STS policy could not be authenticated with PKIX validation",
     }
 }
 
@@ -161,19 +143,14 @@ impl SenderEvent {
             SenderEvent::StsRecord { id } => format!("MTA-STS record found (id {id}): a policy exists"),
             SenderEvent::NoStsRecord => "no MTA-STS record: no policy unless one is cached".into(),
             SenderEvent::PolicyFetched { policy } => {
-                format!(
-                    "policy fetched over HTTPS: mode {}, mx {}, max_age {} s",
-                    policy.mode.as_str(),
-                    policy.mx.join(" "),
-                    policy.max_age
-                )
+                format!("policy fetched over HTTPS: mode {}, mx {}, max_age {} s", policy.mode.id(), policy.mx.join(" "), policy.max_age)
             }
             SenderEvent::PolicyFetchFailed { reason, .. } => format!("policy fetch failed: {reason}"),
             SenderEvent::PolicyFromCache { policy } => {
-                format!("policy from the cache of an earlier delivery: mode {}, mx {}", policy.mode.as_str(), policy.mx.join(" "))
+                format!("policy from the cache of an earlier delivery: mode {}, mx {}", policy.mode.id(), policy.mx.join(" "))
             }
             SenderEvent::PolicyApplied { mode, mx_allowed } => {
-                format!("MTA-STS {} applies; the MX {} the policy", mode.as_str(), if *mx_allowed { "matches" } else { "does NOT match" })
+                format!("MTA-STS {} applies; the MX {} the policy", mode.id(), if *mx_allowed { "matches" } else { "does NOT match" })
             }
             SenderEvent::DaneApplies { records } => {
                 format!(
@@ -194,7 +171,7 @@ impl SenderEvent {
             SenderEvent::DeliveryRefused { reason, .. } => format!("delivery refused: {reason}"),
             SenderEvent::Bounced { reason } => format!("message bounced to its sender: {reason}"),
             SenderEvent::WouldHaveFailed { result, reason } => {
-                format!("testing mode: would have failed ({}): {reason}; delivered anyway and reported", result.as_str())
+                format!("testing mode: would have failed ({}): {reason}; delivered anyway and reported", result.id())
             }
         }
     }

@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use serde::Serialize;
 
 use crate::client::ClientEvent;
-use crate::dns::{Data, Qtype};
+use crate::dns::Qtype;
 use crate::mta_sts::Policy;
 use crate::names::{PROVIDER_ADDR, PROVIDER_DOMAIN, SIM_EPOCH_UNIX};
 use crate::policy::{ResultType, SenderEvent};
@@ -51,8 +51,7 @@ pub struct PolicyReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct PolicyDescription {
-    /// `sts`, `tlsa` or `no-policy-found` (RFC 8460 §4.4).
-    pub policy_type: &'static str,
+    pub policy_type: PolicyType,
     /// The policy as applied: the policy file's lines, or the TLSA records.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub policy_string: Vec<String>,
@@ -60,6 +59,15 @@ pub struct PolicyDescription {
     /// An MTA-STS policy's mx patterns.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mx_host: Vec<String>,
+}
+
+/// Which policy the report is about: `tlsa`, `sts` or `no-policy-found` (RFC 8460 §4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyType {
+    Tlsa,
+    Sts,
+    NoPolicyFound,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,36 +103,20 @@ impl Report {
 /// looked up policies), or `None` when the domain publishes no TLS-RPT
 /// record, so there is no one to send it to.
 pub fn report(trace: &Trace) -> Option<Report> {
-    let rpt = trace.steps.iter().filter_map(|s| s.dns.as_ref()).find(|l| l.qtype == Qtype::Txt && l.name.starts_with("_smtp._tls."))?;
-    let rua = rpt.usable().iter().find_map(|r| match &r.data {
-        Data::Txt(t) if t.starts_with("v=TLSRPTv1") => t.split(';').find_map(|f| f.trim().strip_prefix("rua=").map(str::to_owned)),
-        _ => None,
-    })?;
+    let rpt = trace.lookups().find(|l| l.qtype == Qtype::Txt && l.name.starts_with("_smtp._tls."))?;
+    let rua = rpt
+        .texts()
+        .filter(|t| t.starts_with("v=TLSRPTv1"))
+        .find_map(|t| t.split(';').find_map(|f| f.trim().strip_prefix("rua=").map(str::to_owned)))?;
     let domain = rpt.name.trim_start_matches("_smtp._tls.").to_owned();
     let hop = trace.steps.iter().find(|s| s.lane != Lane::Smtp).map_or(0, |s| s.hop);
     let hop_trace = if trace.hops.is_empty() { trace.clone() } else { trace.hop(hop) };
-    let senders: Vec<&SenderEvent> = hop_trace
-        .events()
-        .filter_map(|(_, e)| match e {
-            Event::Sender(s) => Some(s),
-            _ => None,
-        })
-        .collect();
+    let senders: Vec<&SenderEvent> = hop_trace.sender_events().map(|(_, e)| e).collect();
     let policy = describe_policy(&senders, &domain);
-    let failures = failures(&hop_trace, &senders, policy.policy_type != "no-policy-found");
-    let mx = hop_trace.steps.iter().filter_map(|s| s.dns.as_ref()).find(|l| l.qtype == Qtype::Mx).and_then(|l| {
-        l.usable().iter().find_map(|r| match &r.data {
-            Data::Mx(h) => Some(h.clone()),
-            _ => None,
-        })
-    });
+    let failures = failures(&hop_trace, &senders, policy.policy_type != PolicyType::NoPolicyFound);
+    let mx = hop_trace.lookups().find(|l| l.qtype == Qtype::Mx).and_then(|l| l.mx_hosts().next().map(str::to_owned));
     let mx_ip = mx.as_ref().and_then(|mx| {
-        hop_trace.steps.iter().filter_map(|s| s.dns.as_ref()).filter(|l| l.qtype == Qtype::A && l.name == *mx).find_map(|l| {
-            l.usable().iter().find_map(|r| match r.data {
-                Data::A(a) => Some(a.to_string()),
-                _ => None,
-            })
-        })
+        hop_trace.lookups().filter(|l| l.qtype == Qtype::A && l.name == *mx).find_map(|l| l.addresses().next().map(|a| a.to_string()))
     });
     // The sender's view, which is all a report can say: its TLS came up and its message was taken.
     let client_tls = hop_trace.events().any(|(_, e)| matches!(e, Event::Client(SessionEvent::TlsEstablished { .. })));
@@ -169,19 +161,19 @@ fn describe_policy(senders: &[&SenderEvent], domain: &str) -> PolicyDescription 
     });
     match (sts, tlsa) {
         (_, Some(records)) => PolicyDescription {
-            policy_type: "tlsa",
+            policy_type: PolicyType::Tlsa,
             policy_string: records.iter().map(|r| r.to_string()).collect(),
             policy_domain: domain.to_owned(),
             mx_host: Vec::new(),
         },
         (Some(policy), None) => PolicyDescription {
-            policy_type: "sts",
+            policy_type: PolicyType::Sts,
             policy_string: policy_lines(policy),
             policy_domain: domain.to_owned(),
             mx_host: policy.mx.clone(),
         },
         (None, None) => PolicyDescription {
-            policy_type: "no-policy-found",
+            policy_type: PolicyType::NoPolicyFound,
             policy_string: Vec::new(),
             policy_domain: domain.to_owned(),
             mx_host: Vec::new(),

@@ -190,7 +190,15 @@ impl Trace {
     /// The steps of one lane (the SMTP connection, or the sender's HTTPS
     /// fetch), as a trace of their own: each lane is its own connection.
     pub fn lane(&self, lane: Lane) -> Trace {
-        Trace { steps: self.steps.iter().filter(|s| s.lane == lane).cloned().collect(), hops: Vec::new(), ..self.clone() }
+        Trace {
+            server_name: self.server_name.clone(),
+            server_port: self.server_port,
+            simulated: self.simulated,
+            steps: self.steps.iter().filter(|s| s.lane == lane).cloned().collect(),
+            truncated: self.truncated,
+            key_log: self.key_log.clone(),
+            hops: Vec::new(),
+        }
     }
 
     /// How many connections the session has: one, or the hops of a journey.
@@ -212,6 +220,19 @@ impl Trace {
     pub fn server_events(&self) -> impl Iterator<Item = (&Step, &ServerEvent)> {
         self.events().filter_map(|(s, e)| match e {
             Event::Server(SessionEvent::Smtp(c)) => Some((s, c)),
+            _ => None,
+        })
+    }
+
+    /// The sending MTA's DNS queries and their answers, in order.
+    pub fn lookups(&self) -> impl Iterator<Item = &Lookup> {
+        self.steps.iter().filter_map(|s| s.dns.as_ref())
+    }
+
+    /// What the sending MTA decided before and during delivery (its policy lookups).
+    pub fn sender_events(&self) -> impl Iterator<Item = (&Step, &SenderEvent)> {
+        self.events().filter_map(|(s, e)| match e {
+            Event::Sender(d) => Some((s, d)),
             _ => None,
         })
     }

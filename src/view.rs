@@ -156,14 +156,12 @@ pub struct StepView {
 /// for a journey, every node with the hop between each pair. A sending MTA
 /// that looks up its policies adds one more: its resolver and the policy host.
 pub fn lanes(journey: bool, sender_lookups: bool) -> Vec<&'static str> {
-    let mut lanes = if journey { vec!["MUA", "hop 1", "MSA/MTA", "hop 2", "MX"] } else { vec!["MTA", "Wire · attacker", "MX"] };
-    if !journey && !sender_lookups {
-        lanes = vec!["Client", "Wire · attacker", "Server"];
+    match (journey, sender_lookups) {
+        (true, false) => vec!["MUA", "hop 1", "MSA/MTA", "hop 2", "MX"],
+        (true, true) => vec!["MUA", "hop 1", "MSA/MTA", "hop 2", "MX", SENDER_LANE],
+        (false, false) => vec!["Client", "Wire · attacker", "Server"],
+        (false, true) => vec!["MTA", "Wire · attacker", "MX", SENDER_LANE],
     }
-    if sender_lookups {
-        lanes.push(SENDER_LANE);
-    }
-    lanes
 }
 
 /// The lane of the sending MTA's resolver and of the MTA-STS policy host.
@@ -343,11 +341,7 @@ fn blocks(step: &Step, from: &str, to: &str) -> Vec<ByteBlock> {
     let mut out = Vec::new();
     if let Some(lookup) = &step.dns {
         // The query and the answer the sender's validating resolver handed back: data, not wire bytes.
-        let rcode = match lookup.rcode {
-            crate::dns::Rcode::NoError => "NOERROR",
-            crate::dns::Rcode::ServFail => "SERVFAIL",
-        };
-        let mut text = format!("query   {} {}\nrcode   {rcode}\nDNSSEC  {}\n", lookup.qtype.id(), lookup.name, lookup.dnssec.id());
+        let mut text = format!("query   {} {}\nrcode   {}\nDNSSEC  {}\n", lookup.qtype, lookup.name, lookup.rcode, lookup.dnssec);
         for r in &lookup.records {
             text.push_str(&format!("answer  {} {}\n", r.name, r.data));
         }

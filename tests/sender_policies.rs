@@ -33,13 +33,7 @@ fn cell(row: &str, column: &str) -> (Trace, Vec<Finding>) {
 }
 
 fn sender_events(trace: &Trace) -> Vec<&SenderEvent> {
-    trace
-        .events()
-        .filter_map(|(_, e)| match e {
-            Event::Sender(s) => Some(s),
-            _ => None,
-        })
-        .collect()
+    trace.sender_events().map(|(_, e)| e).collect()
 }
 
 fn fetched(trace: &Trace) -> bool {
@@ -86,7 +80,7 @@ fn every_sender_policy_cell_has_the_outcome_its_mechanism_gives() {
             // Every sender-policy session starts with lookups in the DNS lane, the MX among them.
             let first = &trace.steps[0];
             assert_eq!((first.kind, first.lane), (StepKind::Dns, Lane::Dns), "{row}@{column}");
-            assert!(trace.steps.iter().filter_map(|s| s.dns.as_ref()).any(|d| d.qtype == Qtype::Mx), "{row}@{column}");
+            assert!(trace.lookups().any(|d| d.qtype == Qtype::Mx), "{row}@{column}");
         }
     }
 }
@@ -130,7 +124,7 @@ fn first_contact_fetches_the_policy_over_https_and_a_cached_policy_needs_no_fetc
 #[test]
 fn a_removed_sts_record_matters_only_on_first_contact() {
     let (trace, _) = cell("sts-strip", "sts-enforce");
-    let txt = trace.steps.iter().filter_map(|s| s.dns.as_ref()).find(|d| d.name.starts_with("_mta-sts.")).unwrap();
+    let txt = trace.lookups().find(|d| d.name.starts_with("_mta-sts.")).unwrap();
     assert!(txt.tampered.is_some() && txt.records.is_empty() && txt.dnssec == Dnssec::Insecure);
     assert!(sender_events(&trace).iter().any(|e| matches!(e, SenderEvent::NoStsRecord)));
     let (_, f) = cell("sts-strip", "sts-cached");
@@ -142,7 +136,7 @@ fn tlsa_counts_only_when_dnssec_validates_it() {
     // Signed: the TLSA record applies, Mallory's misissued certificate matches it not, the handshake fails.
     let (trace, f) = cell("mitm-cert-trusted", "dane");
     assert!(matches!(f[0].outcome, Outcome::AbortedSafely { .. }), "{f:?}");
-    let tlsa = trace.steps.iter().filter_map(|s| s.dns.as_ref()).find(|d| d.qtype == Qtype::Tlsa).unwrap();
+    let tlsa = trace.lookups().find(|d| d.qtype == Qtype::Tlsa).unwrap();
     assert_eq!((tlsa.dnssec, tlsa.records.len()), (Dnssec::Secure, 1));
     assert!(sender_events(&trace).iter().any(|e| matches!(e, SenderEvent::DaneApplies { .. })));
     let failure = trace.events().find_map(|(_, e)| match e {
@@ -154,13 +148,13 @@ fn tlsa_counts_only_when_dnssec_validates_it() {
     // Unsigned: the same record is ignored, and the same certificate is accepted without a check.
     let (trace, f) = cell("mitm-cert-trusted", "dane-unsigned");
     assert_eq!(f[0].outcome, Outcome::MessageRead, "{f:?}");
-    let tlsa = trace.steps.iter().filter_map(|s| s.dns.as_ref()).find(|d| d.qtype == Qtype::Tlsa).unwrap();
+    let tlsa = trace.lookups().find(|d| d.qtype == Qtype::Tlsa).unwrap();
     assert_eq!((tlsa.dnssec, tlsa.records.len()), (Dnssec::Insecure, 1));
     assert!(sender_events(&trace).iter().any(|e| matches!(e, SenderEvent::TlsaIgnored { .. })));
 
     // A forged answer in a signed zone is a failure, never an answer.
     let (trace, _) = cell("tlsa-strip", "dane");
-    let tlsa = trace.steps.iter().filter_map(|s| s.dns.as_ref()).find(|d| d.qtype == Qtype::Tlsa).unwrap();
+    let tlsa = trace.lookups().find(|d| d.qtype == Qtype::Tlsa).unwrap();
     assert_eq!((tlsa.rcode, tlsa.dnssec), (Rcode::ServFail, Dnssec::Bogus));
     assert!(tlsa.tampered.is_some());
 }
@@ -176,7 +170,7 @@ fn a_forged_mx_sends_the_message_to_mallory_unless_a_policy_or_a_signature_stops
     assert!(trace.delivered().is_empty());
     assert!(!trace.steps.iter().any(|s| s.lane == Lane::Smtp), "no connection to Mallory's MX at all");
     let (trace, _) = cell("mx-spoof", "dane");
-    let mx = trace.steps.iter().filter_map(|s| s.dns.as_ref()).find(|d| d.qtype == Qtype::Mx).unwrap();
+    let mx = trace.lookups().find(|d| d.qtype == Qtype::Mx).unwrap();
     assert_eq!((mx.rcode, mx.dnssec), (Rcode::ServFail, Dnssec::Bogus));
 }
 
@@ -294,7 +288,7 @@ fn dane_ta_trusts_whatever_its_anchor_issued() {
     s.attack = None;
     let (trace, f) = run(&s);
     assert_eq!(f[0].outcome, Outcome::DeliveredSecurely, "{f:?}");
-    let tlsa = trace.steps.iter().filter_map(|s| s.dns.as_ref()).find(|d| d.qtype == Qtype::Tlsa).unwrap();
+    let tlsa = trace.lookups().find(|d| d.qtype == Qtype::Tlsa).unwrap();
     assert!(tlsa.records[0].data.to_string().starts_with("TLSA 2 0 1 "));
     let check = trace.events().find_map(|(_, e)| match e {
         Event::Client(SessionEvent::TlsEstablished { info }) => info.cert_check.clone(),

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::Scenario;
 use crate::attack::Attack;
+use crate::attacker::Attacker;
 use crate::client::TlsPolicy;
 use crate::dane::{Matching, Selector, Tlsa, Usage};
 use crate::dns::{Data, Dnssec, Lookup, Qtype, Rcode, Record, Tamper, Zone};
@@ -22,8 +23,8 @@ use crate::pki::{IdentityKind, Pki};
 use crate::policy::{CertRule, DomainSetup, ResultType, SenderEvent, SenderPolicy, SenderSetup};
 use crate::session::{Endpoint, SessionEvent, SessionOptions, TlsSide};
 use crate::tls::{ClientTls, TlsVersions};
-use crate::trace::{Direction, Event, Lane, Step, StepKind};
-use crate::wire::{Link, Middlebox, Segment};
+use crate::trace::{Event, Lane, Step, StepKind};
+use crate::wire::Link;
 
 /// How long one DNS exchange takes on the simulated clock.
 const DNS_RTT: Duration = Duration::from_millis(10);
@@ -101,19 +102,6 @@ pub struct Prelude {
     pub key_log: Vec<String>,
 }
 
-/// Drops every segment the sender sends: the policy fetch, blocked.
-struct Blackhole;
-
-impl Middlebox for Blackhole {
-    fn on_segment(&mut self, mut segment: Segment, _now: Duration) -> Vec<Segment> {
-        if segment.direction == Direction::ClientToServer {
-            segment.deliver = false;
-            segment.note = Some("Mallory drops the sender's connection to the policy host".into());
-        }
-        vec![segment]
-    }
-}
-
 struct Run<'a> {
     hop: &'a Scenario,
     setup: &'a SenderSetup,
@@ -186,8 +174,10 @@ impl Run<'_> {
             options(stream::POLICY_SERVER),
         );
         let mut link = Link::between(client, server, STS_HOST, 443, (Event::HttpsClient, Event::HttpsServer));
-        if self.hop.attack == Some(Attack::StsBlock) {
-            link = link.with_middlebox(Box::new(Blackhole));
+        if let Some(attack) = self.hop.attack.filter(|a| *a == Attack::StsBlock) {
+            let entropy = Entropy::seeded(self.hop.seed, stream::on_hop(stream::ATTACKER, self.hop.hop));
+            let epoch = SessionOptions::default().epoch_unix;
+            link = link.with_middlebox(Box::new(Attacker::new(attack, 443, self.pki.clone(), epoch, entropy)));
         }
         while link.step().is_some() {}
         let start = self.now;
@@ -247,10 +237,7 @@ fn decide(run: &mut Run<'_>) -> Option<Scenario> {
     }
     // Where to deliver: the MX (RFC 5321 §5.1).
     let mx_answer = run.lookup(RECIPIENT_DOMAIN, Qtype::Mx);
-    let Some(mx) = mx_answer.usable().iter().find_map(|r| match &r.data {
-        Data::Mx(host) => Some(host.clone()),
-        _ => None,
-    }) else {
+    let Some(mx) = mx_answer.mx_hosts().next().map(str::to_owned) else {
         let reason = match mx_answer.rcode {
             Rcode::ServFail => "the MX answer failed DNSSEC validation (SERVFAIL): the message waits in the queue".to_owned(),
             Rcode::NoError => "the domain has no MX".to_owned(),
@@ -269,10 +256,7 @@ fn decide(run: &mut Run<'_>) -> Option<Scenario> {
         SenderPolicy::Opportunistic => {}
         SenderPolicy::MtaSts => {
             let record = run.lookup(&format!("_mta-sts.{RECIPIENT_DOMAIN}"), Qtype::Txt);
-            let id = record.usable().iter().find_map(|r| match &r.data {
-                Data::Txt(t) => StsRecord::parse(t).ok(),
-                _ => None,
-            });
+            let id = record.texts().find_map(|t| StsRecord::parse(t).ok());
             let published = run.setup.domain.sts;
             let policy = match (&id, run.setup.sts_cached, published) {
                 // A fresh cached policy is used as it is; the record only says whether to refetch (RFC 8461 §5.1).
@@ -329,14 +313,7 @@ fn decide(run: &mut Run<'_>) -> Option<Scenario> {
         }
         SenderPolicy::Dane => {
             let tlsa = run.lookup(&tlsa_name(&mx), Qtype::Tlsa);
-            let records: Vec<Tlsa> = tlsa
-                .usable()
-                .iter()
-                .filter_map(|r| match &r.data {
-                    Data::Tlsa(t) => Some(t.clone()),
-                    _ => None,
-                })
-                .collect();
+            let records: Vec<Tlsa> = tlsa.tlsa().cloned().collect();
             match (tlsa.rcode, tlsa.dnssec, records.is_empty()) {
                 (Rcode::ServFail, _, _) => {
                     // A TLSA lookup that fails validation makes the MX unusable (RFC 7672 §2.2).
