@@ -5,10 +5,10 @@
 
 use std::fmt::Write as _;
 
-#[path = "src/pki/make.rs"]
+#[path = "src/sim/world/pki/make.rs"]
 #[allow(dead_code)]
 mod make;
-#[path = "src/names.rs"]
+#[path = "src/sim/world/names.rs"]
 #[allow(dead_code)]
 mod names;
 
@@ -21,8 +21,8 @@ fn ed25519_pkcs8(seed: &[u8]) -> Vec<u8> {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=src/pki/make.rs");
-    println!("cargo:rerun-if-changed=src/names.rs");
+    println!("cargo:rerun-if-changed=src/sim/world/pki/make.rs");
+    println!("cargo:rerun-if-changed=src/sim/world/names.rs");
     let key = |prefix: &str| {
         let prefix = prefix.to_owned();
         move |label: &str| {
@@ -35,8 +35,10 @@ fn main() {
     };
     let bytes = |b: &[u8]| format!("&{b:?}");
     let mut out = String::from("// Made by build.rs.\n");
-    out.push_str("/// (kind id, chain leaf first, PKCS#8 key)\npub type Made = (&'static str, &'static [&'static [u8]], &'static [u8]);\n");
-    out.push_str("/// (host name, its identities)\npub const HOSTS: &[(&str, &[Made])] = &[\n");
+    out.push_str(
+        "/// (kind id, chain leaf first, PKCS#8 key)\npub(super) type Made = (&'static str, &'static [&'static [u8]], &'static [u8]);\n",
+    );
+    out.push_str("/// (host name, its identities)\npub(super) const HOSTS: &[(&str, &[Made])] = &[\n");
     let mut ca_der = Vec::new();
     for (i, host) in names::LAB_HOSTS.iter().enumerate() {
         let prefix = if i == 0 { String::new() } else { host.to_string() };
@@ -53,7 +55,7 @@ fn main() {
         out.push_str("    ]),\n");
     }
     out.push_str("];\n");
-    writeln!(out, "pub const CA: &[u8] = {};", bytes(&ca_der)).unwrap();
+    writeln!(out, "pub(super) const CA: &[u8] = {};", bytes(&ca_der)).unwrap();
     let path = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("lab_pki.rs");
     std::fs::write(path, out).unwrap();
 }

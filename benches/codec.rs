@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, Criterion, Throughput};
-use smtp_lab::codec::{Command, CommandRef, LineReader, ReplyReader};
+use smtp_lab::proto::{codec::Command, codec::CommandRef, codec::LineReader, codec::ReplyReader};
 
 const COMMANDS: &[&str] = &[
     "EHLO client.example.test\r\n",
@@ -50,7 +50,7 @@ fn corpus(items: &[&str], target: usize) -> Vec<u8> {
 }
 
 fn ours_commands(bytes: &[u8]) -> usize {
-    let mut lines = LineReader::new(smtp_lab::codec::limits::AUTH_LINE);
+    let mut lines = LineReader::new(smtp_lab::proto::codec::limits::AUTH_LINE);
     lines.push(bytes);
     let mut n = 0;
     while let Some(line) = lines.next_line_ref() {
@@ -63,7 +63,7 @@ fn ours_commands(bytes: &[u8]) -> usize {
 }
 
 fn ours_commands_owned(bytes: &[u8]) -> usize {
-    let mut lines = LineReader::new(smtp_lab::codec::limits::AUTH_LINE);
+    let mut lines = LineReader::new(smtp_lab::proto::codec::limits::AUTH_LINE);
     lines.push(bytes);
     let mut n = 0;
     while let Some(line) = lines.next_line_ref() {

@@ -2,8 +2,7 @@
 //! Certificates are made once; each iteration runs a fresh session, handshake included.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use smtp_lab::pki::Pki;
-use smtp_lab::scenario::Scenario;
+use smtp_lab::sim::{world::Pki, Scenario};
 
 fn bench(c: &mut Criterion) {
     let pki = Pki::lab();

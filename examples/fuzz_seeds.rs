@@ -4,25 +4,25 @@
 
 use std::path::Path;
 
-use smtp_lab::lesson::Lesson;
-use smtp_lab::trace::Direction;
-use smtp_lab::vocab::Choice;
+use smtp_lab::lab::Lesson;
+use smtp_lab::sim::Direction;
+use smtp_lab::vocab::Named;
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus".into());
-    let pki = smtp_lab::pki::Pki::lab();
+    let pki = smtp_lab::sim::world::Pki::lab();
     let write = |target: &str, name: String, bytes: &[u8]| {
         let d = Path::new(&dir).join(target);
         std::fs::create_dir_all(&d).expect("corpus directory");
         std::fs::write(d.join(name), bytes).expect("seed file");
     };
     for &lesson in Lesson::ALL {
-        let scenario = smtp_lab::assemble::lesson(lesson).expect("every lesson assembles");
+        let scenario = smtp_lab::lab::assemble::lesson(lesson).expect("every lesson assembles");
         let trace = scenario.run(&pki);
         let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
         for step in &trace.steps {
-            let Some(bytes) = step.receiver_plaintext.as_ref().or(step.wire.as_ref().filter(|_| !step.tls)) else { continue };
-            match step.direction {
+            let Some(bytes) = step.receiver_plaintext().or(step.wire().filter(|_| !step.tls())) else { continue };
+            match step.direction() {
                 Some(Direction::ClientToServer) => to_server.extend_from_slice(&bytes.0),
                 Some(Direction::ServerToClient) => to_client.extend_from_slice(&bytes.0),
                 None => {}
@@ -39,8 +39,8 @@ fn main() {
         write("link", id.to_owned(), format!("preset={id}&step=3").as_bytes());
         if lesson == Lesson::Submission587 {
             // The dissect target replaces step `which`'s record bytes: seed it with real records.
-            for (which, step) in trace.steps.iter().filter(|s| s.tls).enumerate() {
-                if let Some(wire) = &step.wire {
+            for (which, step) in trace.steps.iter().filter(|s| s.tls()).enumerate() {
+                if let Some(wire) = &step.wire() {
                     write("dissect", format!("{id}-{which}"), &[&[which as u8][..], &wire.0].concat());
                 }
             }

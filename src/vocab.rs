@@ -1,22 +1,60 @@
-//! Named values, written once. Every enum a learner picks from (a client
-//! policy, a server role, an attack, a lesson) is declared with [`choice!`],
-//! which gives it one id (the CLI's flag value, the link's value, the JSON
-//! name) and one title (the CLI's help, the page's menu label). The CLI, the
-//! links, the page's menus and the exports all read these, so they cannot
-//! drift apart.
+//! Named values, written once. An enum whose values have names (a TLS
+//! policy, a DNS record type, an attack, a lesson) is declared with
+//! `named!`, which gives each value one id: its text everywhere (the
+//! CLI's flag value, the link's value, the JSON). What a learner picks from a
+//! menu also has a title, for the CLI's help and the page's menus
+//! ([`Choice`]): declared with `choice!` where the enum is the lab's own,
+//! and added with `titles!` in the lab for the protocol's enums, whose
+//! layer knows nothing of menus.
 
-use serde::Serialize;
+use std::fmt::Display;
 
-/// A value from a fixed list, with its id and a title for people.
-pub trait Choice: Copy + Eq + 'static {
-    /// Every value, in the order menus show them.
+use serde::{Serialize, Serializer};
+
+/// Serializes a typed value as its text: in the JSON trace a fact is written
+/// as it reads (`"TLS 1.3"`, `"pass"`, a sentence for a cause).
+pub fn as_text<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
+/// [`as_text`] for an optional value (`null` when absent).
+pub fn as_optional_text<T: Display, S: Serializer>(value: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+/// A value from a fixed list, with a name.
+pub trait Named: Copy + Eq + 'static {
+    /// Every value, in the order lists show them.
     const ALL: &'static [Self];
+    /// What the list is of, for errors ("client policy").
+    const WHAT: &'static str;
     fn id(self) -> &'static str;
-    fn title(self) -> &'static str;
 
     /// The value with this id (ASCII case ignored, as in `--mechanism login`).
     fn from_id(id: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|c| c.id().eq_ignore_ascii_case(id))
+    }
+
+    /// The value with this id, or an error that lists the ones that exist.
+    fn parse_id(id: &str) -> Result<Self, UnknownName> {
+        Self::from_id(id).ok_or_else(|| UnknownName {
+            what: Self::WHAT,
+            id: id.to_owned(),
+            ids: Self::ALL.iter().map(|c| c.id()).collect(),
+        })
+    }
+}
+
+/// A named value a learner picks from a menu: it has a title too.
+pub trait Choice: Named {
+    fn title(self) -> &'static str;
+
+    /// The value a bare flag stands for, when there is one (`--validate` alone enforces).
+    fn bare() -> Option<Self> {
+        None
     }
 
     /// Every value as id and title, for a menu.
@@ -32,20 +70,23 @@ pub struct MenuItem {
     pub title: &'static str,
 }
 
-/// The error for an id that names no value, listing the ones that exist.
-pub fn unknown<C: Choice>(what: &str, id: &str) -> String {
-    let ids: Vec<&str> = C::ALL.iter().map(|c| c.id()).collect();
-    format!("no {what} {id:?}; one of: {}", ids.join(", "))
+/// An id that names no value of a list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no {what} {id:?}; one of: {}", ids.join(", "))]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub id: String,
+    /// The ids that exist, in order.
+    pub ids: Vec<&'static str>,
 }
 
-/// Declares a [`Choice`] enum: `Variant = "id": "Title",` per value. Adds
-/// serde (as the id), `FromStr`, `Display`, and clap's `ValueEnum` under the
-/// `cli` feature.
-macro_rules! choice {
+/// Declares a [`Named`] enum: `Variant = "id",` per value. Adds serde (as
+/// the id), `FromStr` and `Display`.
+macro_rules! named {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident ($what:literal) {
-            $( $(#[$vmeta:meta])* $variant:ident = $id:literal : $title:literal, )*
+            $( $(#[$vmeta:meta])* $variant:ident = $id:literal, )*
         }
     ) => {
         $(#[$meta])*
@@ -54,19 +95,17 @@ macro_rules! choice {
             $( $(#[$vmeta])* $variant, )*
         }
 
-        impl $crate::vocab::Choice for $name {
+        impl $crate::vocab::Named for $name {
             const ALL: &'static [Self] = &[$($name::$variant,)*];
+            const WHAT: &'static str = $what;
             fn id(self) -> &'static str {
                 match self { $($name::$variant => $id,)* }
-            }
-            fn title(self) -> &'static str {
-                match self { $($name::$variant => $title,)* }
             }
         }
 
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str($crate::vocab::Choice::id(*self))
+                s.serialize_str($crate::vocab::Named::id(*self))
             }
         }
 
@@ -78,30 +117,57 @@ macro_rules! choice {
         }
 
         impl ::std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(id: &str) -> Result<Self, String> {
-                <Self as $crate::vocab::Choice>::from_id(id).ok_or_else(|| $crate::vocab::unknown::<Self>($what, id))
+            type Err = $crate::vocab::UnknownName;
+            fn from_str(id: &str) -> Result<Self, $crate::vocab::UnknownName> {
+                <Self as $crate::vocab::Named>::parse_id(id)
             }
         }
 
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str($crate::vocab::Choice::id(*self))
+                f.write_str($crate::vocab::Named::id(*self))
+            }
+        }
+    };
+}
+pub(crate) use named;
+
+/// Declares a [`Choice`] enum: `Variant = "id": "Title",` per value; as
+/// [`named!`], with the titles.
+macro_rules! choice {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident ($what:literal) {
+            $( $(#[$vmeta:meta])* $variant:ident = $id:literal : $title:literal, )*
+        }
+    ) => {
+        $crate::vocab::named! {
+            $(#[$meta])*
+            $vis enum $name ($what) {
+                $( $(#[$vmeta])* $variant = $id, )*
             }
         }
 
-        #[cfg(feature = "cli")]
-        impl ::clap::ValueEnum for $name {
-            fn value_variants<'a>() -> &'a [Self] {
-                <Self as $crate::vocab::Choice>::ALL
-            }
-            fn to_possible_value(&self) -> Option<::clap::builder::PossibleValue> {
-                Some(::clap::builder::PossibleValue::new($crate::vocab::Choice::id(*self)).help($crate::vocab::Choice::title(*self)))
+        impl $crate::vocab::Choice for $name {
+            fn title(self) -> &'static str {
+                match self { $($name::$variant => $title,)* }
             }
         }
     };
 }
 pub(crate) use choice;
+
+/// Gives a [`Named`] enum of another layer its titles: `Type { Variant: "Title", … }`.
+macro_rules! titles {
+    ($name:ty { $( $variant:ident : $title:literal ),* $(,)? }) => {
+        impl $crate::vocab::Choice for $name {
+            fn title(self) -> &'static str {
+                match self { $(<$name>::$variant => $title,)* }
+            }
+        }
+    };
+}
+pub(crate) use titles;
 
 #[cfg(test)]
 mod tests {
@@ -114,14 +180,25 @@ mod tests {
         }
     }
 
+    named! {
+        enum Shape ("shape") {
+            Round = "round",
+            Square = "square",
+        }
+    }
+
+    titles!(Shape { Round: "like a ball", Square: "like a box" });
+
     #[test]
     fn ids_titles_serde_and_parsing_agree() {
         assert_eq!(Colour::ALL, [Colour::Red, Colour::DarkBlue]);
         assert_eq!(serde_json::to_string(&Colour::DarkBlue).unwrap(), "\"dark-blue\"");
         assert_eq!(serde_json::from_str::<Colour>("\"red\"").unwrap(), Colour::Red);
         assert_eq!("DARK-BLUE".parse::<Colour>(), Ok(Colour::DarkBlue));
-        assert_eq!("green".parse::<Colour>().unwrap_err(), "no colour \"green\"; one of: red, dark-blue");
+        assert_eq!("green".parse::<Colour>().unwrap_err().to_string(), "no colour \"green\"; one of: red, dark-blue");
         assert_eq!(Colour::options()[1], MenuItem { id: "dark-blue", title: "Blue as the night" });
         assert_eq!(Colour::Red.to_string(), "red");
+        assert_eq!(Shape::options()[1], MenuItem { id: "square", title: "like a box" });
+        assert_eq!("circle".parse::<Shape>().unwrap_err().ids, ["round", "square"]);
     }
 }

@@ -5,17 +5,15 @@
 mod common;
 
 use common::*;
-use smtp_lab::attack::Attack;
-use smtp_lab::attacker::INJECTED_COMMANDS;
-use smtp_lab::matrix::{self, CellId};
-use smtp_lab::outcome::{analyse, Finding, Outcome};
-use smtp_lab::preset;
-use smtp_lab::scenario::Scenario;
-use smtp_lab::server::AuthPolicy;
-use smtp_lab::session::SessionEvent;
-use smtp_lab::settings::Settings;
-use smtp_lab::trace::{Event, Trace};
-use smtp_lab::vocab::Choice;
+use smtp_lab::lab::{Lesson, Settings};
+use smtp_lab::outcome::{
+    analyse,
+    matrix::{self, CellId},
+    Finding, Outcome,
+};
+use smtp_lab::proto::{AuthPolicy, CertFailureKind, SessionEvent};
+use smtp_lab::sim::{Attack, Event, Scenario, Trace, INJECTED_COMMANDS};
+use smtp_lab::vocab::Named;
 
 fn run(s: &Scenario) -> (Trace, Vec<Finding>) {
     let trace = s.run(&pki());
@@ -74,7 +72,7 @@ fn strip_leaks_the_password_of_an_opportunistic_client_only() {
     let (trace, f) = cell("strip", "opportunistic");
     assert!(password_exposed(&f), "{f:?}");
     let step = f.iter().find(|x| matches!(x.outcome, Outcome::CredentialsExposed { .. })).unwrap().step;
-    assert!(trace.steps[step].middlebox.is_none() || trace.steps[step].wire.is_some());
+    assert!(trace.steps[step].middlebox().is_none() || trace.steps[step].wire().is_some());
     assert!(aborted(&cell("strip", "require-starttls").1));
     assert!(aborted(&cell("strip", "sts-cached").1));
     assert!(secure(&cell("strip", "implicit-tls").1));
@@ -138,13 +136,13 @@ fn state_carry_needs_a_client_that_skips_the_second_ehlo() {
 fn mitm_cert_reads_everything_unless_the_client_validates() {
     let (trace, f) = cell("mitm-cert", "opportunistic");
     assert!(password_exposed(&f), "{f:?}");
-    assert!(trace.steps.iter().any(|s| s.attacker_plaintext.is_some()), "the exposure is in what Mallory decrypted");
+    assert!(trace.steps.iter().any(|s| s.attacker_plaintext().is_some()), "the exposure is in what Mallory decrypted");
     assert!(has(&cell("mitm-cert", "mta-opportunistic").1, |o| *o == Outcome::MessageRead));
     for column in ["require-starttls", "sts-cached"] {
         let (trace, f) = cell("mitm-cert", column);
         assert!(aborted(&f), "{column}: {f:?}");
         let err = client_tls_failure(&trace).expect("handshake refused");
-        assert!(err.contains("UnknownIssuer") || err.contains("issuer"), "{err}");
+        assert_eq!(err.certificate_failure().map(|f| f.kind), Some(CertFailureKind::UnknownIssuer), "{err}");
     }
 }
 
@@ -160,7 +158,7 @@ fn auth_cleartext_depends_on_the_server_hiding_auth() {
 fn port_25_is_blocked_but_submission_gets_through() {
     let (trace, f) = cell("port-block", "mta-opportunistic");
     assert!(aborted(&f) && trace.delivered().is_empty());
-    assert!(trace.steps.iter().any(|s| s.middlebox.as_deref().is_some_and(|n| n.contains("port 25"))));
+    assert!(trace.steps.iter().any(|s| s.middlebox().is_some_and(|n| n.contains("port 25"))));
     assert!(secure(&cell("port-block/submission", "mta-opportunistic").1));
 }
 
@@ -223,11 +221,11 @@ fn presets_teach_what_they_say() {
         ("wrong-mode-implicit-587", "aborted"),
         ("wrong-mode-starttls-465", "aborted"),
     ];
-    let all = preset::all();
+    let all = Lesson::catalogue();
     assert_eq!(all.len(), expect.len(), "every preset has an expectation here");
     for (id, label) in expect {
         let settings = Settings::from_link(&format!("preset={id}")).unwrap().settings;
-        let (_, f) = run(&smtp_lab::assemble::scenario(&settings).unwrap());
+        let (_, f) = run(&smtp_lab::lab::assemble::scenario(&settings).unwrap());
         assert_eq!(f.first().map(|x| x.outcome.label()), Some(label), "{id}: {f:?}");
     }
 }

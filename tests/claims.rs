@@ -4,9 +4,11 @@
 
 mod common;
 
-use smtp_lab::claims::{self, lesson_demo, Verdict};
-use smtp_lab::lesson::Lesson;
-use smtp_lab::vocab::Choice;
+use smtp_lab::lab::{
+    claims::{self, lesson_demo, ClaimVerdict},
+    Lesson,
+};
+use smtp_lab::vocab::Named;
 
 #[test]
 fn every_claims_demonstration_holds() {
@@ -48,13 +50,13 @@ fn a_check_can_fail() {
 
 #[test]
 fn verdicts_are_the_reference_ones() {
-    let v: Vec<(&str, Verdict)> = claims::claims().iter().map(|c| (c.id, c.verdict)).collect();
+    let v: Vec<(&str, ClaimVerdict)> = claims::claims().iter().map(|c| (c.id, c.verdict)).collect();
     for (id, want) in [
-        ("A1", Verdict::True),
-        ("A4", Verdict::Misleading),
-        ("A6", Verdict::Misleading),
-        ("B5", Verdict::False),
-        ("B9", Verdict::Misleading),
+        ("A1", ClaimVerdict::True),
+        ("A4", ClaimVerdict::Misleading),
+        ("A6", ClaimVerdict::Misleading),
+        ("B5", ClaimVerdict::False),
+        ("B9", ClaimVerdict::Misleading),
     ] {
         assert!(v.contains(&(id, want)), "{id}");
     }

@@ -71,3 +71,21 @@ fn the_matrix_runs_every_cell_on_its_hop_of_a_journey() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("each row puts its own attack on its hop"));
 }
+
+#[test]
+fn serve_refuses_what_is_not_a_server_setting_and_says_whose_it_is() {
+    for (command, flag, whose) in [("serve", "--unsigned-zone", "not a server setting"), ("send", "--cert", "not a client setting")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_smtp-lab")).args([command, flag]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command} {flag}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("{flag} is not")) && err.contains(whose), "{command} {flag}: {err}");
+    }
+}
+
+#[test]
+fn the_certificate_check_is_one_knob_and_its_bare_flag_enforces() {
+    let refused = run(&["--preset", "submission-587", "--cert", "self-signed", "--validate"]);
+    assert!(refused.contains("aborted safely"), "{refused}");
+    let carried_on = run(&["--preset", "submission-587", "--cert", "self-signed", "--validate", "report"]);
+    assert!(carried_on.contains("certificate not validated"), "{carried_on}");
+}

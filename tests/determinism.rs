@@ -9,24 +9,22 @@ use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test_configure!(run_in_browser);
 
-use smtp_lab::lesson::Lesson;
-use smtp_lab::settings::Settings;
-use smtp_lab::simulation::Simulation;
-use smtp_lab::vocab::Choice;
+use smtp_lab::lab::{Lesson, Settings, Simulation};
+use smtp_lab::vocab::Named;
 
 /// JSON, transcript, Mermaid, pcap and key log of the session a link
 /// describes, and whether any TLS crossed the SMTP wire (the capture's).
 fn exports(link: &str) -> ([Vec<u8>; 5], bool) {
     let settings = Settings::from_link(link).unwrap().settings;
     let sim = Simulation::from_settings(&settings).unwrap();
-    let tls = sim.trace.steps.iter().any(|s| s.tls && s.lane == smtp_lab::trace::Lane::Smtp);
+    let tls = sim.trace.steps.iter().any(|s| s.tls() && s.lane == smtp_lab::sim::Lane::Smtp);
     (
         [
-            smtp_lab::export::json(&sim.scenario, &sim.trace, &sim.outcomes).into_bytes(),
-            smtp_lab::export::text(&sim.trace, &sim.outcomes).into_bytes(),
-            smtp_lab::export::mermaid(&sim.trace, &sim.outcomes).into_bytes(),
-            smtp_lab::pcap::capture(&sim.trace),
-            smtp_lab::pcap::key_log_file(&sim.trace).into_bytes(),
+            smtp_lab::render::export::json(&sim.scenario, &sim.trace, &sim.outcomes).into_bytes(),
+            smtp_lab::render::export::text(&sim.trace, &sim.outcomes).into_bytes(),
+            smtp_lab::render::export::mermaid(&sim.trace, &sim.outcomes).into_bytes(),
+            smtp_lab::render::pcap::capture(&sim.trace),
+            smtp_lab::render::pcap::key_log_file(&sim.trace).into_bytes(),
         ],
         tls,
     )
@@ -62,11 +60,11 @@ fn every_lesson_gives_the_same_bytes_for_a_seed_and_other_tls_bytes_for_another(
 fn the_seed_is_in_the_json_the_link_and_the_command_line() {
     let settings = Settings::from_link("preset=submission-587&seed=42").unwrap().settings;
     let sim = Simulation::from_settings(&settings).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&smtp_lab::export::json(&sim.scenario, &sim.trace, &sim.outcomes)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&smtp_lab::render::export::json(&sim.scenario, &sim.trace, &sim.outcomes)).unwrap();
     assert_eq!(json["scenario"]["seed"], 42);
     assert_eq!(settings.to_link(None), "preset=submission-587&seed=42");
     assert_eq!(settings.command_line(), "smtp-lab run --preset submission-587 --seed 42");
     // Without one, a session has the default seed, and says so.
     let sim = Simulation::from_settings(&Settings::default()).unwrap();
-    assert_eq!(sim.scenario.seed, smtp_lab::entropy::DEFAULT_SEED);
+    assert_eq!(sim.scenario.seed, smtp_lab::sim::DEFAULT_SEED);
 }

@@ -8,13 +8,10 @@ use std::path::Path;
 use std::process::Command;
 
 use common::pki;
-use smtp_lab::assemble;
-use smtp_lab::client::TlsPolicy;
-use smtp_lab::dissect::{dissect, Message, Record};
-use smtp_lab::lesson::Lesson;
-use smtp_lab::pcap;
-use smtp_lab::scenario::Scenario;
-use smtp_lab::trace::{Direction, Trace};
+use smtp_lab::lab::{assemble, Lesson};
+use smtp_lab::proto::TlsPolicy;
+use smtp_lab::render::{dissect, pcap, DissectedMessage, DissectedRecord};
+use smtp_lab::sim::{Direction, Scenario, Trace};
 
 struct Capture {
     dir: tempfile::TempDir,
@@ -78,7 +75,7 @@ fn starttls_session_needs_the_key_log_for_what_follows_starttls() {
 #[test]
 fn a_tls_1_2_session_shows_its_certificate_to_anyone_and_the_rest_with_the_key_log() {
     let mut s = Scenario::submission();
-    s.client_tls_versions = smtp_lab::tls::TlsVersions::Tls12;
+    s.client_tls_versions = smtp_lab::proto::TlsVersions::Tls12;
     let c = Capture::of(&s);
     c.assert_clean();
     assert_eq!(c.tshark(false, "tls.handshake.type == 2", "tls.handshake.version"), ["0x0303"]);
@@ -129,25 +126,28 @@ fn an_untouched_session_is_one_stream_and_a_terminating_attacker_makes_two() {
 
 /// The client's TLS as the capture's client leg holds it: what the client sent
 /// (its own records where a man in the middle took them) and what it received.
-fn client_leg(trace: &Trace) -> Vec<Record> {
+fn client_leg(trace: &Trace) -> Vec<DissectedRecord> {
     let all = dissect(trace);
     let sent = all.iter().any(|r| r.as_sent && r.direction == Direction::ClientToServer);
     all.into_iter().filter(|r| if r.direction == Direction::ClientToServer { r.as_sent == sent } else { !r.as_sent }).collect()
 }
 
-fn messages(records: &[Record]) -> Vec<&Message> {
+fn messages(records: &[DissectedRecord]) -> Vec<&DissectedMessage> {
     records.iter().flat_map(|r| r.visible.iter().chain(r.inside.iter().flat_map(|i| i.messages.iter()))).collect()
 }
 
-fn values<'a>(ms: &[&'a Message], message: &str, field: &str) -> Vec<&'a str> {
-    ms.iter().filter(|m| m.name == message).flat_map(|m| m.fields.iter().filter(|f| f.name == field).map(|f| f.value.as_str())).collect()
+fn values<'a>(ms: &[&'a DissectedMessage], message: &str, field: &str) -> Vec<&'a str> {
+    ms.iter()
+        .filter(|m| m.kind.name() == message)
+        .flat_map(|m| m.fields.iter().filter(|f| f.name == field).map(|f| f.value.as_str()))
+        .collect()
 }
 
 #[test]
 fn the_dissector_agrees_with_tshark_on_every_handshake() {
     let tls12 = |lesson| {
         let mut s = assemble::lesson(lesson).unwrap();
-        s.client_tls_versions = smtp_lab::tls::TlsVersions::Tls12;
+        s.client_tls_versions = smtp_lab::proto::TlsVersions::Tls12;
         s
     };
     let scenarios = [Lesson::Submission587, Lesson::Submissions465, Lesson::MitmNoValidation]
@@ -186,7 +186,7 @@ fn the_dissector_agrees_with_tshark_on_every_handshake() {
         // Each certificate's issuer and subject, as tshark lists them (issuer first, as DER has them).
         let names = c.tshark(true, "tls.handshake.type == 11", "x509sat.uTF8String").join(",");
         let mut pairs = Vec::new();
-        for m in ours.iter().filter(|m| m.name == "Certificate") {
+        for m in ours.iter().filter(|m| m.kind == smtp_lab::render::MessageKind::Certificate) {
             let subjects = m.fields.iter().filter(|f| f.name == "subject").map(|f| f.value.split_once("CN=").unwrap().1);
             let issuers = m.fields.iter().filter(|f| f.name == "issuer").map(|f| f.value.trim_start_matches("CN="));
             for (subject, issuer) in subjects.zip(issuers) {

@@ -4,16 +4,11 @@
 
 mod common;
 
-use smtp_lab::client::TlsPolicy;
-use smtp_lab::codec::EodVariant;
-use smtp_lab::matrix::CellId;
-use smtp_lab::outcome::{analyse, Finding, Outcome};
-use smtp_lab::scenario::{Outbound, Scenario};
-use smtp_lab::server::ServerEvent;
-use smtp_lab::session::SessionEvent;
-use smtp_lab::settings::Settings;
-use smtp_lab::trace::{Event, Trace};
-use smtp_lab::vocab::Choice;
+use smtp_lab::lab::Settings;
+use smtp_lab::outcome::{analyse, matrix::CellId, Finding, Outcome};
+use smtp_lab::proto::{codec::EodVariant, Rejection, ServerEvent, SessionEvent, SpfResult, TlsPolicy};
+use smtp_lab::sim::{Event, Outbound, Scenario, Trace};
+use smtp_lab::vocab::Named;
 
 fn run(s: &Scenario) -> (Trace, Vec<Finding>) {
     let trace = s.run(&common::pki());
@@ -73,9 +68,9 @@ fn a_three_node_chain_delivers_over_tls_on_both_hops_under_the_msas_received_hea
             assert!(received.contains("by smtp.sender.test (smtp-lab) with ESMTPSA id "), "{received}");
             assert!(body.ends_with(&at_msa[0].1), "{what}: the MX stores what the MSA accepted, under its Received header");
             assert_eq!(f.iter().filter(|x| x.outcome == Outcome::DeliveredSecurely).count(), 2, "{what}: {f:?}");
-            let hops: Vec<&str> = f.iter().filter_map(|x| x.hop.as_deref()).collect();
+            let hops: Vec<String> = f.iter().filter_map(|x| x.hop.as_ref().map(ToString::to_string)).collect();
             assert!(
-                hops.contains(&format!("hop 1 (MUA → MSA, port {port})").as_str()) && hops.contains(&"hop 2 (MTA → MX, port 25)"),
+                hops.contains(&format!("hop 1 (MUA → MSA, port {port})")) && hops.contains(&"hop 2 (MTA → MX, port 25)".to_owned()),
                 "{hops:?}"
             );
             // The hop-2 client really checked the certificate when told to.
@@ -88,24 +83,24 @@ fn a_three_node_chain_delivers_over_tls_on_both_hops_under_the_msas_received_hea
 #[test]
 fn a_strip_on_hop_2_exposes_the_message_but_not_the_password() {
     let settings = Settings::from_link("journey=1&hop2-attack=strip").unwrap().settings;
-    let s = smtp_lab::assemble::scenario(&settings).unwrap();
+    let s = smtp_lab::lab::assemble::scenario(&settings).unwrap();
     let (trace, f) = run(&s);
     let read: Vec<&Finding> = f.iter().filter(|x| x.outcome == Outcome::MessageRead).collect();
     assert_eq!(read.len(), 1, "{f:?}");
-    assert_eq!(read[0].hop.as_deref(), Some("hop 2 (MTA → MX, port 25)"));
+    assert_eq!(read[0].hop.as_ref().map(ToString::to_string).as_deref(), Some("hop 2 (MTA → MX, port 25)"));
     assert!(read[0].describe().starts_with("hop 2 (MTA → MX, port 25): the message crossed the wire readable"));
     assert!(trace.steps[read[0].step].hop == 1);
     assert!(!f.iter().any(|x| matches!(x.outcome, Outcome::CredentialsExposed { .. })), "{f:?}");
     let auth_on_hop2 = trace
         .hop(1)
         .client_events()
-        .any(|(_, e)| matches!(e, smtp_lab::client::ClientEvent::CommandSent { command, .. } if command.verb() == "AUTH"));
+        .any(|(_, e)| matches!(e, smtp_lab::proto::ClientEvent::CommandSent { command, .. } if command.verb() == smtp_lab::proto::codec::Verb::Auth));
     assert!(!auth_on_hop2, "the MTA has no password to send, though Mallory advertised AUTH");
     let one = trace.hop(0);
     assert!(tls_on_both_sides(&one));
     assert!(!contains(&one.cleartext_on_wire(), b"Lunch"), "hop 1 carried the message inside TLS");
     assert!(contains(&trace.hop(1).cleartext_on_wire(), b"Subject: Lunch on Friday?"));
-    let hop1: Vec<&Finding> = f.iter().filter(|x| x.hop.as_deref().is_some_and(|h| h.starts_with("hop 1"))).collect();
+    let hop1: Vec<&Finding> = f.iter().filter(|x| x.hop.as_ref().is_some_and(|h| h.index == 0)).collect();
     assert_eq!(hop1.iter().map(|x| &x.outcome).collect::<Vec<_>>(), [&Outcome::DeliveredSecurely], "hop 1 stayed secure");
 }
 
@@ -143,27 +138,23 @@ fn smuggling_needs_a_relay_that_passes_the_sequence_and_an_mx_that_ends_data_the
                     assert_eq!(at_mx[1].0, "ceo@bank.test", "{what}");
                     assert_eq!(smuggled.len(), 1, "{what}: {f:?}");
                     let Outcome::SmuggledMessageAccepted { from, sequence, spf } = &smuggled[0].outcome else { unreachable!() };
-                    assert_eq!((from.as_str(), sequence.as_str(), spf.as_deref()), ("ceo@bank.test", seq.as_str(), Some("pass")), "{what}");
-                    assert_eq!(smuggled[0].hop.as_deref(), Some("hop 2 (MTA → MX, port 25)"));
+                    assert_eq!((from.as_str(), sequence.as_str(), *spf), ("ceo@bank.test", seq.as_str(), Some(SpfResult::Pass)), "{what}");
+                    assert_eq!(smuggled[0].hop.as_ref().map(ToString::to_string).as_deref(), Some("hop 2 (MTA → MX, port 25)"));
                     let text = smuggled[0].describe();
                     assert!(
                         text.starts_with("hop 2 (MTA → MX, port 25): ") && text.contains(&seq) && text.contains("SPF check: pass"),
                         "{text}"
                     );
                     // The SPF check ran at the MX, from the simulated DNS, for the provider's address.
-                    let checks: Vec<(String, String)> = trace
+                    let checks: Vec<(String, SpfResult)> = trace
                         .hop(1)
                         .server_events()
                         .filter_map(|(_, e)| match e {
-                            ServerEvent::SpfChecked { check } => Some((check.domain.clone(), check.result.clone())),
+                            ServerEvent::SpfChecked { check } => Some((check.domain.clone(), check.result)),
                             _ => None,
                         })
                         .collect();
-                    assert_eq!(
-                        checks,
-                        [("sender.test".to_owned(), "pass".to_owned()), ("bank.test".to_owned(), "pass".to_owned())],
-                        "{what}"
-                    );
+                    assert_eq!(checks, [("sender.test".to_owned(), SpfResult::Pass), ("bank.test".to_owned(), SpfResult::Pass)], "{what}");
                 } else {
                     assert!(smuggled.is_empty(), "{what}: {f:?}");
                     assert!(!f.iter().any(|x| x.outcome.is_compromise()), "{what}: {f:?}");
@@ -175,7 +166,7 @@ fn smuggling_needs_a_relay_that_passes_the_sequence_and_an_mx_that_ends_data_the
                     let refused = trace
                         .hop(0)
                         .server_events()
-                        .any(|(_, e)| matches!(e, ServerEvent::MessageRejected { reason, .. } if reason.contains("bare <LF>")));
+                        .any(|(_, e)| matches!(e, ServerEvent::MessageRejected { reason: Rejection::BareLf, .. }));
                     assert!(refused && trace.hops.len() == 2 && trace.hop(1).steps.is_empty(), "{what}");
                 }
             }
@@ -188,23 +179,20 @@ fn hop_1_of_smuggling_is_mallorys_own_authenticated_submission() {
     let (trace, _) = smuggle(EodVariant::LfDotCrlf, Outbound::Pass, true);
     let one = trace.hop(0);
     assert!(one.server_events().any(|(_, e)| matches!(e, ServerEvent::AuthSucceeded { username, .. } if username == "mallory")));
-    assert!(smtp_lab::dissect::verify(&trace).is_ok(), "every record of both hops opens with the session's secrets");
-    assert!(one.steps.iter().all(|s| s.middlebox.is_none()) && trace.hop(1).steps.iter().all(|s| s.middlebox.is_none()));
+    assert!(smtp_lab::render::verify_dissection(&trace).is_ok(), "every record of both hops opens with the session's secrets");
+    assert!(one.steps.iter().all(|s| s.middlebox().is_none()) && trace.hop(1).steps.iter().all(|s| s.middlebox().is_none()));
 }
 
 #[test]
 fn the_mx_on_587_wants_auth_that_the_mta_does_not_have() {
     let settings = Settings::from_link("preset=journey-587-between-mtas").unwrap().settings;
-    let s = smtp_lab::assemble::scenario(&settings).unwrap();
+    let s = smtp_lab::lab::assemble::scenario(&settings).unwrap();
     let (trace, f) = run(&s);
     assert_eq!(trace.hops[1].server_port, 587);
     assert!(accepted(&trace.hop(1)).is_empty());
     assert!(trace
         .hop(1)
         .client_events()
-        .any(|(_, e)| matches!(e, smtp_lab::client::ClientEvent::ReplyReceived { reply, .. } if reply.code == 530)));
-    assert!(
-        f.iter().any(|x| matches!(x.outcome, Outcome::AbortedSafely { .. }) && x.hop.as_deref().is_some_and(|h| h.starts_with("hop 2"))),
-        "{f:?}"
-    );
+        .any(|(_, e)| matches!(e, smtp_lab::proto::ClientEvent::ReplyReceived { reply, .. } if reply.code == 530)));
+    assert!(f.iter().any(|x| matches!(x.outcome, Outcome::AbortedSafely { .. }) && x.hop.as_ref().is_some_and(|h| h.index == 1)), "{f:?}");
 }

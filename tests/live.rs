@@ -2,16 +2,10 @@
 //! wire, and forks of a session with one setting changed. Outcomes come from
 //! the trace exactly as for the built-in sessions.
 
-use smtp_lab::attack::Attack;
-use smtp_lab::attacker::Decision;
-use smtp_lab::client::ClientEvent;
-use smtp_lab::codec::sasl;
+use smtp_lab::lab::{Settings, Simulation};
 use smtp_lab::outcome::Outcome;
-use smtp_lab::server::ServerEvent;
-use smtp_lab::session::SessionEvent;
-use smtp_lab::settings::Settings;
-use smtp_lab::simulation::Simulation;
-use smtp_lab::trace::{Event, Trace};
+use smtp_lab::proto::{codec::sasl, ClientEvent, ServerEvent, SessionEvent};
+use smtp_lab::sim::{Attack, Decision, Event, Trace};
 
 fn start(link: &str) -> Simulation {
     let mut sim = Simulation::start(&Settings::from_link(link).unwrap().settings).unwrap();
@@ -40,7 +34,8 @@ fn a_whole_587_session_typed_at_the_console_delivers_what_was_typed_inside_tls()
     let mut sim = start("port=587&drive=client");
     assert_eq!(replies(&sim.trace), [220], "the greeting, then the server waits for the learner");
     assert!(!sim.finished);
-    let auth = format!("AUTH PLAIN {}", sasl::plain_response("alice", &smtp_lab::codec::Secret::new("correct horse battery staple")));
+    let auth =
+        format!("AUTH PLAIN {}", sasl::plain_response("alice", &smtp_lab::proto::codec::Secret::new("correct horse battery staple")));
     let mut lines = vec!["EHLO me.example.test", "STARTTLS", "EHLO me.example.test", &auth, "MAIL FROM:<alice@example.test>"];
     lines.extend(["RCPT TO:<bob@example.test>", "DATA"]);
     lines.extend(MESSAGE);
@@ -89,8 +84,10 @@ fn the_console_works_with_an_attacker_on_the_wire() {
         _ => None,
     });
     assert!(!ehlo.unwrap().starttls());
-    sim.type_line(format!("AUTH PLAIN {}", sasl::plain_response("alice", &smtp_lab::codec::Secret::new("hunter2hunter2"))).as_bytes())
-        .unwrap();
+    sim.type_line(
+        format!("AUTH PLAIN {}", sasl::plain_response("alice", &smtp_lab::proto::codec::Secret::new("hunter2hunter2"))).as_bytes(),
+    )
+    .unwrap();
     assert!(sim
         .outcomes
         .iter()
@@ -181,14 +178,14 @@ fn an_action_that_cannot_be_taken_changes_nothing() {
 #[test]
 fn forking_a_strip_session_to_a_client_that_requires_starttls_ends_safely() {
     let mut strip = start("preset=strip-587-opportunistic");
-    let ehlo_reply = strip.trace.steps.iter().position(|s| s.middlebox.is_some()).unwrap();
+    let ehlo_reply = strip.trace.steps.iter().position(|s| s.middlebox().is_some()).unwrap();
     strip.jump_to(ehlo_reply + 1);
     let (fork, diverges) = strip.fork("policy", "require-starttls").unwrap();
     assert_eq!(kinds(&fork), ["aborted_safely"]);
     // The same bytes up to the stripped EHLO reply; there the two clients decide differently.
     assert_eq!(diverges, Some(ehlo_reply));
     assert_eq!(fork.trace.steps[..ehlo_reply], strip.trace.steps[..ehlo_reply]);
-    assert_eq!(fork.trace.steps[ehlo_reply].wire, strip.trace.steps[ehlo_reply].wire);
+    assert_eq!(fork.trace.steps[ehlo_reply].wire(), strip.trace.steps[ehlo_reply].wire());
     assert!(strip.fork("policy", "sometimes").is_err());
 }
 
@@ -196,7 +193,8 @@ fn forking_a_strip_session_to_a_client_that_requires_starttls_ends_safely() {
 fn what_the_learner_types_on_hop_1_is_relayed_on_hop_2() {
     let mut sim = start("journey=1&drive=client&hop2-attack=strip");
     assert_eq!(sim.lanes(), ["MUA", "hop 1", "MSA/MTA", "hop 2", "MX"]);
-    let auth = format!("AUTH PLAIN {}", sasl::plain_response("alice", &smtp_lab::codec::Secret::new("correct horse battery staple")));
+    let auth =
+        format!("AUTH PLAIN {}", sasl::plain_response("alice", &smtp_lab::proto::codec::Secret::new("correct horse battery staple")));
     let mut lines = vec!["EHLO me.example.test", "STARTTLS", "EHLO me.example.test", &auth, "MAIL FROM:<alice@sender.test>"];
     lines.extend(["RCPT TO:<bob@example.test>", "DATA"]);
     lines.extend(MESSAGE);
@@ -212,7 +210,7 @@ fn what_the_learner_types_on_hop_1_is_relayed_on_hop_2() {
     assert!(at_mx.ends_with(&typed), "the MX stores what was typed, under the provider's Received header");
     // Mallory stripped hop 2: the typed message is readable there, the password was never on hop 2.
     let read = sim.outcomes.iter().find(|f| f.outcome == Outcome::MessageRead).expect("read on hop 2");
-    assert_eq!(read.hop.as_deref(), Some("hop 2 (MTA → MX, port 25)"));
+    assert_eq!(read.hop.as_ref().map(ToString::to_string).as_deref(), Some("hop 2 (MTA → MX, port 25)"));
     assert!(!kinds(&sim).contains(&"credentials_exposed".to_owned()), "{:?}", kinds(&sim));
 }
 
@@ -220,7 +218,7 @@ fn what_the_learner_types_on_hop_1_is_relayed_on_hop_2() {
 fn mallory_by_hand_on_hop_2_reads_the_message_and_never_sees_the_password() {
     let preset = start("journey=1&hop2-attack=strip");
     let mut by_hand = start("journey=1&hop2-mallory=1");
-    assert_eq!(by_hand.drive(), smtp_lab::scenario::Drive::Mallory);
+    assert_eq!(by_hand.drive(), smtp_lab::sim::Drive::Mallory);
     assert!(!by_hand.finished && by_hand.trace.hops.len() == 2, "hop 1 ran by itself; hop 2 waits for Mallory");
     assert_eq!(by_hand.trace.steps.last().map(|s| s.hop), Some(1), "it waits on hop 2's wire");
     assert_eq!(by_hand.held_between(), ("MTA", "MX"));
@@ -229,12 +227,13 @@ fn mallory_by_hand_on_hop_2_reads_the_message_and_never_sees_the_password() {
         text.contains("250-STARTTLS").then(|| Decision::Replace(text.replace("250-STARTTLS\r\n", "").into_bytes()))
     });
     assert!(by_hand.finished);
-    assert!(by_hand.trace.hop(0).steps.iter().all(|s| s.middlebox.is_none()), "nothing held or changed on hop 1");
+    assert!(by_hand.trace.hop(0).steps.iter().all(|s| s.middlebox().is_none()), "nothing held or changed on hop 1");
     let read = by_hand.outcomes.iter().find(|f| f.outcome == Outcome::MessageRead).expect("the message read on hop 2");
-    assert_eq!(read.hop.as_deref(), Some("hop 2 (MTA → MX, port 25)"));
+    assert_eq!(read.hop.as_ref().map(ToString::to_string).as_deref(), Some("hop 2 (MTA → MX, port 25)"));
     assert!(!kinds(&by_hand).contains(&"credentials_exposed".to_owned()));
     // Deleting the line by hand does what the strip preset does, hop for hop.
-    let hops = |sim: &Simulation| sim.outcomes.iter().map(|f| (f.outcome.label(), f.hop.clone())).collect::<Vec<_>>();
+    let hops =
+        |sim: &Simulation| sim.outcomes.iter().map(|f| (f.outcome.label(), f.hop.as_ref().map(ToString::to_string))).collect::<Vec<_>>();
     let (mut a, mut b) = (hops(&by_hand), hops(&preset));
     a.sort();
     b.sort();

@@ -7,15 +7,11 @@ use std::time::Duration;
 
 use common::pki;
 use proptest::prelude::*;
-use smtp_lab::client::{Client, ClientConfig, ClientEvent, TlsPolicy};
-use smtp_lab::codec::{dot_stuff, limits, AuthLine, Command, DataReader, EndOfData, EnhancedCode, Param, Reply, ReplyReader};
-use smtp_lab::machine::{Machine, Output};
-use smtp_lab::scenario::Scenario;
-use smtp_lab::server::{AuthPolicy, Role, Server, ServerConfig, ServerEvent};
-use smtp_lab::session::SessionEvent;
-use smtp_lab::tls_info::TlsInfo;
-use smtp_lab::trace::{Direction, Event, Trace};
-use smtp_lab::wire::{Middlebox, Segment};
+use smtp_lab::proto::{
+    codec::{dot_stuff, limits, AuthLine, Command, DataReader, EndOfData, EnhancedCode, Param, Reply, ReplyReader},
+    AuthPolicy, Client, ClientEvent, Machine, Output, Role, Server, ServerEvent, SessionEvent, TlsInfo, TlsPolicy,
+};
+use smtp_lab::sim::{world, Direction, Event, Middlebox, Scenario, Segment, Trace};
 
 const T0: Duration = Duration::ZERO;
 
@@ -34,11 +30,11 @@ fn chunks<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
 }
 
 fn tls_info() -> TlsInfo {
-    TlsInfo { version: "TLS 1.3".into(), cipher: "TEST".into(), server_name: None, peer_subject: None, cert_check: None }
+    TlsInfo { version: smtp_lab::proto::TlsVersion::Tls13, cipher: "TEST".into(), server_name: None, peer_subject: None, cert_check: None }
 }
 
 /// Feeds a machine its input chunk by chunk. When it asks for TLS, the test
-/// stands in for the session layer: everything sent after STARTTLS is taken
+/// stands in for the endpoint: everything sent after STARTTLS is taken
 /// back as leftover (as if it all shared STARTTLS's segment) and TLS "starts".
 fn drive<M: Machine>(m: &mut M, input: &[&[u8]]) -> Vec<Output<M::Event>> {
     let mut out = Vec::new();
@@ -64,7 +60,7 @@ fn drive<M: Machine>(m: &mut M, input: &[&[u8]]) -> Vec<Output<M::Event>> {
 }
 
 fn submission_server(end_of_data: EndOfData) -> Server {
-    let mut cfg = ServerConfig::for_role(Role::Submission);
+    let mut cfg = world::server(Role::Submission);
     cfg.auth = AuthPolicy::Always;
     cfg.end_of_data = end_of_data;
     Server::new(cfg)
@@ -103,9 +99,9 @@ impl Middlebox for Resegment {
 /// The SMTP-level story of a trace, without anything TLS randomises.
 fn smtp_story(t: &Trace) -> (Vec<ClientEvent>, Vec<ServerEvent>) {
     let client =
-        t.events().filter_map(|(_, e)| if let Event::Client(SessionEvent::Smtp(c)) = e { Some(c.clone()) } else { None }).collect();
+        t.events().filter_map(|(_, e)| if let Event::Client(SessionEvent::Machine(c)) = e { Some(c.clone()) } else { None }).collect();
     let server =
-        t.events().filter_map(|(_, e)| if let Event::Server(SessionEvent::Smtp(s)) = e { Some(s.clone()) } else { None }).collect();
+        t.events().filter_map(|(_, e)| if let Event::Server(SessionEvent::Machine(s)) = e { Some(s.clone()) } else { None }).collect();
     (client, server)
 }
 
@@ -166,8 +162,8 @@ proptest! {
         let trace = s.run(&pki());
         prop_assert_eq!(trace.delivered().len(), 1);
         let replies: Vec<u8> = trace.steps.iter()
-            .filter(|st| st.direction == Some(Direction::ServerToClient))
-            .filter_map(|st| st.wire.as_ref()).flat_map(|b| b.0.clone()).collect();
+            .filter(|st| st.direction() == Some(Direction::ServerToClient))
+            .filter_map(|st| st.wire()).flat_map(|b| b.0.clone()).collect();
         let whole = drive(&mut Client::new(s.client.clone()), &[&replies]);
         let split = drive(&mut Client::new(s.client.clone()), &chunks(&replies, &cuts));
         prop_assert_eq!(whole, split);
@@ -217,7 +213,7 @@ proptest! {
 
     #[test]
     fn machines_never_panic_and_stay_bounded(input in smtp_alphabet(), cuts in prop::collection::vec(any::<usize>(), 0..10), role in prop::sample::select(vec![Role::Relay, Role::Submission, Role::Submissions])) {
-        let mut cfg = ServerConfig::for_role(role);
+        let mut cfg = world::server(role);
         cfg.auth = AuthPolicy::Always;
         let mut server = Server::new(cfg);
         let parts = chunks(&input, &cuts);
@@ -229,7 +225,7 @@ proptest! {
         server.peer_closed(Duration::from_secs(3600));
         while server.poll_output().is_some() {}
 
-        let mut client = Client::new(ClientConfig::submission(TlsPolicy::Opportunistic));
+        let mut client = Client::new(world::mail_client(TlsPolicy::Opportunistic));
         drive(&mut client, &parts);
         prop_assert!(client.buffered_input() <= limits::REPLY_LINE);
         client.handle_timeout(Duration::from_secs(3600));

@@ -5,15 +5,12 @@ mod common;
 
 use std::time::Duration;
 
-use smtp_lab::attack::Attack;
-use smtp_lab::attacker::Attacker;
-use smtp_lab::codec::{limits, DataReader, EndOfData, Reply, ReplyReader};
-use smtp_lab::machine::{Machine, Output};
 use smtp_lab::outcome::{self, Outcome};
-use smtp_lab::scenario::Scenario;
-use smtp_lab::server::{Role, Server, ServerConfig, ServerEvent};
-use smtp_lab::trace::Direction;
-use smtp_lab::wire::{Middlebox, Segment};
+use smtp_lab::proto::{
+    codec::{limits, DataReader, EndOfData, Reply, ReplyReader},
+    Machine, Output, Role, Server, ServerEvent,
+};
+use smtp_lab::sim::{world, Attack, Attacker, Direction, Middlebox, Scenario, Segment};
 
 const T0: Duration = Duration::ZERO;
 
@@ -31,7 +28,7 @@ fn drain(s: &mut Server) -> (Vec<u8>, Vec<ServerEvent>) {
 
 /// A relay server that has been greeted and is inside a transaction, ready for DATA.
 fn ready_for_data() -> Server {
-    let mut s = Server::new(ServerConfig::for_role(Role::Relay));
+    let mut s = Server::new(world::server(Role::Relay));
     s.connected(T0);
     s.handle_input(b"EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<postmaster@example.test>\r\n", T0);
     drain(&mut s);
@@ -97,11 +94,11 @@ impl Middlebox for Duplicator {
 #[test]
 fn a_duplicated_ehlo_does_not_make_commands_inside_tls_look_injected() {
     let mut s = Scenario::submission();
-    s.client.policy = smtp_lab::client::TlsPolicy::Opportunistic;
+    s.client.policy = smtp_lab::proto::TlsPolicy::Opportunistic;
     let trace = s.link(&common::pki()).with_middlebox(Box::new(Duplicator { duplicated: false, ehlo_replies: 0 })).run();
     let findings = outcome::analyse(&s, &trace);
     if std::env::var("DEBUG_TRACE").is_ok() {
-        eprintln!("{}", smtp_lab::export::text(&trace, &findings));
+        eprintln!("{}", smtp_lab::render::export::text(&trace, &findings));
     }
     let injected: Vec<(String, bool)> = findings
         .iter()
@@ -117,7 +114,7 @@ fn a_duplicated_ehlo_does_not_make_commands_inside_tls_look_injected() {
 #[test]
 fn the_mitm_attacker_survives_its_own_tls_failure() {
     let pki = common::pki();
-    let mut mallory = Attacker::new(Attack::MitmCert, 587, pki, 0, smtp_lab::entropy::Entropy::seeded(1, 3));
+    let mut mallory = Attacker::new(Attack::MitmCert, 587, pki, 0, smtp_lab::proto::Entropy::seeded(1, 3));
     let c2s = |b: &[u8]| Segment::injected(Direction::ClientToServer, b.to_vec(), "");
     let s2c = |b: &[u8]| Segment::injected(Direction::ServerToClient, b.to_vec(), "");
     mallory.on_segment(c2s(b"STARTTLS\r\n"), T0);
@@ -141,7 +138,7 @@ fn an_oversize_body_is_a_prefix_of_the_message() {
 #[test]
 fn replies_echoing_long_client_text_fit_in_512_octets() {
     for input in [format!("EHLO {}\r\n", "h".repeat(490)), format!("EHLO c\r\nMAIL FROM:<a@b.test> {}=1\r\n", "X".repeat(494))] {
-        let mut s = Server::new(ServerConfig::for_role(Role::Relay));
+        let mut s = Server::new(world::server(Role::Relay));
         s.connected(T0);
         drain(&mut s);
         s.handle_input(input.as_bytes(), T0);

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use smtp_lab::client::{Client, ClientConfig, ClientEvent, TlsPolicy};
-use smtp_lab::codec::{limits, sasl, Secret};
-use smtp_lab::machine::{Machine, Output};
-use smtp_lab::server::{AuthPolicy, Role, Server, ServerConfig, ServerEvent};
+use smtp_lab::proto::{
+    codec::{limits, sasl, Secret},
+    AbortReason, AuthPolicy, Awaited, Client, ClientEvent, Machine, Output, Role, Server, ServerEvent, TlsPolicy,
+};
+use smtp_lab::sim::world;
 
 const T0: Duration = Duration::ZERO;
 
@@ -25,7 +26,7 @@ fn drain<M: Machine>(m: &mut M) -> (String, Vec<M::Event>, bool) {
 }
 
 fn server(role: Role) -> Server {
-    let mut s = Server::new(ServerConfig::for_role(role));
+    let mut s = Server::new(world::server(role));
     s.connected(T0);
     let (greeting, _, _) = drain(&mut s);
     assert!(greeting.starts_with("220 "));
@@ -64,7 +65,7 @@ fn ten_megabytes_without_a_newline_stay_bounded() {
 
 #[test]
 fn ten_megabytes_in_data_without_a_newline_are_refused_not_stored() {
-    let mut cfg = ServerConfig::for_role(Role::Relay);
+    let mut cfg = world::server(Role::Relay);
     cfg.max_message_size = 1024 * 1024;
     let mut s = Server::new(cfg);
     s.connected(T0);
@@ -162,7 +163,7 @@ RSET\r\n";
 
 #[test]
 fn auth_exchanges_and_their_failures() {
-    let mut cfg = ServerConfig::for_role(Role::Submission);
+    let mut cfg = world::server(Role::Submission);
     cfg.auth = AuthPolicy::Always;
     let fresh = || {
         let mut s = Server::new(cfg.clone());
@@ -208,12 +209,14 @@ fn starttls_stops_reading_at_the_boundary() {
     let (out, events, _) = say(&mut s, b"EHLO a.test\r\nSTARTTLS\r\nRSET\r\nMAIL FROM:<m@evil.test>\r\n");
     assert_eq!(out.matches("<STARTTLS>").count(), 1);
     assert!(out.ends_with("220 2.0.0 Ready to start TLS\r\n<STARTTLS>"), "{out}");
-    assert!(!events.iter().any(|e| matches!(e, ServerEvent::CommandReceived { command, .. } if command.verb() == "RSET")));
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, ServerEvent::CommandReceived { command, .. } if command.verb() == smtp_lab::proto::codec::Verb::Rset)));
     assert_eq!(s.take_buffered_input(), b"RSET\r\nMAIL FROM:<m@evil.test>\r\n");
 }
 
 fn client() -> Client {
-    let mut c = Client::new(ClientConfig::submission(TlsPolicy::Plain));
+    let mut c = Client::new(world::mail_client(TlsPolicy::Plain));
     c.connected(T0);
     c
 }
@@ -250,7 +253,10 @@ fn client_notices_the_server_hanging_up() {
     c.peer_closed(T0);
     let (_, events, closed) = drain(&mut c);
     assert!(closed);
-    assert!(events.iter().any(|e| matches!(e, ClientEvent::Aborted { reason } if reason.contains("EHLO"))), "{events:?}");
+    assert!(
+        events.iter().any(|e| matches!(e, ClientEvent::Aborted { reason: AbortReason::ServerClosedWhileWaiting(Some(Awaited::Ehlo)) })),
+        "{events:?}"
+    );
 }
 
 #[test]
@@ -259,5 +265,5 @@ fn client_times_out_per_rfc_5321() {
     assert_eq!(c.poll_timeout(), Some(Duration::from_secs(300)));
     c.handle_timeout(Duration::from_secs(300));
     let (_, events, closed) = drain(&mut c);
-    assert!(closed && events.contains(&ClientEvent::TimedOut { waiting_for: "the greeting".into() }));
+    assert!(closed && events.contains(&ClientEvent::TimedOut { waiting_for: Awaited::Greeting }));
 }

@@ -5,16 +5,15 @@
 
 use std::sync::Arc;
 
-use smtp_lab::client::ClientEvent;
-use smtp_lab::dns::{Dnssec, Qtype, Rcode};
-use smtp_lab::https::HttpEvent;
-use smtp_lab::matrix::CellId;
-use smtp_lab::outcome::{analyse, Finding, Outcome};
-use smtp_lab::pki::{IdentityKind, Pki};
-use smtp_lab::policy::SenderEvent;
-use smtp_lab::scenario::Scenario;
-use smtp_lab::session::SessionEvent;
-use smtp_lab::trace::{Event, Lane, StepKind, Trace};
+use smtp_lab::outcome::{analyse, matrix::CellId, Finding, Outcome, Stop};
+use smtp_lab::proto::{
+    AbortReason, CertFailureKind, ClientEvent, DaneMatch, DaneVerdict, Dnssec, HttpEvent, Matching, Qtype, Rcode, Refusal, Selector,
+    SenderEvent, SessionEvent, Tlsa, Usage,
+};
+use smtp_lab::sim::{
+    world::{IdentityKind, Pki},
+    Event, Lane, Scenario, StepKind, Trace,
+};
 
 fn pki() -> Arc<Pki> {
     Pki::lab()
@@ -79,7 +78,7 @@ fn every_sender_policy_cell_has_the_outcome_its_mechanism_gives() {
             }
             // Every sender-policy session starts with lookups in the DNS lane, the MX among them.
             let first = &trace.steps[0];
-            assert_eq!((first.kind, first.lane), (StepKind::Dns, Lane::Dns), "{row}@{column}");
+            assert_eq!((first.kind(), first.lane), (StepKind::Dns, Lane::Dns), "{row}@{column}");
             assert!(trace.lookups().any(|d| d.qtype == Qtype::Mx), "{row}@{column}");
         }
     }
@@ -91,10 +90,13 @@ fn first_contact_fetches_the_policy_over_https_and_a_cached_policy_needs_no_fetc
     let (trace, f) = cell("strip", "sts-enforce");
     assert!(matches!(f[0].outcome, Outcome::AbortedSafely { .. }), "{f:?}");
     let https: Vec<_> = trace.steps.iter().filter(|s| s.lane == Lane::Https).collect();
-    assert!(https.iter().any(|s| s.records.iter().any(|r| r.content_type == "handshake" && !r.encrypted)), "a ClientHello");
-    assert!(https.iter().any(|s| s.records.iter().any(|r| r.encrypted)), "then encrypted records");
+    assert!(
+        https.iter().any(|s| s.records().iter().any(|r| r.content_type == smtp_lab::proto::ContentType::Handshake && !r.encrypted)),
+        "a ClientHello"
+    );
+    assert!(https.iter().any(|s| s.records().iter().any(|r| r.encrypted)), "then encrypted records");
     let got = trace.events().find_map(|(_, e)| match e {
-        Event::HttpsClient(SessionEvent::Smtp(HttpEvent::ResponseReceived { status, body, .. })) => Some((*status, body.0.clone())),
+        Event::HttpsClient(SessionEvent::Machine(HttpEvent::ResponseReceived { status, body, .. })) => Some((*status, body.0.clone())),
         _ => None,
     });
     let (status, body) = got.expect("the policy arrived");
@@ -110,7 +112,7 @@ fn first_contact_fetches_the_policy_over_https_and_a_cached_policy_needs_no_fetc
     // TOFU, blocked: no handshake completes, no policy, and the strip reads the message.
     let (trace, f) = cell("sts-block", "sts-enforce");
     assert_eq!(f[0].outcome, Outcome::MessageRead, "{f:?}");
-    assert!(trace.steps.iter().any(|s| s.lane == Lane::Https && s.kind == StepKind::Dropped), "Mallory dropped the fetch");
+    assert!(trace.steps.iter().any(|s| s.lane == Lane::Https && s.kind() == StepKind::Dropped), "Mallory dropped the fetch");
     assert!(sender_events(&trace).iter().any(|e| matches!(e, SenderEvent::PolicyFetchFailed { .. })));
     assert!(!fetched(&trace));
 
@@ -140,10 +142,10 @@ fn tlsa_counts_only_when_dnssec_validates_it() {
     assert_eq!((tlsa.dnssec, tlsa.records.len()), (Dnssec::Secure, 1));
     assert!(sender_events(&trace).iter().any(|e| matches!(e, SenderEvent::DaneApplies { .. })));
     let failure = trace.events().find_map(|(_, e)| match e {
-        Event::Client(SessionEvent::TlsFailed { error }) => Some(error.message.clone()),
+        Event::Client(SessionEvent::TlsFailed { error }) => error.certificate_failure().cloned(),
         _ => None,
     });
-    assert!(failure.is_some_and(|m| m.contains("DANE") && m.contains("matches no certificate")));
+    assert_eq!(failure.map(|f| f.kind), Some(CertFailureKind::Dane));
 
     // Unsigned: the same record is ignored, and the same certificate is accepted without a check.
     let (trace, f) = cell("mitm-cert-trusted", "dane-unsigned");
@@ -178,7 +180,7 @@ fn a_forged_mx_sends_the_message_to_mallory_unless_a_policy_or_a_signature_stops
 fn testing_mode_delivers_and_says_what_would_have_failed() {
     let (trace, f) = cell("mitm-cert", "sts-testing");
     assert_eq!(f[0].outcome, Outcome::MessageRead);
-    assert!(sender_events(&trace).iter().any(|e| matches!(e, SenderEvent::PolicyApplied { mode: smtp_lab::mta_sts::Mode::Testing, .. })));
+    assert!(sender_events(&trace).iter().any(|e| matches!(e, SenderEvent::PolicyApplied { mode: smtp_lab::proto::StsMode::Testing, .. })));
     // The certificate was checked (and failed) though not enforced: what TLS-RPT reports.
     let check = trace.events().find_map(|(_, e)| match e {
         Event::Client(SessionEvent::TlsEstablished { info }) => info.cert_check.clone(),
@@ -201,7 +203,16 @@ fn a_self_signed_mx_is_fine_under_dane_ee_and_not_under_mta_sts() {
         Event::Client(SessionEvent::TlsEstablished { info }) => info.cert_check.clone(),
         _ => None,
     });
-    assert!(check.is_some_and(|c| c.valid && c.dane.is_some_and(|d| d.contains("3 1 1"))));
+    assert!(check.is_some_and(|c| c.valid
+        && c.dane.is_some_and(|d| matches!(
+            d,
+            DaneVerdict::Matched(DaneMatch::EndEntity(Tlsa {
+                usage: Usage::DaneEe,
+                selector: Selector::Spki,
+                matching: Matching::Sha256,
+                ..
+            }))
+        ))));
     // MTA-STS needs a WebPKI certificate: the same MX is refused.
     let mut s: Scenario = "strip@sts-cached".parse::<CellId>().unwrap().scenario().unwrap();
     s.attack = None;
@@ -214,7 +225,7 @@ fn mail_params(trace: &Trace) -> Vec<(String, bool)> {
     trace
         .client_events()
         .filter_map(|(_, e)| match e {
-            ClientEvent::CommandSent { command: smtp_lab::codec::Command::Mail { params, .. }, under_tls } => {
+            ClientEvent::CommandSent { command: smtp_lab::proto::codec::Command::Mail { params, .. }, under_tls } => {
                 Some((params.iter().map(|p| p.keyword.clone()).collect::<Vec<_>>().join(" "), *under_tls))
             }
             _ => None,
@@ -238,11 +249,11 @@ fn a_requiretls_message_goes_over_tls_to_a_vouched_mx_or_not_at_all() {
     assert!(mail_params(&trace).iter().any(|(p, tls)| p.split(' ').any(|k| k == "REQUIRETLS") && *tls), "{:?}", mail_params(&trace));
     assert!(trace
         .server_events()
-        .any(|(_, e)| matches!(e, smtp_lab::server::ServerEvent::MessageAccepted { envelope, .. } if envelope.require_tls)));
+        .any(|(_, e)| matches!(e, smtp_lab::proto::ServerEvent::MessageAccepted { envelope, .. } if envelope.require_tls)));
     // An MX that does not offer REQUIRETLS does not get the message.
     s.server.requiretls = false;
     let (trace, f) = run(&s);
-    assert!(matches!(&f[0].outcome, Outcome::AbortedSafely { reason } if reason.contains("does not offer REQUIRETLS")), "{f:?}");
+    assert!(matches!(&f[0].outcome, Outcome::AbortedSafely { reason: Stop::Client(AbortReason::RequireTlsNotOffered) }), "{f:?}");
     assert!(trace.delivered().is_empty());
 }
 
@@ -258,15 +269,25 @@ fn the_provider_honours_requiretls_on_the_next_hop() {
     let at_mx = trace.hop(1);
     assert!(
         at_mx.server_events().any(
-            |(_, e)| matches!(e, smtp_lab::server::ServerEvent::MessageAccepted { envelope, under_tls: true, .. } if envelope.require_tls)
+            |(_, e)| matches!(e, smtp_lab::proto::ServerEvent::MessageAccepted { envelope, under_tls: true, .. } if envelope.require_tls)
         ),
         "{f:?}"
     );
     // Mallory strips STARTTLS on hop 2: the provider's MTA keeps the message; hop 1 stayed inside TLS.
-    j.hop2_mut().unwrap().attack = Some(smtp_lab::attack::Attack::Strip);
+    j.hop2_mut().unwrap().attack = Some(smtp_lab::sim::Attack::Strip);
     let (trace, f) = run(&j);
     assert!(trace.hop(1).delivered().is_empty());
-    assert!(f.iter().any(|x| matches!(&x.outcome, Outcome::AbortedSafely { reason } if reason.contains("REQUIRETLS"))), "{f:?}");
+    assert!(
+        f.iter().any(|x| matches!(
+            &x.outcome,
+            Outcome::AbortedSafely {
+                reason: Stop::Client(
+                    AbortReason::StartTlsNotOfferedForRequireTls | AbortReason::RequireTlsWithoutTls | AbortReason::RequireTlsNotOffered
+                ) | Stop::Sender(Refusal::RequireTlsUnvouched)
+            }
+        )),
+        "{f:?}"
+    );
     assert!(!f.iter().any(|x| x.outcome.is_compromise()), "{f:?}");
     // The same journey without REQUIRETLS: the strip reads the message on hop 2.
     j.client.require_tls = false;
@@ -294,7 +315,7 @@ fn dane_ta_trusts_whatever_its_anchor_issued() {
         Event::Client(SessionEvent::TlsEstablished { info }) => info.cert_check.clone(),
         _ => None,
     });
-    assert!(check.is_some_and(|c| c.valid && c.dane.is_some_and(|d| d.contains("trust anchor"))));
+    assert!(check.is_some_and(|c| c.valid && c.dane.is_some_and(|d| matches!(d, DaneVerdict::Matched(DaneMatch::TrustAnchor(_))))));
     // Mallory's own CA is not that anchor: refused.
     let (_, f) = run(&with_ta("mitm-cert"));
     assert!(matches!(f[0].outcome, Outcome::AbortedSafely { .. }), "{f:?}");

@@ -5,20 +5,16 @@
 
 use clap::Parser;
 use proptest::prelude::*;
-use smtp_lab::assemble;
-use smtp_lab::attack::Attack;
-use smtp_lab::client::TlsPolicy;
-use smtp_lab::codec::{EodVariant, Mechanism};
-use smtp_lab::lesson::Lesson;
-use smtp_lab::matrix::CellId;
-use smtp_lab::mta_sts::Mode;
-use smtp_lab::pki::IdentityKind;
-use smtp_lab::policy::SenderPolicy;
-use smtp_lab::scenario::{Outbound, ServerTls};
-use smtp_lab::server::{AuthPolicy, Role};
-use smtp_lab::settings::{ClientSettings, HopSettings, ServerSettings, Settings};
-use smtp_lab::tls::TlsVersions;
-use smtp_lab::vocab::Choice;
+use smtp_lab::lab::{
+    assemble, ClientSettings, DomainSettings, Hop2Settings, JourneySettings, Knobs, Lesson, ServerSettings, Settings, Validation,
+};
+use smtp_lab::outcome::matrix::CellId;
+use smtp_lab::proto::{
+    codec::{EodVariant, Mechanism},
+    AuthPolicy, Role, SenderPolicy, StsMode, TlsPolicy, TlsVersions,
+};
+use smtp_lab::sim::{world::IdentityKind, Attack, Outbound, ServerTls};
+use smtp_lab::vocab::{Choice, Named};
 
 /// `run`'s settings, parsed by clap exactly as the binary flattens them.
 #[derive(Parser)]
@@ -73,43 +69,45 @@ prop_compose! {
         role in pick::<Role>(), server_tls in pick::<ServerTls>(), auth in pick::<AuthPolicy>(),
         require_tls in any::<bool>(), cert in pick::<IdentityKind>(), server_tls_versions in pick::<TlsVersions>(), server_keeps_buffer in any::<bool>(),
         server_keeps_state in any::<bool>(), lenient_end_of_data in proptest::collection::vec(proptest::sample::select(EodVariant::ALL), 0..3),
-        offer_requiretls in any::<bool>(), sts in pick::<Mode>(), unsigned_zone in any::<bool>(), no_tlsa in any::<bool>(), tlsa_ta in any::<bool>(),
+        offer_requiretls in any::<bool>(),
     ) -> ServerSettings {
         ServerSettings {
             role, server_tls, auth, require_tls, cert, server_tls_versions, server_keeps_buffer, server_keeps_state, lenient_end_of_data,
-            offer_requiretls, sts, unsigned_zone, no_tlsa, tlsa_ta,
+            offer_requiretls,
         }
     }
 }
 
 prop_compose! {
+    fn domain_settings()(sts in pick::<StsMode>(), unsigned_zone in any::<bool>(), no_tlsa in any::<bool>(), tlsa_ta in any::<bool>()) -> DomainSettings {
+        DomainSettings { sts, unsigned_zone, no_tlsa, tlsa_ta }
+    }
+}
+
+prop_compose! {
     fn client_settings()(
-        policy in pick::<TlsPolicy>(), validate in any::<bool>(), no_validate in any::<bool>(), client_tls_versions in pick::<TlsVersions>(),
+        policy in pick::<TlsPolicy>(), validate in pick::<Validation>(), client_tls_versions in pick::<TlsVersions>(),
         mechanism in pick::<Mechanism>(), no_auth in any::<bool>(), no_pipelining in any::<bool>(), client_keeps_buffer in any::<bool>(),
         client_reuses_capabilities in any::<bool>(), sender in pick::<SenderPolicy>(), sts_cached in any::<bool>(), requiretls in any::<bool>(),
     ) -> ClientSettings {
         ClientSettings {
-            policy, validate, no_validate, client_tls_versions, mechanism, no_auth, no_pipelining, client_keeps_buffer, client_reuses_capabilities,
+            policy, validate, client_tls_versions, mechanism, no_auth, no_pipelining, client_keeps_buffer, client_reuses_capabilities,
             sender, sts_cached, requiretls,
         }
     }
 }
 
 prop_compose! {
-    fn hop_settings()(
-        journey in any::<bool>(), outbound in pick::<Outbound>(), hop2_port in prop_oneof![Just(None), Just(Some(25u16)), Just(Some(587)), Just(Some(465))],
-        hop2_policy in pick::<TlsPolicy>(), hop2_validate in any::<bool>(), hop2_cert in pick::<IdentityKind>(), hop2_server_tls in pick::<ServerTls>(),
-        hop2_attack in pick::<Attack>(), hop2_mallory in any::<bool>(), hop2_lenient_end_of_data in proptest::collection::vec(proptest::sample::select(EodVariant::ALL), 0..2),
-        hop2_sender in pick::<SenderPolicy>(), hop2_sts_cached in any::<bool>(), hop2_offer_requiretls in any::<bool>(), on in 0..3u8,
-    ) -> HopSettings {
-        // One case in three is a journey, so that most cases stay one connection.
+    fn journey_settings()(
+        journey in any::<bool>(), outbound in pick::<Outbound>(), port in prop_oneof![Just(None), Just(Some(25u16)), Just(Some(587)), Just(Some(465))],
+        attack in pick::<Attack>(), mallory in any::<bool>(), server in server_settings(), client in client_settings(), on in 0..3u8, lean in any::<bool>(),
+    ) -> JourneySettings {
+        // One case in three is a journey, so that most cases stay one connection; half of those keep hop 2's knobs few.
         if on > 0 {
-            return HopSettings::default();
+            return JourneySettings::default();
         }
-        HopSettings {
-            journey, outbound, hop2_port, hop2_policy, hop2_validate, hop2_cert, hop2_server_tls, hop2_attack, hop2_mallory, hop2_lenient_end_of_data,
-            hop2_sender, hop2_sts_cached, hop2_offer_requiretls,
-        }
+        let (server, client) = if lean { (ServerSettings::default(), ClientSettings { policy: client.policy, ..ClientSettings::default() }) } else { (server, client) };
+        JourneySettings { journey, outbound, hop2: Hop2Settings { port, attack, mallory, server, client } }
     }
 }
 
@@ -118,10 +116,10 @@ prop_compose! {
         start in 0..3u8, lesson in proptest::sample::select(Lesson::ALL), cell in proptest::sample::select(CellId::all().collect::<Vec<_>>()),
         port in prop_oneof![Just(None), Just(Some(25u16)), Just(Some(465)), Just(Some(587)), Just(Some(2525)), (1u16..).prop_map(Some)],
         attack in pick::<Attack>(), seed in proptest::option::of(any::<u64>()), server in server_settings(), client in client_settings(),
-        hop2 in hop_settings(),
+        domain in domain_settings(), journey in journey_settings(),
     ) -> Settings {
         let (preset, cell) = match start { 0 => (Some(lesson), None), 1 => (None, Some(cell)), _ => (None, None) };
-        Settings { preset, cell, port, attack, drive: None, seed, server, client, hop2 }
+        Settings { preset, cell, port, attack, drive: None, seed, server, client, domain, journey }
     }
 }
 
@@ -136,7 +134,7 @@ proptest! {
 
 /// `setting` applied on top of every lesson and every attack is either in the
 /// scenario, or refused with an error naming it and what it conflicts with.
-fn survives(flag: &str, setting: impl Fn(&mut Settings), holds: impl Fn(&smtp_lab::scenario::Scenario) -> bool) {
+fn survives(flag: &str, setting: impl Fn(&mut Settings), holds: impl Fn(&smtp_lab::sim::Scenario) -> bool) {
     let starts = Lesson::ALL
         .iter()
         .map(|&l| Settings { preset: Some(l), ..Settings::default() })
@@ -184,8 +182,8 @@ fn explicit_settings_survive_every_lesson_and_attack_or_are_refused_by_name() {
     for &auth in AuthPolicy::ALL {
         survives(&format!("--auth {auth}"), |s| s.server.auth = Some(auth), |sc| sc.server.auth == auth);
     }
-    survives("--no-validate", |s| s.client.no_validate = true, |sc| !sc.client.validate_certificate);
-    survives("--validate", |s| s.client.validate = true, |sc| sc.client.validate_certificate);
+    survives("--validate report", |s| s.client.validate = Some(Validation::Report), |sc| !sc.client.validate_certificate);
+    survives("--validate enforce", |s| s.client.validate = Some(Validation::Enforce), |sc| sc.client.validate_certificate);
 }
 
 #[test]

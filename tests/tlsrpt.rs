@@ -2,10 +2,8 @@
 //! against a JSON Schema written from RFC 8460 §4.4, and its policy and
 //! failure types are the ones the session's steps show.
 
-use smtp_lab::matrix::CellId;
-use smtp_lab::pki::Pki;
-use smtp_lab::tlsrpt::report;
-use smtp_lab::trace::Trace;
+use smtp_lab::outcome::{matrix::CellId, tlsrpt::report};
+use smtp_lab::sim::{world::Pki, Trace};
 
 fn trace(cell: &str) -> Trace {
     cell.parse::<CellId>().unwrap().scenario().unwrap().run(&Pki::lab())

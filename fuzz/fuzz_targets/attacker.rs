@@ -4,16 +4,13 @@
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use smtp_lab::attack::Attack;
-use smtp_lab::attacker::Attacker;
-use smtp_lab::trace::Direction;
-use smtp_lab::vocab::Choice;
-use smtp_lab::wire::{Middlebox, Segment};
+use smtp_lab::sim::{Attack, Attacker, Direction, Middlebox, Segment};
+use smtp_lab::vocab::Named;
 
 fuzz_target!(|input: (u8, Vec<(bool, bool, Vec<u8>)>)| {
     let (attack, segments) = input;
     let attack = Attack::ALL[usize::from(attack) % Attack::ALL.len()];
-    let mut mallory = Attacker::new(attack, 25, fuzz_support::pki(), 0, smtp_lab::entropy::Entropy::seeded(1, 3));
+    let mut mallory = Attacker::new(attack, 25, fuzz_support::pki(), 0, smtp_lab::proto::Entropy::seeded(1, 3));
     for (i, (c2s, tls, bytes)) in segments.into_iter().enumerate() {
         let direction = if c2s { Direction::ClientToServer } else { Direction::ServerToClient };
         let mut seg = Segment::injected(direction, bytes.clone(), "");

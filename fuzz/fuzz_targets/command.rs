@@ -1,7 +1,7 @@
 //! A command line: parse, serialise, parse again gives the same command.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use smtp_lab::codec::Command;
+use smtp_lab::proto::codec::Command;
 
 fuzz_target!(|line: &[u8]| {
     if let Ok(cmd) = Command::parse(line) {

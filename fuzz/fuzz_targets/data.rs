@@ -2,7 +2,7 @@
 //! ends only on CRLF "." CRLF; an oversize body is a prefix of the message.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use smtp_lab::codec::{DataReader, EndOfData};
+use smtp_lab::proto::{codec::DataReader, codec::EndOfData};
 
 fn read(policy: EndOfData, max: usize, parts: &[&[u8]]) -> (usize, bool, Vec<u8>, String) {
     let mut r = DataReader::new(policy, max);

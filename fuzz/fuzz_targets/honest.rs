@@ -3,11 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use smtp_lab::client::TlsPolicy;
 use smtp_lab::outcome::{self, Outcome};
-use smtp_lab::pki::IdentityKind;
-use smtp_lab::scenario::{Scenario, ServerTls};
-use smtp_lab::server::AuthPolicy;
+use smtp_lab::proto::{AuthPolicy, TlsPolicy};
+use smtp_lab::sim::{world::IdentityKind, Scenario, ServerTls};
 use smtp_lab::vocab::Choice;
 
 fn pick<T: Choice>(b: u8) -> T {
@@ -30,7 +28,7 @@ fuzz_target!(|input: ([u8; 6], Vec<u8>)| {
         assert!(
             !matches!(f.outcome, Outcome::CommandInjected { .. } | Outcome::ForgedReplyAccepted { .. }),
             "with nobody on the wire: {f:?}\n{}",
-            smtp_lab::transcript::render(&trace)
+            smtp_lab::render::export::transcript(&trace)
         );
     }
 });

@@ -2,9 +2,9 @@
 //! serialises to legal lines and parses back to itself.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use smtp_lab::codec::{limits, ReplyReader};
+use smtp_lab::proto::{codec::limits, codec::ReplyReader};
 
-fn replies(parts: &[&[u8]]) -> Vec<Result<smtp_lab::codec::Reply, String>> {
+fn replies(parts: &[&[u8]]) -> Vec<Result<smtp_lab::proto::codec::Reply, String>> {
     let mut r = ReplyReader::default();
     let mut out = Vec::new();
     for p in parts {

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use smtp_lab::machine::{Machine, Output};
-use smtp_lab::pki::Pki;
+use smtp_lab::proto::{Machine, Output};
+use smtp_lab::sim::world::Pki;
 
 /// The simulated world's certificates (fixed data, made at build time).
 pub fn pki() -> Arc<Pki> {

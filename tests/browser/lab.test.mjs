@@ -141,10 +141,10 @@ test("the custom setup form runs what it says", async () => {
   await page.selectOption("select[name=port]", "587");
   await page.selectOption("select[name=policy]", "require-starttls");
   await page.selectOption("select[name=cert]", "untrusted-ca");
-  await page.check("input[name=validate]");
+  await page.selectOption("select[name=validate]", "enforce");
   await page.getByRole("button", { name: "Run this setup" }).click();
   await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict[data-kind=aborted_safely]"));
-  assert.match(page.url(), /port=587&cert=untrusted-ca&policy=require-starttls&validate=1/);
+  assert.match(page.url(), /port=587&cert=untrusted-ca&policy=require-starttls&validate=enforce/);
   assert.deepEqual(problems, []);
 });
 

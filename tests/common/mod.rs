@@ -3,11 +3,8 @@
 
 use std::sync::Arc;
 
-use smtp_lab::client::ClientEvent;
-use smtp_lab::pki::Pki;
-use smtp_lab::server::ServerEvent;
-use smtp_lab::session::SessionEvent;
-use smtp_lab::trace::{Event, Trace};
+use smtp_lab::proto::{ClientEvent, ServerEvent, SessionEvent, TlsError};
+use smtp_lab::sim::{world::Pki, Event, Trace};
 
 /// The simulated world's certificates (fixed data, made at build time).
 pub fn pki() -> Arc<Pki> {
@@ -22,9 +19,9 @@ pub fn server_events(t: &Trace) -> Vec<ServerEvent> {
     t.server_events().map(|(_, e)| e.clone()).collect()
 }
 
-pub fn client_tls_failure(t: &Trace) -> Option<String> {
+pub fn client_tls_failure(t: &Trace) -> Option<TlsError> {
     t.events().find_map(|(_, e)| match e {
-        Event::Client(SessionEvent::TlsFailed { error }) => Some(error.message.clone()),
+        Event::Client(SessionEvent::TlsFailed { error }) => Some(error.clone()),
         _ => None,
     })
 }

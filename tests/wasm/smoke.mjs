@@ -101,7 +101,7 @@ check("Mallory's presets are the attacks that act on the wire, from the engine",
   assert.ok(ids.includes("strip") && ids.includes("mitm-cert"));
   assert.ok(!ids.includes("eavesdrop") && !ids.some((id) => id.startsWith("smuggle") || id.startsWith("wrong-mode")));
   const l = new lab.Lab("port=587&policy=opportunistic&auth=always&drive=mallory");
-  for (let i = 0; i < 100 && l.held(); i += 1) l.decide("preset", "strip");
+  for (let i = 0; i < 100 && l.held(); i += 1) l.decide({ kind: "preset", arg: "strip" });
   assert.ok(l.isFinished());
   assert.equal(l.verdicts()[0].kind, "credentials_exposed");
 });

@@ -15,7 +15,6 @@ const presetSelect = document.getElementById("preset");
 const custom = document.getElementById("custom");
 const fieldsBox = document.getElementById("custom-fields");
 const pickerError = document.getElementById("picker-error");
-const GROUPS = { session: "Connection and attacker", server: "Server", client: "Client", hop2: "Journey: hop 2, the provider to the MX" };
 let shownLink = null;
 let shownValues = {};
 
@@ -67,7 +66,7 @@ function showInPicker() {
 function buildForm(fields) {
   const groups = {};
   for (const f of fields.filter((x) => x.name !== "preset" && x.name !== "cell")) {
-    const box = groups[f.group] ??= h("fieldset", { class: `group group-${f.group}` }, h("legend", {}, GROUPS[f.group] ?? f.group));
+    const box = groups[f.group] ??= h("fieldset", { class: `group group-${f.group}` }, h("legend", {}, f.group_title));
     const data = { "data-field": f.name };
     if (f.kind === "flag") {
       box.append(h("label", { class: "check" }, h("input", { type: "checkbox", name: f.name, ...data }), ` ${f.help}`));

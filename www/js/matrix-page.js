@@ -72,7 +72,9 @@ const workers = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
 const pending = [];
 const shards = [];
 const onMessage = ({ data }) => {
-  if (data.layout) {
+  if (data.error) {
+    status.textContent = `The engine could not run: ${data.error}`;
+  } else if (data.layout) {
     drawTable(data.layout);
     for (const [id, cell] of pending.splice(0)) fill(id, cell);
   } else if (data.id) {

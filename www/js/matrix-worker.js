@@ -1,19 +1,16 @@
-// Runs a share of the matrix's sessions off the page's thread, one cell at a
-// time, posting each result as it is ready: the page stays responsive and
-// fills in. The page starts one worker per core and tells each its share.
+// Runs a share of the matrix's sessions off the page's thread: the engine
+// itself runs every `of`-th cell from `shard` and posts each result as it is
+// ready (the layout first, from shard 0; then `{id, cell}`; then `{done}`
+// with its timings), so the page stays responsive and fills in. The page
+// starts one worker per core and tells each its share.
 import { engine } from "./engine.js";
 
 addEventListener("message", async ({ data: { shard, of, module } }) => {
-  const wasm = await engine(module);
-  const layout = wasm.matrixLayout();
-  if (shard === 0) postMessage({ layout });
-  const ids = layout.rows.flatMap((r) => r.cells.filter((c) => c.label === "…").map((c) => `${r.id}@${c.column}`));
-  // Wall-clock times, comparable across workers.
-  const started = performance.timeOrigin + performance.now();
-  let sessions = 0;
-  for (let i = shard; i < ids.length; i += of) {
-    postMessage({ id: ids[i], cell: wasm.matrixCell(ids[i]) });
-    sessions += 1;
+  try {
+    const wasm = await engine(module);
+    wasm.runMatrixShare(shard, of);
+  } catch (e) {
+    // A rejected promise in a worker never reaches the page: say it in a message.
+    postMessage({ error: String(e?.message ?? e) });
   }
-  postMessage({ done: true, sessions, started, ended: performance.timeOrigin + performance.now() });
 });

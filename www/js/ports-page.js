@@ -1,5 +1,5 @@
 // The port explainer and the claims checker. The content, and the proof of
-// each claim by a session run here, come from the engine (src/claims.rs).
+// each claim by a session run here, come from the engine (src/lab/claims.rs).
 import { engine } from "./engine.js";
 import { h } from "./dom.js";
 import { registerOffline } from "./site.js";

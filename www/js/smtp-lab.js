@@ -370,7 +370,7 @@ export class SmtpLab extends Base {
    * @param {"pass" | "drop" | "replace" | "flip" | "preset"} kind - What to do with it.
    * @param {string | number} [arg] - The new text (replace), the byte to flip (flip) or the attack's id (preset).
    */
-  decide(kind, arg) { this.#act(() => this.#lab.decide(kind, arg === undefined ? undefined : String(arg))); }
+  decide(kind, arg) { this.#act(() => this.#lab.decide(arg === undefined ? { kind } : { kind, arg })); }
   /**
    * Mallory's own bytes, sent as if from the other side.
    * @param {"server" | "client"} to - Whom they go to.

@@ -100,8 +100,8 @@ fn fuzz_one(target: &str, budget: Budget) -> Result {
     }
 }
 
-/// `cargo xtask fuzz --smoke` or `cargo xtask fuzz TARGET [--minutes N]`.
-pub fn fuzz(args: &[String]) -> Result {
+/// `cargo xtask fuzz --smoke` (no target) or `cargo xtask fuzz TARGET [--minutes N]`.
+pub fn fuzz(target: Option<&str>, minutes: u64) -> Result {
     ensure_cargo_fuzz()?;
     let status = Command::new("cargo")
         .args(["fuzz", "build", "-s", "none"])
@@ -111,21 +111,14 @@ pub fn fuzz(args: &[String]) -> Result {
     if !status.success() {
         return Err("`cargo fuzz build` failed".into());
     }
-    match args.first().map(String::as_str) {
-        Some("--smoke") | None => {
+    match target {
+        None => {
             for (target, runs) in TARGETS {
                 fuzz_one(target, Budget::Runs(runs))?;
             }
             Ok(())
         }
-        Some(target) if TARGETS.iter().any(|(t, _)| *t == target) => {
-            let minutes: u64 = match args.get(1).map(String::as_str) {
-                Some("--minutes") => args.get(2).and_then(|m| m.parse().ok()).ok_or("--minutes takes a number")?,
-                None => 5,
-                Some(other) => return Err(format!("unknown option {other}")),
-            };
-            fuzz_one(target, Budget::Seconds(minutes * 60))
-        }
+        Some(target) if TARGETS.iter().any(|(t, _)| *t == target) => fuzz_one(target, Budget::Seconds(minutes * 60)),
         Some(other) => {
             let names: Vec<&str> = TARGETS.iter().map(|(t, _)| *t).collect();
             Err(format!("no fuzz target {other}; one of: {}", names.join(", ")))

@@ -12,24 +12,54 @@ mod www;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
+/// Project chores. Each installs what a fresh machine lacks before it starts.
+#[derive(clap::Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+enum Task {
+    /// Build the browser lab and serve it on 127.0.0.1.
+    Lab {
+        #[arg(default_value_t = 8080)]
+        port: u16,
+    },
+    /// Run every check and test.
+    Test,
+    /// Build the lab and run only the browser tests.
+    Browser,
+    /// The npm package (target/dist/smtp-lab-VERSION.tgz) and the static site (target/dist/site).
+    Dist,
+    /// Print the lab's download size and time to first render.
+    Budget,
+    /// Run the benchmarks.
+    Bench,
+    /// Build every fuzz target and run each on a fixed number of inputs (--smoke), or run one longer.
+    Fuzz {
+        /// One target to run for --minutes; without it, the smoke run of every target.
+        #[arg(conflicts_with = "smoke")]
+        target: Option<String>,
+        /// Every target, a fixed number of inputs each (what `test` runs).
+        #[arg(long)]
+        smoke: bool,
+        #[arg(long, default_value_t = 5, requires = "target")]
+        minutes: u64,
+    },
+    /// Rewrite fuzz/corpus from the lessons' traces.
+    FuzzSeeds,
+    /// smtp-lab serve under load (smtp-source, and STARTTLS from its own client), beside Postfix's
+    /// smtp-sink; idle timeout, connection limit, peak RSS.
+    Load,
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("lab") => lab(args.get(1).map(String::as_str)),
-        Some("test") => test(),
-        Some("browser") => browser_tests(),
-        Some("budget") => www::build().and_then(|()| budget()),
-        Some("dist") => www::dist(),
-        Some("bench") => run("cargo", &["bench", "--workspace"]),
-        Some("fuzz") => fuzz::fuzz(&args[1..]),
-        Some("fuzz-seeds") => fuzz::seeds(),
-        Some("load") => load::load(),
-        _ => {
-            eprintln!(
-                "usage: cargo xtask <lab|test|browser|dist|budget|bench|fuzz|fuzz-seeds|load>\n  lab [PORT]  build the browser lab and serve it on 127.0.0.1 (default port 8080)\n  dist        the npm package (target/dist/smtp-lab-VERSION.tgz) and the static site (target/dist/site)\n  test        run every check and test\n  browser     build the lab and run only the browser tests\n  budget      print the lab's download size and time to first render\n  bench       run the benchmarks\n  fuzz --smoke                   build every fuzz target and run each for 30 s\n  fuzz TARGET [--minutes N]      run one target longer\n  fuzz-seeds  rewrite fuzz/corpus from the lessons' traces\n  load        smtp-lab serve under load (smtp-source, and STARTTLS from its own client), beside\n              Postfix's smtp-sink; idle timeout, connection limit, peak RSS"
-            );
-            return ExitCode::from(2);
-        }
+    let result = match <Task as clap::Parser>::parse() {
+        Task::Lab { port } => lab(port),
+        Task::Test => test(),
+        Task::Browser => browser_tests(),
+        Task::Budget => www::build().and_then(|()| budget()),
+        Task::Dist => www::dist(),
+        Task::Bench => bench(),
+        Task::Fuzz { target, minutes, .. } => fuzz::fuzz(target.as_deref(), minutes),
+        Task::FuzzSeeds => fuzz::seeds(),
+        Task::Load => load::load(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -96,21 +126,31 @@ fn ensure_peers() -> Result {
     Ok(())
 }
 
-/// The wasm-bindgen version the crate pins (`wasm-bindgen = "=x.y.z"`); the CLI must match it.
+/// The wasm-bindgen version the binding crate pins (`wasm-bindgen = "=x.y.z"`); the CLI must match it.
 fn wasm_bindgen_version() -> std::result::Result<String, String> {
-    manifest_value(&read_manifest()?, "wasm-bindgen")
-        .and_then(|v| v.strip_prefix('=').map(str::to_owned))
-        .ok_or_else(|| "Cargo.toml pins no wasm-bindgen version".into())
+    let binding = package(www::WASM_CRATE)?;
+    binding["dependencies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["name"] == "wasm-bindgen")
+        .and_then(|d| d["req"].as_str()?.strip_prefix('=').map(str::to_owned))
+        .ok_or_else(|| format!("{} pins no wasm-bindgen version", www::WASM_CRATE))
 }
 
-/// The crate's Cargo.toml, read for the values xtask takes from it.
-pub fn read_manifest() -> std::result::Result<String, String> {
-    std::fs::read_to_string("Cargo.toml").map_err(|e| format!("Cargo.toml: {e}"))
-}
-
-/// The first `key = "value"` line's value (for `name`, the package's: `[package]` comes first).
-pub fn manifest_value(manifest: &str, key: &str) -> Option<String> {
-    manifest.lines().find_map(|l| l.trim().strip_prefix(key)?.strip_prefix(" = \"")?.strip_suffix('"').map(str::to_owned))
+/// A workspace package as `cargo metadata` describes it (name, version,
+/// license, description, dependencies with their requirements).
+pub fn package(name: &str) -> std::result::Result<serde_json::Value, String> {
+    let out = Command::new("cargo")
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .map_err(|e| format!("cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
+    let packages = metadata["packages"].as_array().cloned().unwrap_or_default();
+    packages.into_iter().find(|p| p["name"] == name).ok_or_else(|| format!("the workspace has no package {name}"))
 }
 
 fn ensure_wasm_bindgen_cli() -> Result {
@@ -128,9 +168,9 @@ fn ensure_wasm_bindgen_cli() -> Result {
 /// TLS handshakes by ring and rustls compiled to wasm32.
 fn wasm_smoke() -> Result {
     ensure_wasm_bindgen_cli()?;
-    run("cargo", &["build", "--lib", "--target", "wasm32-unknown-unknown", "--no-default-features"])?;
-    let wasm = "target/wasm32-unknown-unknown/debug/smtp_lab.wasm";
-    run("wasm-bindgen", &["--target", "nodejs", "--out-dir", "target/wasm-node", wasm])?;
+    run("cargo", &["build", "-p", www::WASM_CRATE, "--lib", "--target", "wasm32-unknown-unknown"])?;
+    let wasm = www::wasm_file("debug");
+    run("wasm-bindgen", &["--target", "nodejs", "--out-name", "smtp_lab", "--out-dir", "target/wasm-node", &wasm])?;
     run("cargo", &["build", "--bin", "smtp-lab"])?;
     run("node", &["tests/wasm/smoke.mjs", "./target/wasm-node/smtp_lab.js", "./target/debug/smtp-lab"])
 }
@@ -140,8 +180,10 @@ fn npm_tool(package: &str, program: &str) -> std::result::Result<PathBuf, String
     let bin = PathBuf::from("target/tools/node_modules/.bin").join(program);
     let version = package.rsplit_once('@').map_or("", |(_, v)| v);
     let installed =
-        std::fs::read_to_string(format!("target/tools/node_modules/{}/package.json", package.rsplit_once('@').map_or(package, |(n, _)| n)))
-            .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}")));
+        std::fs::read(format!("target/tools/node_modules/{}/package.json", package.rsplit_once('@').map_or(package, |(n, _)| n)))
+            .ok()
+            .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
+            .is_some_and(|p| p["version"] == version);
     if !bin.exists() || !installed {
         std::fs::create_dir_all("target/tools").map_err(|e| e.to_string())?;
         run("npm", &["install", "--prefix", "target/tools", "--no-audit", "--no-fund", "--silent", package])?;
@@ -154,8 +196,7 @@ fn ensure_browser() -> Result {
     apt(&[("chromium", "chromium"), ("chromedriver", "chromium-driver")])
 }
 
-fn lab(port: Option<&str>) -> Result {
-    let port: u16 = port.unwrap_or("8080").parse().map_err(|_| "the port must be a number".to_owned())?;
+fn lab(port: u16) -> Result {
     www::build()?;
     let (mut server, url) = start_server(port)?;
     eprintln!(
@@ -165,22 +206,51 @@ fn lab(port: Option<&str>) -> Result {
     Err("the lab server stopped".into())
 }
 
-/// wasm-bindgen-test in headless Chromium: the wasm API as the page calls it.
-fn wasm_browser_tests() -> Result {
+/// The native benchmarks, then the wasm boundary's in headless Chromium, built as the lab ships.
+fn bench() -> Result {
+    run("cargo", &["bench", "--workspace"])?;
+    ensure_tools()?;
+    ensure_wasm_bindgen_cli()?;
     ensure_browser()?;
     let status = Command::new("cargo")
-        .args(["test", "--target", "wasm32-unknown-unknown", "--no-default-features", "--test", "browser_api", "--test", "determinism"])
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .args(["bench", "-p", www::WASM_CRATE, "--bench", "boundary", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"])
+        .envs(BROWSER_RUNNER)
         .env_remove("LD_LIBRARY_PATH")
         .status()
         .map_err(|e| format!("cargo: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err("wasm-bindgen-test in Chromium failed".into())
+        Err("the wasm boundary benchmark failed".into())
     }
+}
+
+/// How cargo runs a wasm32 test or bench: in Debian's headless Chromium.
+const BROWSER_RUNNER: [(&str, &str); 3] = [
+    ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"),
+    ("CHROMEDRIVER", "/usr/bin/chromedriver"),
+    ("WASM_BINDGEN_TEST_TIMEOUT", "600"),
+];
+
+/// wasm-bindgen-test in headless Chromium: the wasm API as the page calls it,
+/// and the core's determinism test built for the browser.
+fn wasm_browser_tests() -> Result {
+    ensure_browser()?;
+    let runs: [&[&str]; 2] =
+        [&["-p", www::WASM_CRATE, "--test", "browser_api"], &["-p", "smtp-lab", "--no-default-features", "--test", "determinism"]];
+    for which in runs {
+        let status = Command::new("cargo")
+            .args(["test", "--target", "wasm32-unknown-unknown"])
+            .args(which)
+            .envs(BROWSER_RUNNER)
+            .env_remove("LD_LIBRARY_PATH")
+            .status()
+            .map_err(|e| format!("cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("wasm-bindgen-test in Chromium failed ({})", which.join(" ")));
+        }
+    }
+    Ok(())
 }
 
 /// The npm packages the page tests use (playwright-core, axe-core, mermaid).
@@ -269,18 +339,22 @@ fn test() -> Result {
     ensure_peers()?;
     run("cargo", &["fmt", "--all", "--", "--check"])?;
     run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
-    run("cargo", &["clippy", "--lib", "--target", "wasm32-unknown-unknown", "--no-default-features", "--", "-D", "warnings"])?;
+    run(
+        "cargo",
+        &["clippy", "-p", www::WASM_CRATE, "--lib", "--tests", "--benches", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"],
+    )?;
     run(
         "cargo",
         &[
             "clippy",
-            "--target",
-            "wasm32-unknown-unknown",
+            "-p",
+            "smtp-lab",
+            "--lib",
             "--no-default-features",
             "--test",
-            "browser_api",
-            "--test",
             "determinism",
+            "--target",
+            "wasm32-unknown-unknown",
             "--",
             "-D",
             "warnings",
@@ -289,5 +363,5 @@ fn test() -> Result {
     wasm_smoke()?;
     run("cargo", &["test", "--workspace"])?;
     browser_tests()?;
-    fuzz::fuzz(&["--smoke".to_owned()])
+    fuzz::fuzz(None, 0)
 }

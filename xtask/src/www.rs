@@ -6,9 +6,17 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use crate::{ensure_tools, ensure_wasm_bindgen_cli, manifest_value, npm_tool, read_manifest, run, Result};
+use crate::{ensure_tools, ensure_wasm_bindgen_cli, npm_tool, package, run, Result};
 
 pub const DIST: &str = "target/www";
+
+/// The crate that binds the engine for JavaScript (wasm-bindgen), and what its build is called.
+pub const WASM_CRATE: &str = "smtp-lab-wasm";
+
+/// The engine as cargo builds it for the browser, in `profile`.
+pub fn wasm_file(profile: &str) -> String {
+    format!("target/wasm32-unknown-unknown/{profile}/{}.wasm", WASM_CRATE.replace('-', "_"))
+}
 
 /// The pages' Content-Security-Policy: stamped into each page's head and sent
 /// by the lab server as a header. No `unsafe-inline`, no `unsafe-eval`;
@@ -30,7 +38,7 @@ pub fn build() -> Result {
     ensure_tools()?;
     ensure_wasm_bindgen_cli()?;
     let wasm_opt = npm_tool(BINARYEN, "wasm-opt")?;
-    run("cargo", &["build", "--profile", "wasm-release", "--lib", "--target", "wasm32-unknown-unknown", "--no-default-features"])?;
+    run("cargo", &["build", "--profile", "wasm-release", "-p", WASM_CRATE, "--lib", "--target", "wasm32-unknown-unknown"])?;
     let dist = Path::new(DIST);
     if dist.exists() {
         std::fs::remove_dir_all(dist).map_err(|e| format!("{DIST}: {e}"))?;
@@ -39,7 +47,7 @@ pub fn build() -> Result {
     let pkg_str = pkg.to_str().expect("utf-8 path");
     run(
         "wasm-bindgen",
-        &["--target", "web", "--no-typescript", "--out-dir", pkg_str, "target/wasm32-unknown-unknown/wasm-release/smtp_lab.wasm"],
+        &["--target", "web", "--no-typescript", "--out-name", "smtp_lab", "--out-dir", pkg_str, &wasm_file("wasm-release")],
     )?;
     let wasm = pkg.join("smtp_lab_bg.wasm");
     let wasm_str = wasm.to_str().expect("utf-8 path");
@@ -75,8 +83,8 @@ const CEM_ANALYZER: &str = "@custom-elements-manifest/analyzer@0.11.0";
 /// (`target/dist`, by `xtask/dist.mjs`).
 pub fn dist() -> Result {
     build()?;
-    let manifest = read_manifest()?;
-    let field = |name: &str| manifest_value(&manifest, name).ok_or_else(|| format!("Cargo.toml has no {name}"));
+    let core = package("smtp-lab")?;
+    let field = |name: &str| core[name].as_str().map(str::to_owned).ok_or_else(|| format!("Cargo.toml has no {name}"));
     let (name, version, license, description) = (field("name")?, field("version")?, field("license")?, field("description")?);
     run("node", &["xtask/dist.mjs", DIST, DIST_OUT, CSP, &name, &version, &license, &description])
 }

@@ -1,19 +1,19 @@
 //! The command-line driver: runs sessions in memory and prints what happened,
 //! or puts the machines on real sockets.
 
+mod error;
 mod net;
 mod probe;
+mod socket;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use smtp_lab::attack::Attack;
-use smtp_lab::codec::Secret;
-use smtp_lab::pki::Pki;
-use smtp_lab::scenario::Scenario;
-use smtp_lab::server::Account;
-use smtp_lab::settings::Settings;
-use smtp_lab::vocab::Choice;
+use error::CliError;
+use smtp_lab::lab::Settings;
+use smtp_lab::proto::{codec::Secret, Account};
+use smtp_lab::sim::{world::Pki, Attack, Scenario};
+use smtp_lab::vocab::Named;
 
 #[derive(Parser)]
 #[command(name = "smtp-lab", version, about = "See how email is secured on the wire")]
@@ -32,7 +32,7 @@ enum Commands {
         format: TableFormat,
         /// With any of these, every cell runs on its hop of a whole journey (a 25 column's as hop 2).
         #[command(flatten)]
-        hop2: smtp_lab::settings::HopSettings,
+        journey: smtp_lab::lab::JourneySettings,
     },
     /// List the named lessons (use one with `run --preset ID`).
     Presets,
@@ -49,7 +49,7 @@ enum Commands {
         /// Directory for ca.pem, server.pem (chain) and server.key.
         #[arg(long)]
         out: std::path::PathBuf,
-        #[arg(long, default_value = smtp_lab::names::SERVER_NAME)]
+        #[arg(long, default_value = smtp_lab::sim::world::SERVER_NAME)]
         hostname: String,
     },
 }
@@ -100,14 +100,14 @@ struct RunArgs {
     keylog: Option<std::path::PathBuf>,
 }
 
-fn split_user(s: &str) -> Result<(String, Secret), String> {
-    s.split_once(':').map(|(u, p)| (u.to_owned(), Secret::new(p))).ok_or_else(|| format!("expected USER:PASSWORD, got {s:?}"))
+fn split_user(s: &str) -> Result<(String, Secret), CliError> {
+    s.split_once(':').map(|(u, p)| (u.to_owned(), Secret::new(p))).ok_or_else(|| CliError::NotUserAndPassword(s.to_owned()))
 }
 
 /// Turns the flags into a scenario: the shared [`Settings`] (which the lab's
 /// links use too), then what only a command line sets.
-fn scenario(a: &RunArgs) -> Result<Scenario, String> {
-    let mut s = smtp_lab::assemble::scenario(&a.settings).map_err(|e| e.to_string())?;
+fn scenario(a: &RunArgs) -> Result<Scenario, CliError> {
+    let mut s = smtp_lab::lab::assemble::scenario(&a.settings)?;
     if let Some(user) = &a.user {
         let (username, password) = split_user(user)?;
         if !a.settings.client.no_auth {
@@ -130,9 +130,9 @@ fn scenario(a: &RunArgs) -> Result<Scenario, String> {
     }
     if let Some(path) = &a.message_file {
         if let Some(attack) = s.attack.filter(|a| a.smuggle_sequence().is_some()) {
-            return Err(format!("--message-file conflicts with the attack {attack}: a smuggling sender writes its own message"));
+            return Err(CliError::OwnMessage(attack));
         }
-        let raw = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let raw = std::fs::read(path).map_err(CliError::file(path))?;
         s.client.message = to_crlf(&raw);
     }
     Ok(s)
@@ -150,68 +150,99 @@ fn to_crlf(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match &cli.command {
-        Commands::Serve(args) => return report(net::serve(args).map(|()| true)),
-        Commands::Send(args) => return report(net::send(args)),
-        Commands::Probe(args) => return report(probe::probe(args)),
-        Commands::Cert { out, hostname } => return report(net::write_cert(out, hostname).map(|()| true)),
-        _ => {}
+/// For `serve` and `send`, a flag that is a knob of `run` but not of that
+/// command's side says so, instead of clap's "unexpected argument".
+fn not_this_sides(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use smtp_lab::lab::{ClientSettings, Knobs, ServerSettings, Settings};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
     }
-    let pki = Pki::lab();
-    match cli.command {
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else { return None };
+    let name = arg.strip_prefix("--")?.split('=').next()?;
+    let (side, knobs) = match std::env::args().nth(1)?.as_str() {
+        "serve" => ("server", ServerSettings::fields()),
+        "send" => ("client", ClientSettings::fields()),
+        _ => return None,
+    };
+    let knob = Settings::fields().into_iter().find(|f| f.name == name)?;
+    (!knobs.iter().any(|f| f.name == name)).then(|| {
+        format!(
+            "--{name} is not a {side} setting: it belongs to {} ({}), which `smtp-lab run` simulates",
+            knob.group.id(),
+            knob.group_title
+        )
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match not_this_sides(&e) {
+            Some(why) => {
+                eprintln!("smtp-lab: {why}");
+                return ExitCode::from(2);
+            }
+            None => e.exit(),
+        },
+    };
+    report(run_command(cli.command))
+}
+
+/// Runs one command: `Ok(false)` when a session on a socket did not deliver.
+fn run_command(command: Commands) -> Result<bool, CliError> {
+    match command {
+        Commands::Serve(args) => net::serve(&args).map(|()| true),
+        Commands::Send(args) => net::send(&args),
+        Commands::Probe(args) => probe::probe(&args),
+        Commands::Cert { out, hostname } => net::write_cert(&out, &hostname).map(|()| true),
         Commands::Run(args) => {
-            let scenario = match scenario(&args) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("smtp-lab: {e}");
-                    return ExitCode::from(2);
-                }
-            };
+            let pki = Pki::lab();
+            let scenario = scenario(&args)?;
             let trace = scenario.run(&pki);
-            let writes = [(&args.pcap, smtp_lab::pcap::capture(&trace)), (&args.keylog, smtp_lab::pcap::key_log_file(&trace).into_bytes())];
+            let writes = [
+                (&args.pcap, smtp_lab::render::pcap::capture(&trace)),
+                (&args.keylog, smtp_lab::render::pcap::key_log_file(&trace).into_bytes()),
+            ];
             for (path, bytes) in writes {
                 if let Some(path) = path {
-                    if let Err(e) = std::fs::write(path, bytes) {
-                        eprintln!("smtp-lab: {}: {e}", path.display());
-                        return ExitCode::from(2);
-                    }
+                    std::fs::write(path, bytes).map_err(CliError::file(path))?;
                 }
             }
             let findings = smtp_lab::outcome::analyse(&scenario, &trace);
             match args.format {
-                Format::Text => emit(&smtp_lab::export::text(&trace, &findings)),
-                Format::Json => emit(&smtp_lab::export::json(&scenario, &trace, &findings)),
-                Format::Mermaid => emit(&smtp_lab::export::mermaid(&trace, &findings)),
-                Format::Tls => {
-                    emit(&smtp_lab::export::tls(&trace, &pki.at(&scenario.server.hostname).identity(scenario.server_identity).chain))
-                }
+                Format::Text => emit(&smtp_lab::render::export::text(&trace, &findings)),
+                Format::Json => emit(&smtp_lab::render::export::json(&scenario, &trace, &findings)),
+                Format::Mermaid => emit(&smtp_lab::render::export::mermaid(&trace, &findings)),
+                Format::Tls => emit(&smtp_lab::render::export::tls(
+                    &trace,
+                    pki.at(&scenario.server.hostname).identity(scenario.server_identity).chain(),
+                )),
             }
+            Ok(true)
         }
-        Commands::Matrix { format, hop2 } => {
-            let m = if hop2.is_set() {
+        Commands::Matrix { format, journey } => {
+            let pki = Pki::lab();
+            let m = if journey.is_set() {
                 // Any cell shows a bad combination of settings; then every cell is sure to run.
-                let first = smtp_lab::matrix::CellId::all().next().expect("the matrix has cells");
-                if let Err(e) = smtp_lab::assemble::journey_cell(first, &hop2) {
-                    eprintln!("smtp-lab: {e}");
-                    return ExitCode::from(2);
-                }
-                smtp_lab::matrix::run_with(&pki, |id| smtp_lab::assemble::journey_cell(id, &hop2).ok().flatten())
+                let first = smtp_lab::outcome::matrix::CellId::all().next().expect("the matrix has cells");
+                smtp_lab::lab::assemble::journey_cell(first, &journey)?;
+                smtp_lab::outcome::matrix::run_with(&pki, |id| smtp_lab::lab::assemble::journey_cell(id, &journey).ok().flatten())
             } else {
-                smtp_lab::matrix::run(&pki)
+                smtp_lab::outcome::matrix::run(&pki)
             };
             match format {
                 TableFormat::Text => emit(&m.to_text()),
-                TableFormat::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&m).unwrap_or_default())),
+                TableFormat::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&m)?)),
             }
+            Ok(true)
         }
         Commands::Presets => {
-            for p in smtp_lab::preset::all() {
+            for p in smtp_lab::lab::Lesson::catalogue() {
                 emit(&format!("{:28} {}\n{:28} {}\n\n", p.id, p.title, "", p.description));
             }
+            Ok(true)
         }
-        Commands::Serve(_) | Commands::Send(_) | Commands::Probe(_) | Commands::Cert { .. } => unreachable!("handled above"),
         Commands::Attacks => {
             for a in Attack::ALL {
                 let i = a.info();
@@ -227,9 +258,9 @@ fn main() -> ExitCode {
                     i.references.join("; ")
                 ));
             }
+            Ok(true)
         }
     }
-    ExitCode::SUCCESS
 }
 
 /// Writes to standard output; a reader that went away (`| head`) is not an error worth a panic.
@@ -239,7 +270,7 @@ fn emit(text: &str) {
 }
 
 /// Exit status for the socket commands: 0 on success, 1 when the session did not deliver, 2 on an error.
-fn report(result: Result<bool, String>) -> ExitCode {
+fn report(result: Result<bool, CliError>) -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

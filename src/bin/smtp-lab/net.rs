@@ -6,19 +6,19 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::error::CliError;
+use crate::socket::{over_tcp, unix_now, Keep, Plays};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
-use smtp_lab::client::{Client, ClientEvent, Credentials, TlsPolicy};
-use smtp_lab::codec::Mechanism;
-use smtp_lab::entropy::Entropy;
-use smtp_lab::pki::{IdentityKind, Pki};
-use smtp_lab::scenario::Scenario;
-use smtp_lab::server::{Account, Server, ServerEvent};
-use smtp_lab::session::{Endpoint, SessionEvent, SessionOptions, TlsSide};
-use smtp_lab::settings::{ClientSettings, ServerSettings};
-use smtp_lab::socket::{drive, unix_now, Keep, Side};
-use smtp_lab::tls::ClientTls;
-use smtp_lab::trace::Event;
+use smtp_lab::lab::{ClientSettings, ServerSettings};
+use smtp_lab::proto::{
+    codec::Mechanism, Account, Client, ClientEvent, ClientTls, Credentials, Endpoint, Entropy, Server, ServerEvent, SessionEvent,
+    SessionOptions, TlsPolicy, TlsSide,
+};
+use smtp_lab::sim::{
+    world::{IdentityKind, Pki},
+    Event, Scenario,
+};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -35,7 +35,7 @@ pub struct ServeArgs {
     #[arg(long, value_delimiter = ',')]
     local_domain: Vec<String>,
     /// Name the server uses and has a certificate for.
-    #[arg(long, default_value = smtp_lab::names::SERVER_NAME)]
+    #[arg(long, default_value = smtp_lab::sim::world::SERVER_NAME)]
     hostname: String,
     /// Write the test CA's certificate here, so a client can trust the server.
     #[arg(long)]
@@ -57,8 +57,8 @@ pub struct ServeArgs {
     idle_timeout: u64,
 }
 
-pub fn serve(a: &ServeArgs) -> Result<(), String> {
-    let setup = smtp_lab::assemble::server_for(&a.server).map_err(|e| e.to_string())?;
+pub fn serve(a: &ServeArgs) -> Result<(), CliError> {
+    let setup = smtp_lab::lab::assemble::server_for(&a.server)?;
     let mut config = setup.server.clone();
     config.hostname = a.hostname.clone();
     let role = config.role;
@@ -76,15 +76,15 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
     config.max_message_size = a.max_message_size;
     config.idle_timeout = std::time::Duration::from_secs(a.idle_timeout);
 
-    let pki = Pki::generate_at(&a.hostname, unix_now()).map_err(|e| e.to_string())?;
+    let pki = Pki::generate_at(&a.hostname, unix_now())?;
     if let Some(path) = &a.write_ca {
-        std::fs::write(path, pki.ca_pem()).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(path, pki.ca_pem()).map_err(CliError::file(path))?;
     }
     for dir in [&a.deliver_dir, &a.trace_dir].into_iter().flatten() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(CliError::file(dir))?;
     }
-    let listener = TcpListener::bind(&a.listen).map_err(|e| format!("{}: {e}", a.listen))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind(&a.listen).map_err(CliError::socket(&a.listen))?;
+    let local = listener.local_addr().map_err(CliError::socket(&a.listen))?;
     println!(
         "listening on {local} ({role:?}{}, STARTTLS {})",
         if implicit { ", implicit TLS" } else { "" },
@@ -110,16 +110,15 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
             let options = SessionOptions {
                 implicit_tls: implicit,
                 keep_buffer_across_tls: keeps_buffer,
-                epoch_unix: unix_now(),
-                // Real peers: the system's randomness, never a seed.
-                entropy: Entropy::System,
-                ..SessionOptions::default()
+                // Real peers: the real time, and the system's randomness, never a seed.
+                ..SessionOptions::new(unix_now(), Entropy::System)
             };
             let hostname = config.hostname.clone();
-            let endpoint = Endpoint::new(Server::new(config), TlsSide::Server { pki, identity, versions }, options);
+            let endpoint =
+                Endpoint::new(Server::new(config), TlsSide::Server { identity: pki.identity(identity).tls.clone(), versions }, options);
             let keep = if trace_dir.is_some() { Keep::Steps } else { Keep::Events };
-            let trace = drive(endpoint, stream, Side::Server, (&hostname, local.port()), keep, |e| {
-                if let Event::Server(SessionEvent::Smtp(ServerEvent::MessageAccepted {
+            let trace = over_tcp(endpoint, stream, Plays::Server, (&hostname, local.port()), keep, |e| {
+                if let Event::Server(SessionEvent::Machine(ServerEvent::MessageAccepted {
                     queue_id,
                     envelope,
                     body,
@@ -156,12 +155,13 @@ pub fn serve(a: &ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub fn write_cert(dir: &std::path::Path, hostname: &str) -> Result<(), String> {
-    let pki = Pki::generate_at(hostname, unix_now()).map_err(|e| e.to_string())?;
+pub fn write_cert(dir: &std::path::Path, hostname: &str) -> Result<(), CliError> {
+    let pki = Pki::generate_at(hostname, unix_now())?;
     let id = pki.identity(IdentityKind::Valid);
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(CliError::file(dir))?;
     for (name, pem) in [("ca.pem", pki.ca_pem()), ("server.pem", id.chain_pem()), ("server.key", id.key_pem())] {
-        std::fs::write(dir.join(name), pem).map_err(|e| format!("{name}: {e}"))?;
+        let path = dir.join(name);
+        std::fs::write(&path, pem).map_err(CliError::file(&path))?;
     }
     Ok(())
 }
@@ -178,7 +178,7 @@ pub struct SendArgs {
     #[arg(long)]
     ca: Option<PathBuf>,
     /// The name the certificate must carry.
-    #[arg(long, default_value = smtp_lab::names::SERVER_NAME)]
+    #[arg(long, default_value = smtp_lab::sim::world::SERVER_NAME)]
     server_name: String,
     /// USER:PASSWORD to authenticate with.
     #[arg(long)]
@@ -204,7 +204,7 @@ pub struct SendArgs {
     concurrency: u32,
 }
 
-pub fn send(a: &SendArgs) -> Result<bool, String> {
+pub fn send(a: &SendArgs) -> Result<bool, CliError> {
     let mut setup = Scenario::submission();
     setup.client.credentials = match &a.user {
         Some(u) => {
@@ -213,7 +213,7 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
         }
         None => None,
     };
-    smtp_lab::assemble::apply_client(&a.client, &mut setup, "").map_err(|e| e.to_string())?;
+    smtp_lab::lab::assemble::apply_client(&a.client, &mut setup, "", "")?;
     let mut config = setup.client;
     let policy = config.policy;
     config.server_name = a.server_name.clone();
@@ -221,19 +221,18 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
     config.from = a.from.clone();
     config.to = a.to.clone();
     config.message = match &a.message {
-        None => smtp_lab::client::default_message(),
+        None => smtp_lab::sim::world::message(),
         Some(p) if p.as_os_str() == "-" => {
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).map_err(|e| e.to_string())?;
+            std::io::stdin().read_to_end(&mut buf).map_err(CliError::Stdin)?;
             crate::to_crlf(&buf)
         }
-        Some(p) => crate::to_crlf(&std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
+        Some(p) => crate::to_crlf(&std::fs::read(p).map_err(CliError::file(p))?),
     };
     let roots: Vec<CertificateDer<'static>> = match &a.ca {
         Some(path) => CertificateDer::pem_file_iter(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("{}: {e}", path.display()))?,
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|source| CliError::Pem { path: path.clone(), source })?,
         None => vec![],
     };
     let tls = ClientTls {
@@ -246,40 +245,38 @@ pub fn send(a: &SendArgs) -> Result<bool, String> {
     let options = SessionOptions {
         implicit_tls: policy == TlsPolicy::Implicit,
         keep_buffer_across_tls: setup.client_keeps_buffer_across_tls,
-        epoch_unix: unix_now(),
-        entropy: Entropy::System,
-        ..SessionOptions::default()
+        ..SessionOptions::new(unix_now(), Entropy::System)
     };
     let host = a.server.rsplit_once(':').map_or(a.server.as_str(), |(h, _)| h);
     // One session: connect, drive the client to the end, and whether the message was accepted.
     let session = |keep| {
-        let stream = TcpStream::connect(&a.server).map_err(|e| format!("{}: {e}", a.server))?;
+        let stream = TcpStream::connect(&a.server).map_err(CliError::socket(&a.server))?;
         let port = stream.peer_addr().map(|p| p.port()).unwrap_or(0);
         let endpoint = Endpoint::new(Client::new(config.clone()), TlsSide::Client(tls.clone()), options.clone());
         let mut accepted = false;
-        let trace = drive(endpoint, stream, Side::Client, (host, port), keep, |e| {
-            accepted |= matches!(e, Event::Client(SessionEvent::Smtp(ClientEvent::MessageAccepted { .. })));
+        let trace = over_tcp(endpoint, stream, Plays::Client, (host, port), keep, |e| {
+            accepted |= matches!(e, Event::Client(SessionEvent::Machine(ClientEvent::MessageAccepted { .. })));
         });
-        Ok::<_, String>((accepted, trace))
+        Ok::<_, CliError>((accepted, trace))
     };
     if a.sessions > 1 {
         return load(a, || session(Keep::Events).map(|(accepted, _)| accepted));
     }
     let (accepted, trace) = session(Keep::Steps)?;
     if a.json {
-        crate::emit(&format!("{}\n", serde_json::to_string_pretty(&trace).map_err(|e| e.to_string())?));
+        crate::emit(&format!("{}\n", serde_json::to_string_pretty(&trace)?));
     } else {
-        crate::emit(&smtp_lab::transcript::render(&trace));
+        crate::emit(&smtp_lab::render::export::transcript(&trace));
     }
     Ok(accepted)
 }
 
 /// `send --sessions N --concurrency C`: N sessions from C threads; prints
 /// sessions per second, and succeeds when every message was accepted.
-fn load(a: &SendArgs, session: impl Fn() -> Result<bool, String> + Sync) -> Result<bool, String> {
+fn load(a: &SendArgs, session: impl Fn() -> Result<bool, CliError> + Sync) -> Result<bool, CliError> {
     let next = AtomicU64::new(0);
     let (accepted, failed) = (AtomicU64::new(0), AtomicU64::new(0));
-    let first_error = Mutex::new(None::<String>);
+    let first_error = Mutex::new(None::<CliError>);
     let started = std::time::Instant::now();
     std::thread::scope(|s| {
         for _ in 0..a.concurrency.clamp(1, a.sessions) {
