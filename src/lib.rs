@@ -60,6 +60,7 @@
 #![warn(unreachable_pub)]
 
 pub mod bytes;
+pub mod cite;
 pub mod lab;
 pub mod outcome;
 pub mod proto;

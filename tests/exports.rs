@@ -217,3 +217,23 @@ fn a_journey_is_two_tcp_streams_with_their_own_hosts_and_ports() {
         assert!(c.tshark(false, "imf", "frame.number").is_empty(), "{port}: nothing readable without the keys");
     }
 }
+
+/// A capture says where the bytes went: the hosts come from the trace, the
+/// sending MTA at its own address (as its TLS report says), and a forged MX
+/// answer sends the connection to the address it named.
+#[test]
+fn a_capture_puts_each_host_where_the_session_put_it() {
+    let at = |preset: &str| {
+        let settings = smtp_lab::Settings::from_link(preset).unwrap().settings;
+        let scenario = assemble::scenario(&settings).unwrap();
+        Capture::of(&scenario)
+    };
+    let syn = "tcp.flags.syn == 1 && tcp.flags.ack == 0";
+    let relay = at("preset=relay-25");
+    assert_eq!(relay.tshark(false, syn, "ip.src"), ["198.51.100.10"], "the provider's MTA, not the mail client");
+    assert_eq!(relay.tshark(false, syn, "ip.dst"), ["198.51.100.25"]);
+    let report = smtp_lab::outcome::tlsrpt::report(&at("preset=mta-sts-first-contact").trace).expect("a report");
+    assert!(report.to_json().contains("\"sending-mta-ip\": \"198.51.100.10\""), "{}", report.to_json());
+    let spoofed = at("cell=mx-spoof@dns-opportunistic");
+    assert_eq!(spoofed.tshark(false, syn, "ip.dst"), ["203.0.113.66"], "the address the forged answer gave");
+}

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use syn::visit::Visit;
 
 /// The layers, lowest first: a module may use only its own layer and lower ones.
-const LAYERS: &[(&str, u8)] = &[("vocab", 0), ("bytes", 0), ("proto", 1), ("sim", 2), ("outcome", 3), ("render", 4), ("lab", 5)];
+const LAYERS: &[(&str, u8)] =
+    &[("vocab", 0), ("bytes", 0), ("cite", 0), ("proto", 1), ("sim", 2), ("outcome", 3), ("render", 4), ("lab", 5)];
 
 fn layer(name: &str) -> Option<u8> {
     LAYERS.iter().find(|(m, _)| *m == name).map(|(_, l)| *l)

@@ -10,7 +10,7 @@ use smtp_lab::proto::{
     codec::{limits, DataReader, EndOfData, Reply, ReplyReader},
     Machine, Output, Role, Server, ServerEvent,
 };
-use smtp_lab::sim::{world, Attack, Attacker, Direction, Middlebox, Scenario, Segment};
+use smtp_lab::sim::{world, Attack, Attacker, Direction, Meddling, Middlebox, Scenario, Segment};
 
 const T0: Duration = Duration::ZERO;
 
@@ -77,7 +77,7 @@ impl Middlebox for Duplicator {
     fn on_segment(&mut self, mut seg: Segment, _: Duration) -> Vec<Segment> {
         if !self.duplicated && seg.direction == Direction::ClientToServer && seg.bytes.starts_with(b"EHLO ") {
             self.duplicated = true;
-            let copy = Segment::injected(Direction::ClientToServer, seg.bytes.clone(), "duplicated");
+            let copy = Segment::injected(Direction::ClientToServer, seg.bytes.clone(), Meddling::InjectedByHand);
             return vec![seg, copy];
         }
         if seg.direction == Direction::ServerToClient && !seg.tls && seg.bytes.starts_with(b"250-") {
@@ -115,8 +115,8 @@ fn a_duplicated_ehlo_does_not_make_commands_inside_tls_look_injected() {
 fn the_mitm_attacker_survives_its_own_tls_failure() {
     let pki = common::pki();
     let mut mallory = Attacker::new(Attack::MitmCert, 587, pki, 0, smtp_lab::proto::Entropy::seeded(1, 3));
-    let c2s = |b: &[u8]| Segment::injected(Direction::ClientToServer, b.to_vec(), "");
-    let s2c = |b: &[u8]| Segment::injected(Direction::ServerToClient, b.to_vec(), "");
+    let c2s = |b: &[u8]| Segment::injected(Direction::ClientToServer, b.to_vec(), Meddling::InjectedByHand);
+    let s2c = |b: &[u8]| Segment::injected(Direction::ServerToClient, b.to_vec(), Meddling::InjectedByHand);
     mallory.on_segment(c2s(b"STARTTLS\r\n"), T0);
     mallory.on_segment(c2s(b"HELO x\r\n"), T0);
     let out = mallory.on_segment(s2c(b"250 ok\r\n"), T0);

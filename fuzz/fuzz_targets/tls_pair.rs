@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use smtp_lab::outcome;
-use smtp_lab::sim::{Middlebox, Scenario, Segment, MAX_STEPS};
+use smtp_lab::sim::{Meddling, Middlebox, Scenario, Segment, MAX_STEPS};
 
 /// Each TLS segment takes the next instruction: pass, flip a byte, cut, or replace with input bytes.
 struct Corrupter {
@@ -34,7 +34,7 @@ impl Middlebox for Corrupter {
                 self.at = end;
             }
         }
-        seg.note = Some("fuzzed".into());
+        seg.note = Some(Meddling::EditedByHand);
         vec![seg]
     }
 }

@@ -35,6 +35,7 @@ pub struct Port {
     pub tls: &'static str,
     pub who: &'static str,
     pub auth: &'static str,
+    #[serde(serialize_with = "crate::cite::as_prose")]
     pub sources: &'static str,
     /// The lab link that runs this port's usual session.
     pub link: String,
@@ -84,6 +85,22 @@ pub struct Demo {
     /// What the session demonstrates, as a sentence the check makes true.
     pub shows: &'static str,
     pub check: fn(&Evidence) -> bool,
+    /// Which way the session points: the claim's words holding, failing, or neither.
+    pub side: Side,
+}
+
+/// What a claim's session shows of the claim itself, so that a verdict and
+/// its sessions cannot disagree: a true claim's sessions show it holding, a
+/// false one's show it failing, a misleading one's show both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    /// The session shows what the claim says.
+    Holds,
+    /// The session shows the claim wrong.
+    Fails,
+    /// Context: a comparison that bears on neither.
+    Aside,
 }
 
 /// One claim, its verdict, the truth and its sources, and its demonstrations.
@@ -103,6 +120,8 @@ pub struct Claim {
 pub struct Proof {
     pub link: String,
     pub shows: &'static str,
+    /// Which way the session points (the claim holding, failing, or neither).
+    pub side: Side,
     pub proved: bool,
 }
 
@@ -115,7 +134,7 @@ impl Demo {
             let findings = outcome::analyse(&scenario, &trace);
             (self.check)(&Evidence { scenario: &scenario, trace: &trace, findings: &findings })
         });
-        Proof { link, shows: self.shows, proved }
+        Proof { link, shows: self.shows, side: self.side, proved }
     }
 }
 
@@ -267,8 +286,16 @@ fn mx_requiring_tls() -> Settings {
     }
 }
 
-fn demo(settings: Settings, shows: &'static str, check: fn(&Evidence) -> bool) -> Demo {
-    Demo { settings, shows, check }
+fn holds(settings: Settings, shows: &'static str, check: fn(&Evidence) -> bool) -> Demo {
+    Demo { settings, shows, check, side: Side::Holds }
+}
+
+fn fails(settings: Settings, shows: &'static str, check: fn(&Evidence) -> bool) -> Demo {
+    Demo { settings, shows, check, side: Side::Fails }
+}
+
+fn aside(settings: Settings, shows: &'static str, check: fn(&Evidence) -> bool) -> Demo {
+    Demo { settings, shows, check, side: Side::Aside }
 }
 
 // ---- content ----------------------------------------------------------------
@@ -292,11 +319,11 @@ pub fn ports() -> Vec<Port> {
           "RFC 6409; RFC 3207 §4; RFC 8314 §5",
           lesson(Lesson::Submission587)),
         p(465,
-          "Submissions: the same job as 587, over implicit TLS (RFC 8314 §3.3). An \"alternate usage\" assignment: 465 is still also registered to urd (RFC 8314 §7.3).",
+          "Submissions: the same job as 587, over implicit TLS (RFC 8314 §3.3). An \"alternate usage\" assignment (RFC 8314 §7.3): 465 is still also used for urd, one vendor's protocol (RFC 8314 §A).",
           "TLS from the first byte, so no SMTP crosses in cleartext. With correct implementations and both sides requiring TLS, as secure as 587; RFC 8314 prefers it because there is less to get wrong.",
           "A mail client (MUA) to its provider's submission server (MSA)",
           "Required, inside TLS from the start",
-          "RFC 8314 §3.3, §7.3, Appendix A",
+          "RFC 8314 §3.3, §7.3, §A",
           lesson(Lesson::Submissions465)),
         p(2525,
           "Not a mail port in any RFC: some providers offer it as an extra submission port for networks that block 25 and 587.",
@@ -330,6 +357,7 @@ pub struct PathHop {
     pub from: PathNode,
     pub to: PathNode,
     pub what: &'static str,
+    #[serde(serialize_with = "crate::cite::as_prose")]
     pub sources: &'static str,
     pub ports: Vec<PathPort>,
 }
@@ -394,59 +422,76 @@ pub fn claims() -> Vec<Claim> {
     let c = |id, claim, verdict, truth, sources, demos: Vec<Demo>| Claim { id, claim, verdict, truth, sources, demos, no_session: None };
     let none = |id, claim, verdict, truth, sources, why| Claim { id, claim, verdict, truth, sources, demos: vec![], no_session: Some(why) };
     vec![
-        c("A1", "Port 465 encrypts the whole session from the first byte.", True,
-          "465 is the submissions port: the TLS handshake happens before any SMTP is spoken, so no SMTP byte, not even the greeting, crosses in cleartext. The handshake's own first records (ClientHello, ServerHello) are readable, as on any TLS connection.",
-          "RFC 8314 §3.3, §7.3; RFC 8446 §5.1",
-          vec![demo(lesson(Lesson::Submissions465), "Every byte on the wire is a TLS record, and every SMTP byte travels in an encrypted one.", no_smtp_outside_encrypted_records)]),
+        c("A1", "Port 465 encrypts the whole session from the first byte.", Misleading,
+          "465 is the submissions port: the TLS handshake comes before any SMTP, so no SMTP byte, not even the greeting, crosses in cleartext. The handshake itself is not all encrypted: the ClientHello, with the server name the client asks for, and the ServerHello are readable on any TLS connection, and with TLS 1.2 so is the server's certificate.",
+          "RFC 8314 §3.3, §7.3; RFC 8446 §1.2, §2; RFC 5246 §7.1, §7.3; RFC 6066 §3",
+          vec![
+              holds(lesson(Lesson::Submissions465), "Every byte on the wire is a TLS record, and every SMTP byte travels in an encrypted one.", no_smtp_outside_encrypted_records),
+              fails(
+                  Settings {
+                      client: ClientSettings { client_tls_versions: Some(crate::proto::tls::TlsVersions::Tls12), ..ClientSettings::default() },
+                      ..Settings { port: Some(465), ..Settings::default() }
+                  },
+                  "The same session with a TLS 1.2 client: the server's Certificate message is readable on the path.",
+                  |e| {
+                      crate::render::dissect::dissect(e.trace)
+                          .iter()
+                          .any(|r| r.visible.iter().any(|m| m.kind == crate::render::dissect::MessageKind::Certificate))
+                  },
+              ),
+          ]),
         c("A2", "Port 587 upgrades a cleartext session with STARTTLS.", True,
-          "587 is message submission: the session begins in cleartext, and the client upgrades it by sending STARTTLS after EHLO. After the handshake both sides start again with a fresh EHLO.",
+          "587 is message submission: the session begins in cleartext, and the client upgrades it by sending STARTTLS after EHLO. After the handshake both sides must discard what they learned in cleartext, and the client should send a fresh EHLO.",
           "RFC 6409; RFC 3207 §4, §4.2",
-          vec![demo(lesson(Lesson::Submission587), "STARTTLS is sent in cleartext, and the client says EHLO again inside TLS.", starttls_then_ehlo_inside)]),
+          vec![holds(lesson(Lesson::Submission587), "STARTTLS is sent in cleartext, and the client says EHLO again inside TLS.", starttls_then_ehlo_inside)]),
         c("A3", "Port 587 is commonly used for server-to-server mail.", False,
           "Servers deliver to each other's MX on port 25: an MX record names a host, not a port. 587 is where a mail client submits to its own provider, with authentication. An MTA may relay through a smarthost on 587 with AUTH, but that is submission, not delivery to an MX.",
           "RFC 5321 §1.1, §5.1; RFC 6409 §1",
-          vec![demo(lesson(Lesson::Relay25), "An MTA delivers to an MX on port 25 without authenticating.", relay_on_25_without_auth)]),
+          vec![fails(lesson(Lesson::Relay25), "An MTA delivers to an MX on port 25 without authenticating.", relay_on_25_without_auth)]),
         c("A4", "On 587 your password is safe because AUTH only comes after STARTTLS.", Misleading,
           "Only if the client insists on TLS and validates the certificate. An opportunistic client whose STARTTLS offer is deleted (or answered with 454) carries on in cleartext and sends its password; a client that requires TLS but accepts any certificate hands it to whoever substitutes hers; and a 530 \"must issue STARTTLS first\" arrives after the password has already crossed.",
           "RFC 3207 §6; RFC 4954 §4; RFC 8314 §5",
           vec![
-              demo(lesson(Lesson::Strip587Opportunistic), "With STARTTLS deleted, the password is decoded from bytes Mallory read.", password_exposed),
-              demo(required_without_validation(), "A client that requires STARTTLS but does not validate gives its password to Mallory's certificate.", password_exposed),
-              demo(lesson(Lesson::TooLate530), "The password crosses in cleartext before the server's 530 refusal.", password_then_530),
+              fails(lesson(Lesson::Strip587Opportunistic), "With STARTTLS deleted, the password is decoded from bytes Mallory read.", password_exposed),
+              fails(required_without_validation(), "A client that requires STARTTLS but does not validate gives its password to Mallory's certificate.", password_exposed),
+              fails(lesson(Lesson::TooLate530), "The password crosses in cleartext before the server's 530 refusal.", password_then_530),
+              holds(lesson(Lesson::Submission587), "A client that requires TLS and validates the certificate: the password crosses only inside TLS.", |e| {
+                  delivered_securely(e) && !password_exposed(e)
+              }),
           ]),
         c("A5", "ISPs block port 465 because spammers abused it.", False,
           "What ISPs block is outbound port 25 from consumer networks, to stop infected machines delivering spam directly. 587 and 465 exist to keep message submission apart from relay (RFC 6409 for 587, RFC 8314 for 465); that is why a filter on 25 leaves a mail client alone, though it is not why they were made.",
-          "RFC 5068 §3; RFC 6409 §1; RFC 8314 §3.3",
+          "RFC 5068 §4, §4.1; RFC 6409 §1; RFC 8314 §3.3",
           vec![
-              demo(lesson(Lesson::Port25Blocked), "The connection to port 25 never gets a greeting.", no_greeting_and_a_timeout),
-              demo(lesson(Lesson::Port587Open), "The same client submits on 587 and the message is delivered inside TLS.", delivered_securely),
+              fails(lesson(Lesson::Port25Blocked), "The connection to port 25 never gets a greeting.", no_greeting_and_a_timeout),
+              fails(lesson(Lesson::Port587Open), "The same client submits on 587 and the message is delivered inside TLS.", delivered_securely),
           ]),
         c("A6", "465 needs less configuration; 587 needs more because of the STARTTLS negotiation.", Misleading,
-          "Either is a single setting in a mail client. With correct implementations and a client and server that both require TLS, their security is the same. RFC 8314 prefers implicit TLS because STARTTLS code has more to get wrong: a 2021 study found over 40 STARTTLS flaws across mail clients and servers.",
-          "RFC 8314 §3.3, Appendix A; Poddebniak et al., USENIX Security 2021",
+          "Either is a single setting in a mail client. With correct implementations and a client and server that both require TLS, their security is the same. RFC 8314 prefers implicit TLS because STARTTLS has more to get wrong; its example is the command injection flaw of 2011, made independently by several implementers. A 2021 study later found over 40 STARTTLS flaws across mail clients and servers.",
+          "RFC 8314 §3.3, §A; CERT VU#555316 (2011); Poddebniak et al., USENIX Security 2021",
           vec![
-              demo(lesson(Lesson::Strip465), "Against 465 the stripping attacker finds nothing to change, and the message is delivered inside TLS.", nothing_to_strip),
-              demo(lesson(Lesson::Strip587Required), "Against 587 with a client that requires TLS, the same attacker gets nothing either: the client aborts.", aborted_with_nothing_exposed),
-              demo(lesson(Lesson::Cve20110411Unpatched), "A buggy STARTTLS server (CVE-2011-0411) runs commands injected in cleartext as if they came through TLS.", |e| top(e) == Some("INJECTED")),
+              aside(lesson(Lesson::Strip465), "Against 465 the stripping attacker finds nothing to change, and the message is delivered inside TLS.", nothing_to_strip),
+              fails(lesson(Lesson::Strip587Required), "Against 587 with a client that requires TLS, the same attacker gets nothing either: the client aborts.", aborted_with_nothing_exposed),
+              holds(lesson(Lesson::Cve20110411Unpatched), "STARTTLS has more to get wrong: a buggy STARTTLS server (CVE-2011-0411) runs commands injected in cleartext as if they came through TLS.", |e| top(e) == Some("INJECTED")),
           ]),
         c("A7", "Ports 465 and 587 are used to send and receive email.", False,
           "Both are for submission, that is, sending. Servers receive from other servers on 25, and people read their mail over IMAP (143/993) or POP3 (110/995).",
           "RFC 6409 §1; RFC 8314 §3",
-          vec![demo(lesson(Lesson::Submission587), "The session on 587 hands one message from client to server; nothing is fetched.", |e| {
+          vec![fails(lesson(Lesson::Submission587), "The session on 587 hands one message from client to server; nothing is fetched.", |e| {
               delivered_securely(e) && !sent(e, |c, _| !matches!(c, Command::Ehlo { .. } | Command::StartTls | Command::Auth { .. } | Command::Mail { .. } | Command::Rcpt { .. } | Command::Data | Command::Quit))
           })]),
         c("B1", "Port 587 is used for IMAP4 and POP3.", False,
           "587 is SMTP submission. IMAP uses 143 and 993, POP3 uses 110 and 995.",
           "RFC 6409; RFC 8314 §7",
-          vec![demo(lesson(Lesson::Submission587), "The server on 587 greets with an ESMTP 220, as SMTP does.", greeting_is_esmtp)]),
+          vec![fails(lesson(Lesson::Submission587), "The server on 587 greets with an ESMTP 220, as SMTP does.", greeting_is_esmtp)]),
         c("B2", "Port 587 isn't related to SMTP at all.", False,
           "587 speaks ordinary ESMTP, in the submission role. Step through a 587 session and every line is SMTP.",
           "RFC 6409 §1",
-          vec![demo(lesson(Lesson::Submission587), "Greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA: an SMTP session, delivered.", |e| greeting_is_esmtp(e) && delivered_securely(e))]),
+          vec![fails(lesson(Lesson::Submission587), "Greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA: an SMTP session, delivered.", |e| greeting_is_esmtp(e) && delivered_securely(e))]),
         c("B3", "Port 465 is meant for non-standard applications such as remote desktop.", False,
-          "465 is registered to submissions, SMTP over implicit TLS (an alternate usage of a port still also assigned to urd). Remote desktop is 3389.",
-          "RFC 8314 §7.3",
-          vec![demo(lesson(Lesson::Submissions465), "On 465 the server receives SMTP commands, inside TLS.", smtp_inside_tls_on_465)]),
+          "465 is registered to submissions, SMTP over implicit TLS (an alternate usage of a port still also used for urd). Remote desktop is 3389.",
+          "RFC 8314 §7.3, §A",
+          vec![fails(lesson(Lesson::Submissions465), "On 465 the server receives SMTP commands, inside TLS.", smtp_inside_tls_on_465)]),
         none("B4", "Port 25 was originally called port 110.", False,
           "SMTP has used port 25 since before RFC 821 (1982): RFC 788 (1981) already assigned it. Port 110 is POP3.",
           "RFC 788; RFC 821; RFC 1939", NoSession::History),
@@ -454,12 +499,12 @@ pub fn claims() -> Vec<Claim> {
           "465 is implicit TLS; STARTTLS never appears there. An implicit-TLS client at 587 fails at once: it reads the 220 greeting as a TLS record. A STARTTLS client at 465 waits for a greeting while the server waits for a ClientHello, until a timeout ends it.",
           "RFC 8314 §3.3; RFC 3207 §4; RFC 5321 §4.5.3.2",
           vec![
-              demo(lesson(Lesson::WrongModeStarttls465), "A STARTTLS client at 465: no byte crosses, and a timer ends it after five minutes of simulated time.", |e| silent_until_timeout(e, 300)),
-              demo(lesson(Lesson::WrongModeImplicit587), "An implicit-TLS client at 587: its TLS fails on the cleartext greeting, before any timer.", tls_fails_at_the_greeting),
+              fails(lesson(Lesson::WrongModeStarttls465), "A STARTTLS client at 465: no byte crosses, and a timer ends it after five minutes of simulated time.", |e| silent_until_timeout(e, 300)),
+              fails(lesson(Lesson::WrongModeImplicit587), "An implicit-TLS client at 587: its TLS fails on the cleartext greeting, before any timer.", tls_fails_at_the_greeting),
           ]),
         none("B6", "Ports 465 and 587 were historically the same thing.", False,
-          "465 was briefly registered as \"smtps\" in 1997, withdrawn in 1998, and registered again as \"submissions\" in 2018. 587 was defined for submission in 1998.",
-          "RFC 8314 §7.3; RFC 2476", NoSession::History),
+          "465 was briefly registered as \"smtps\"; the registration was revoked and the port given to another service. RFC 8314 (2018) gave 465 to \"submissions\" as an alternate usage. 587 was reserved for submission by RFC 2476 (1998).",
+          "RFC 8314 §7.3; RFC 2476 §3.1", NoSession::History),
         none("B7", "995 is a legacy port, and 143 is for telnet between cabled devices.", False,
           "995 is POP3 over implicit TLS and 143 is IMAP. Telnet is port 23.",
           "RFC 8314 §7; RFC 9051", NoSession::OtherProtocol),
@@ -470,69 +515,84 @@ pub fn claims() -> Vec<Claim> {
           "587 starts in cleartext and is encrypted only after a successful STARTTLS. It is protected from an active attacker only if the client refuses to go on without TLS and validates the certificate.",
           "RFC 3207 §4, §6; RFC 8314 §5",
           vec![
-              demo(lesson(Lesson::Submission587), "The greeting and EHLO cross in cleartext; after STARTTLS everything is encrypted.", clear_then_encrypted),
-              demo(lesson(Lesson::Strip587Opportunistic), "A client that goes on without TLS sends its password readable.", password_exposed),
-              demo(required_without_validation(), "A client that requires TLS but does not validate the certificate loses it to Mallory.", password_exposed),
+              fails(lesson(Lesson::Submission587), "The greeting and EHLO cross in cleartext; after STARTTLS everything is encrypted.", clear_then_encrypted),
+              holds(lesson(Lesson::Strip587Opportunistic), "A client that goes on without TLS sends its password readable.", password_exposed),
+              aside(required_without_validation(), "A client that requires TLS but does not validate the certificate loses it to Mallory.", password_exposed),
           ]),
         c("B10", "SMTP might run over UDP.", False,
           "SMTP needs a reliable, ordered byte stream; RFC 5321 describes it over TCP.",
           "RFC 5321 §1.1",
-          vec![demo(lesson(Lesson::Relay25), "The session opens with a TCP connection and ends with its FIN.", tcp_from_start_to_end)]),
+          vec![fails(lesson(Lesson::Relay25), "The session opens with a TCP connection and ends with its FIN.", tcp_from_start_to_end)]),
         none("B11", "IMAP needs ports 993 and 1109.", False,
           "IMAP uses 143 and 993. Port 1109 has nothing to do with it.",
           "RFC 8314 §7", NoSession::OtherProtocol),
         c("X1", "465 is deprecated \"SMTPS\".", False,
           "RFC 8314 (2018) registers 465 for submission over implicit TLS and recommends implicit TLS. It is current advice, not a relic.",
           "RFC 8314 §3.3, §7.3",
-          vec![demo(lesson(Lesson::Submissions465), "Submission over implicit TLS on 465 delivers with everything inside TLS.", delivered_securely)]),
+          vec![fails(lesson(Lesson::Submissions465), "Submission over implicit TLS on 465 delivers with everything inside TLS.", delivered_securely)]),
         c("X2", "A receiving MX on port 25 should require STARTTLS.", False,
           "A publicly referenced MX must not require STARTTLS, or it would refuse mail from every sender without TLS. A sender that wants TLS enforces it on its side: MTA-STS, DANE, REQUIRETLS or its own rules.",
           "RFC 3207 §4; RFC 8461 §5; RFC 7672 §2.2; RFC 8689 §4.2.1",
           vec![
-              demo(mx_requiring_tls(), "An MX that requires STARTTLS refuses a sender without TLS (530), and the message is not delivered.", mx_requiring_tls_refuses_a_plain_sender),
-              demo(lesson(Lesson::MtaStsFirstContact), "A sender whose MTA-STS policy enforces TLS aborts when STARTTLS is stripped, with nothing exposed.", aborted_with_nothing_exposed),
+              fails(mx_requiring_tls(), "An MX that requires STARTTLS refuses a sender without TLS (530), and the message is not delivered.", mx_requiring_tls_refuses_a_plain_sender),
+              fails(lesson(Lesson::MtaStsFirstContact), "A sender whose MTA-STS policy enforces TLS aborts when STARTTLS is stripped, with nothing exposed.", aborted_with_nothing_exposed),
           ]),
         c("X3", "\"ESMTPS\" in a Received header means the mail came in on port 465.", False,
-          "ESMTPS means the hop used ESMTP with STARTTLS successfully negotiated. It says the hop was encrypted, not which port it used: a relay to an MX on 25 is ESMTPS when STARTTLS succeeds.",
-          "RFC 3848 §1",
-          vec![demo(lesson(Lesson::Relay25), "On port 25 the MTA upgrades with STARTTLS and delivers inside TLS.", starttls_on_25)]),
-        c("S1", "MTA-STS protects the first message a server sends to a domain.", False,
-          "A sender learns a domain's MTA-STS policy from a DNS TXT record and an HTTPS fetch, and then caches it for max_age. An attacker who blocks either on that first contact leaves the sender with no policy; once cached, the policy holds whatever the DNS says later (trust on first use).",
+          "ESMTPS says the hop used ESMTP over TLS. RFC 3848 defined it for STARTTLS; RFC 8314 treats it as trace information that TLS was used, and servers commonly record implicit TLS on 465 the same way (ESMTPSA when the client also authenticated), as this lab does. Either way it says the hop was encrypted, not which port it used: a relay to an MX on 25 is ESMTPS when STARTTLS succeeds.",
+          "RFC 3848 §1; RFC 8314 §4.3",
+          vec![
+              fails(lesson(Lesson::Relay25), "On port 25 the MTA upgrades with STARTTLS and delivers inside TLS.", starttls_on_25),
+              fails(
+                  Settings {
+                      port: Some(465),
+                      journey: crate::lab::settings::JourneySettings { journey: true, ..Default::default() },
+                      ..Settings::default()
+                  },
+                  "A message submitted on 465 reaches the MX under a Received header that says \"with ESMTPSA\".",
+                  |e| e.trace.hop(1).delivered().first().is_some_and(|b| String::from_utf8_lossy(b).contains(" with ESMTPSA ")),
+              ),
+          ]),
+        c("S1", "MTA-STS protects the first message a server sends to a domain.", Misleading,
+          "It can: a sender with no policy cached looks up the _mta-sts TXT record, fetches the policy over HTTPS with a certificate check, and applies it to that first message. It does not if an attacker on the sender's path blocks the TXT answer or the fetch on that first contact: with nothing cached, the sender delivers as though the domain had no policy. Nor if the sender fetches in the background, so as not to delay delivery, and sends the first message before the policy arrives. Once cached, the policy holds until max_age runs out, even if the TXT record later vanishes or the fetch is blocked.",
           "RFC 8461 §3.1, §3.3, §5.1, §10.2",
           vec![
-              demo(lesson(Lesson::MtaStsTofu), "First contact, fetch blocked, STARTTLS stripped: the message crosses readable.", |e| top(e) == Some("READ") && !policy_fetched(e)),
-              demo(lesson(Lesson::MtaStsCached), "The same attack against a sender with the policy cached: it refuses.", aborted_with_nothing_exposed),
+              holds(lesson(Lesson::MtaStsFirstContact), "First contact, nothing blocked: the policy arrives over HTTPS and the sender refuses the stripped MX.", |e| {
+                  aborted_with_nothing_exposed(e) && policy_fetched(e)
+              }),
+              fails(lesson(Lesson::MtaStsTofu), "First contact, fetch blocked, STARTTLS stripped: the message crosses readable.", |e| top(e) == Some("READ") && !policy_fetched(e)),
+              aside(lesson(Lesson::MtaStsCached), "The same attack against a sender with the policy cached: it refuses.", aborted_with_nothing_exposed),
           ]),
         c("S2", "MTA-STS stops any man in the middle between mail servers.", Misleading,
           "MTA-STS asks for what a browser asks for: a certificate for the MX name from a CA the sender trusts. A certificate misissued to an attacker passes. DANE-EE instead pins the MX's own key in a DNSSEC-signed TLSA record, which a certificate for another key does not match, whoever issued it.",
           "RFC 8461 §4.2, §10.1; RFC 7672 §3.1.1",
           vec![
-              demo(lesson(Lesson::MtaStsMisissued), "MTA-STS against a misissued certificate: the message is read.", |e| top(e) == Some("READ")),
-              demo(lesson(Lesson::DaneMisissued), "DANE against the same certificate: the sender refuses.", aborted_with_nothing_exposed),
+              fails(lesson(Lesson::MtaStsMisissued), "MTA-STS against a misissued certificate: the message is read.", |e| top(e) == Some("READ")),
+              aside(lesson(Lesson::DaneMisissued), "DANE against the same certificate: the sender refuses.", aborted_with_nothing_exposed),
+              holds(lesson(Lesson::MtaStsFirstContact), "MTA-STS against a man in the middle who strips STARTTLS: the sender refuses, with nothing exposed.", aborted_with_nothing_exposed),
           ]),
         c("S3", "Publishing a TLSA record is enough to turn on DANE for your mail.", False,
           "A sender uses TLSA records only when DNSSEC validates them; in an unsigned zone anyone on the path could have written or removed them, so they are ignored and delivery stays opportunistic.",
           "RFC 7672 §2.2; RFC 4035 §4.3",
           vec![
-              demo(lesson(Lesson::DaneUnsigned), "The TLSA record in an unsigned zone is ignored, and a strip reads the message.", |e| {
+              fails(lesson(Lesson::DaneUnsigned), "The TLSA record in an unsigned zone is ignored, and a strip reads the message.", |e| {
                   top(e) == Some("READ") && sender_did(e, |s| matches!(s, SenderEvent::TlsaIgnored { .. }))
               }),
-              demo(cell(Row::Strip, Column::Dane), "The same record in a signed zone: the sender requires TLS and refuses.", |e| {
+              aside(cell(Row::Strip, Column::Dane), "The same record in a signed zone: the sender requires TLS and refuses.", |e| {
                   aborted_with_nothing_exposed(e) && sender_did(e, |s| matches!(s, SenderEvent::DaneApplies { .. }))
               }),
           ]),
         c("S4", "An attacker who controls DNS answers can send a domain's mail anywhere.", Misleading,
-          "Only unsigned answers can be forged. A forged MX in a DNSSEC-signed zone fails validation and the resolver answers SERVFAIL, so the sender waits rather than deliver; an MTA-STS policy refuses an MX it does not list.",
-          "RFC 4035 §5.5; RFC 8461 §4.1",
+          "Only if the sender cannot tell a forged answer. A sender that validates DNSSEC itself, or asks a trusted validating resolver over a secure channel, sees a forged MX in a signed zone fail validation: the resolver answers SERVFAIL and the sender waits rather than deliver. An attacker between the sender and a remote resolver can forge the answer and the flag that says it was validated, signed zone or not. An MTA-STS policy the sender holds refuses an MX it does not list.",
+          "RFC 4035 §4.9.3, §5.5; RFC 7672 §2.1.1, §2.1.2; RFC 8461 §4.1",
           vec![
-              demo(cell(Row::MxSpoof, Column::DnsOpportunistic), "A forged MX in an unsigned zone: the message goes to Mallory's server.", |e| top(e) == Some("MISROUTED")),
-              demo(cell(Row::MxSpoof, Column::Dane), "The same forgery in a signed zone: SERVFAIL, and nothing is sent.", aborted_with_nothing_exposed),
-              demo(cell(Row::MxSpoof, Column::StsEnforce), "An MTA-STS policy refuses the MX it does not list.", aborted_with_nothing_exposed),
+              holds(cell(Row::MxSpoof, Column::DnsOpportunistic), "A forged MX in an unsigned zone: the message goes to Mallory's server.", |e| top(e) == Some("MISROUTED")),
+              fails(cell(Row::MxSpoof, Column::Dane), "The same forgery in a signed zone: SERVFAIL, and nothing is sent.", aborted_with_nothing_exposed),
+              fails(cell(Row::MxSpoof, Column::StsEnforce), "An MTA-STS policy refuses the MX it does not list.", aborted_with_nothing_exposed),
           ]),
         c("S5", "REQUIRETLS is a setting of the receiving server.", False,
-          "REQUIRETLS is asked for by the sender, per message, with a MAIL FROM parameter; every server that relays the message must then send it on only over TLS to a server that offers REQUIRETLS, or return it to its sender. The receiving server only advertises that it understands it.",
-          "RFC 8689 §4.1, §4.2.1",
-          vec![demo(lesson(Lesson::RequireTlsStrip), "A REQUIRETLS message meets a stripped EHLO: the MTA does not send it.", aborted_with_nothing_exposed)]),
+          "REQUIRETLS is asked for by the sender, per message, with a MAIL FROM parameter; every server that relays the message must then send it on only over TLS, with the next server's certificate checked, to a server that offers REQUIRETLS, or return it to its sender. A server that advertises REQUIRETLS promises that: it must tag each message that asks for it, and honour the requirement when it sends the message on.",
+          "RFC 8689 §1, §2, §4.1, §4.2.1",
+          vec![fails(lesson(Lesson::RequireTlsStrip), "A REQUIRETLS message meets a stripped EHLO: the MTA does not send it.", aborted_with_nothing_exposed)]),
         none("X4", "2525 is a standard SMTP port.", False,
           "No RFC assigns port 2525 to mail. Some providers offer it as an extra submission port for networks that block 25 and 587.",
           "IANA service name and port number registry", NoSession::Registry),
@@ -618,16 +678,19 @@ pub fn lesson_demo(l: Lesson) -> Demo {
         Lesson::WrongModeImplicit587 => ("TLS fails on the cleartext greeting, before any timer.", tls_fails_at_the_greeting),
         Lesson::WrongModeStarttls465 => ("No byte crosses; a timer ends it after five minutes.", |e| silent_until_timeout(e, 300)),
     };
-    Demo { settings, shows, check }
+    Demo { settings, shows, check, side: Side::Aside }
 }
 
 /// A claim as the explainer shows it, with its proofs run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProvedClaim {
     pub id: &'static str,
+    #[serde(serialize_with = "crate::cite::as_prose")]
     pub claim: &'static str,
     pub verdict: ClaimVerdict,
+    #[serde(serialize_with = "crate::cite::as_prose")]
     pub truth: &'static str,
+    #[serde(serialize_with = "crate::cite::as_prose")]
     pub sources: &'static str,
     pub proofs: Vec<Proof>,
     /// Why no session can show it, as a sentence.

@@ -4,40 +4,43 @@
 
 use serde::Serialize;
 
+use crate::cite::Prose;
+
 use crate::proto::endpoint::SessionEvent;
-use crate::proto::policy::sender::SenderEvent;
-use crate::proto::smtp::client::ClientEvent;
+use crate::proto::policy::sender::{Refusal, SenderEvent};
+use crate::proto::smtp::client::{AbortReason, ClientEvent, NoTlsReason};
 use crate::proto::smtp::codec::{Capabilities, CommandError, CommandRef, ReplyReader, Verb};
 use crate::proto::smtp::server::{ServerEvent, MUST_STARTTLS};
 use crate::proto::tls::ContentType;
-use crate::proto::tls_info::{TlsErrorKind, TlsVersion};
-use crate::sim::attack::Attack;
-use crate::sim::trace::{Direction, Event, Step, StepKind};
+use crate::proto::tls_info::{CertFailureKind, TlsErrorKind, TlsVersion};
+use crate::sim::trace::{Direction, Event, Lane, Step, StepKind};
+use crate::sim::wire::Meddling;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Note {
     pub text: String,
-    /// Where the rule is written, e.g. "RFC 3207 §4".
-    pub rfc: &'static str,
+    /// Where the rule is written, e.g. "RFC 3207 §4": the page links each section, the CLI adds its heading.
+    pub rfc: Prose,
     /// A warning rather than an explanation.
     pub warning: bool,
 }
 
 fn note(text: impl Into<String>, rfc: &'static str) -> Note {
-    Note { text: text.into(), rfc, warning: false }
+    Note { text: text.into(), rfc: Prose::new(rfc), warning: false }
 }
 
 fn warn(text: impl Into<String>, rfc: &'static str) -> Note {
-    Note { text: text.into(), rfc, warning: true }
+    Note { text: text.into(), rfc: Prose::new(rfc), warning: true }
 }
 
-/// Notes for one step, most basic first.
-/// `attack` is who is on the wire, so that what the attacker did is cited from
-/// that attack's own references; `tls12`, that the session's TLS is 1.2
-/// (`tls12`), whose records show more to the path.
-pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>, tls12: bool) -> Vec<Note> {
+/// Notes for one step, most basic first. Each cites what describes that
+/// step (a strip, a blocked fetch, a timer), never the lesson's or the
+/// attack's list. `tls12` says the session's TLS is 1.2, whose records show
+/// more to the path.
+pub fn notes(step: &Step, implicit_tls: bool, tls12: bool) -> Vec<Note> {
     let mut out = Vec::new();
-    let source = attack.and_then(|a| a.info().references.first().copied()).unwrap_or("RFC 3207 §6");
+    let meddling = step.meddling();
+    let source = meddling.map_or("RFC 3207 §6", |m| meddling_source(m, step.tls(), step.encrypted(), tls12));
     match step.kind() {
         StepKind::Connect if implicit_tls => out.push(note(
             "TCP connection opened. This client uses implicit TLS: it starts the TLS handshake before any SMTP is spoken.",
@@ -47,6 +50,10 @@ pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>, tls12: boo
             out.push(note("TCP connection opened. In SMTP the server speaks first, with a 220 greeting.", "RFC 5321 §3.1"))
         }
         StepKind::Fin => out.push(note("One side closes its half of the TCP connection (a FIN).", "RFC 9293 §3.6")),
+        // The HTTPS policy fetch has its own timer; SMTP's are per command.
+        StepKind::Timeout if step.lane == Lane::Https => {
+            out.push(note("Nothing arrived in time, so the sender's timer on the policy fetch fired.", "RFC 8461 §3.3"))
+        }
         StepKind::Timeout => out.push(note("Nothing arrived in time, so a timer fired.", "RFC 5321 §4.5.3.2")),
         StepKind::Dropped => out.push(warn("These bytes were stopped on the wire: they never reached the other side.", source)),
         StepKind::Dns => {
@@ -60,7 +67,7 @@ pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>, tls12: boo
             let bytes = step.shown();
             match bytes {
                 Some(b) if step.direction() == Some(Direction::ClientToServer) => command_notes(b, &mut out),
-                Some(b) => reply_notes(b, starts_tls(step), &mut out),
+                Some(b) => reply_notes(b, starts_tls(step), refuses_starttls(step), &mut out),
                 None => {}
             }
             record_notes(step, tls12, &mut out);
@@ -72,8 +79,11 @@ pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>, tls12: boo
             }
         }
     }
-    if let Some(m) = &step.middlebox() {
-        out.push(warn(m.to_owned(), source));
+    match (meddling, step.dns().and_then(|l| l.tampered.as_ref())) {
+        (Some(m), _) => out.push(warn(m.to_string(), source)),
+        // A forged answer is what DNSSEC's signatures let a validating resolver detect.
+        (None, Some(forged)) => out.push(warn(forged.clone(), "RFC 4033 §3.1")),
+        (None, None) => {}
     }
     for n in step.events.iter().filter_map(event_note) {
         // Both sides report TLS coming up; one note is enough.
@@ -82,6 +92,43 @@ pub fn notes(step: &Step, implicit_tls: bool, attack: Option<Attack>, tls12: boo
         }
     }
     out
+}
+
+/// The section that describes what a middlebox did: `tls` says the segment
+/// was TLS records, `encrypted` that some were protected (whose integrity the
+/// record layer checks; a cleartext handshake message is checked by Finished),
+/// `tls12` which version's rules apply.
+fn meddling_source(m: Meddling, tls: bool, encrypted: bool, tls12: bool) -> &'static str {
+    match m {
+        Meddling::PortBlocked => "RFC 5068 §4",
+        // No policy can be fetched: without a cached one, the sender goes on as if the domain had none.
+        Meddling::PolicyHostBlocked => "RFC 8461 §3.3, §10.2",
+        // Deleting "250 STARTTLS", or altering the request to start TLS and the server's response.
+        Meddling::StartTlsStripped | Meddling::StartTlsKept | Meddling::StartTlsRefused => "RFC 3207 §6",
+        // A client SHOULD be able to fall back to HELO when EHLO is not recognized.
+        Meddling::EhloKept | Meddling::EhloRefused => "RFC 5321 §3.2",
+        // What crossed before the handshake MUST be discarded once TLS is up.
+        Meddling::CommandsInjected | Meddling::ReplyInjected => "RFC 3207 §6",
+        Meddling::AuthAdded => "RFC 3207 §4.2",
+        // Each side must check the result of the TLS negotiation; ignoring it invalidates TLS.
+        Meddling::MitmTookStartTls
+        | Meddling::MitmAnsweredStartTls
+        | Meddling::MitmReceived
+        | Meddling::MitmHandshake
+        | Meddling::MitmRelayed
+        | Meddling::MitmReencrypted
+        | Meddling::MitmFailed => "RFC 3207 §6",
+        // A protected record no longer opens; a changed cleartext handshake message fails the Finished check.
+        Meddling::DroppedByHand | Meddling::EditedByHand | Meddling::BitFlipped(_) | Meddling::InjectedByHand => {
+            match (tls, encrypted, tls12) {
+                (false, _, _) => "RFC 3207 §6",
+                (true, true, true) => "RFC 5246 §6.2.3.3",
+                (true, true, false) => "RFC 8446 §5.2",
+                (true, false, true) => "RFC 5246 §7.4.9",
+                (true, false, false) => "RFC 8446 §4.4.4",
+            }
+        }
+    }
 }
 
 /// Whether the client starts its TLS handshake at this step (after 220 to STARTTLS).
@@ -107,12 +154,12 @@ fn record_notes(step: &Step, tls12: bool, out: &mut Vec<Note>) {
         out.push(if tls12 {
             note(
                 "TLS 1.2 handshake records in cleartext: anyone on the path reads them, the server name the client asks for (SNI) and the server's certificate included. Each side encrypts only after its change_cipher_spec.",
-                "RFC 5246 §7.3, §7.4.2",
+                "RFC 5246 §7.1, §7.3, §7.4.2; RFC 6066 §3",
             )
         } else {
             note(
                 "TLS handshake records in cleartext: anyone on the path can read them, including the server name the client asks for (SNI). Encryption starts after the ServerHello.",
-                "RFC 8446 §5.1, §2",
+                "RFC 8446 §5.1, §2; RFC 6066 §3",
             )
         });
     }
@@ -156,7 +203,7 @@ fn command_notes(bytes: &[u8], out: &mut Vec<Note>) {
             Some(Verb::Ehlo) => note("EHLO: the client names itself and asks which extensions the server supports.", "RFC 5321 §4.1.1.1"),
             Some(Verb::Helo) => note("HELO: the old greeting. The server answers without a list of extensions, so no STARTTLS.", "RFC 5321 §4.1.1.1"),
             Some(Verb::StartTls) => note(
-                "STARTTLS: the client asks to turn this same connection into TLS. Once TLS is up, both sides must forget what was said in cleartext and start again with EHLO.",
+                "STARTTLS: the client asks to turn this same connection into TLS. Once TLS is up, both sides must discard what they learned in cleartext, and the client should start again with EHLO.",
                 "RFC 3207 §4.2",
             ),
             Some(Verb::Auth) => note(
@@ -179,9 +226,23 @@ fn command_notes(bytes: &[u8], out: &mut Vec<Note>) {
     }
 }
 
+/// Whether the client took this step's reply as a refusal of its STARTTLS.
+fn refuses_starttls(step: &Step) -> bool {
+    step.events.iter().any(|e| {
+        matches!(
+            e,
+            Event::Client(SessionEvent::Machine(
+                ClientEvent::ContinuedWithoutTls(NoTlsReason::Refused { .. })
+                    | ClientEvent::Aborted { reason: AbortReason::StartTlsRefused { .. } }
+            ))
+        )
+    })
+}
+
 /// The note on the first reply a step carries, as the codec reads it; `tls_follows` says the
-/// client started its TLS handshake on it (the 220 answered STARTTLS).
-fn reply_notes(bytes: &[u8], tls_follows: bool, out: &mut Vec<Note>) {
+/// client started its TLS handshake on it (the 220 answered STARTTLS), `answers_starttls` that
+/// the client took it as the answer to STARTTLS and did not start TLS.
+fn reply_notes(bytes: &[u8], tls_follows: bool, answers_starttls: bool, out: &mut Vec<Note>) {
     let mut replies = ReplyReader::default();
     replies.push(bytes);
     let Some(Ok(reply)) = replies.next_reply() else { return };
@@ -201,12 +262,14 @@ fn reply_notes(bytes: &[u8], tls_follows: bool, out: &mut Vec<Note>) {
         235 => note("235: authentication succeeded.", "RFC 4954 §6"),
         354 => note("354: go ahead with the message.", "RFC 5321 §4.1.1.4"),
         221 => note("221: the server closes the session.", "RFC 5321 §4.1.1.10"),
-        454 => warn("454: TLS not available. A client that continues in cleartext is downgraded.", "RFC 3207 §4, §6"),
+        454 => warn("454: a temporary failure. In answer to STARTTLS, TLS is not available, and a client that continues in cleartext is downgraded; in answer to AUTH, authentication failed for a temporary reason.", "RFC 3207 §4, §6; RFC 4954 §6"),
         // Two 530s share the code and the enhanced code 5.7.0: RFC 3207 §4 gives this text to the one for STARTTLS.
         530 if reply.text() == MUST_STARTTLS => warn("530: the server wants STARTTLS first.", "RFC 3207 §4"),
         530 => warn("530: the server wants the client to authenticate first.", "RFC 4954 §6"),
         538 => warn("538: this mechanism needs an encrypted connection.", "RFC 4954 §6"),
         535 => note("535: the credentials were not accepted.", "RFC 4954 §6"),
+        // 250 is no answer RFC 3207 §4 lists for STARTTLS: the client must not start TLS on it.
+        250 if answers_starttls => warn("250 to STARTTLS: not the 220 that starts TLS, so the client does not start TLS.", "RFC 3207 §4"),
         250 => note("250: done.", "RFC 5321 §4.2.2"),
         334 => note("334: the server's SASL challenge, in base64; the client's next line answers it.", "RFC 4954 §4"),
         500 => note("500: syntax error, command unrecognized; this includes a command line that is too long.", "RFC 5321 §4.2.2"),
@@ -230,6 +293,11 @@ fn event_note(e: &Event) -> Option<Note> {
             "The sender reached mta-sts.<domain> over HTTPS and checked its certificate as a browser would: a trusted CA, the right name, in date. The policy is as trustworthy as that certificate.",
             "RFC 8461 §3.3",
         )),
+        Event::HttpsClient(SessionEvent::TlsFailed { error }) | Event::HttpsServer(SessionEvent::TlsFailed { error })
+            if error.kind == TlsErrorKind::Timeout =>
+        {
+            Some(warn(format!("The HTTPS handshake with the policy host did not finish in time ({error}), so no policy was fetched."), "RFC 8461 §3.3"))
+        }
         Event::HttpsClient(s) | Event::HttpsServer(s) => s.tls_note(),
         Event::Sender(e) => sender_note(e),
     }
@@ -240,8 +308,8 @@ fn dns_note(lookup: &crate::proto::policy::dns::Lookup) -> Note {
     use crate::proto::policy::dns::Dnssec;
     match lookup.dnssec {
         Dnssec::Secure => note(
-            "This answer is DNSSEC-signed and the resolver validated its signatures up to a trust anchor: no one on the path could have forged or removed it.",
-            "RFC 4035 §4.3",
+            "This answer is DNSSEC-signed and the sender's validating resolver checked its signatures up to a trust anchor: no one between that resolver and the authoritative servers could have forged or removed it. That protects a sender that validates itself or reaches its resolver over a secure channel, as this one does; a resolver's word taken across an open network could be forged, flag and all.",
+            "RFC 4035 §4.3, §4.9.3",
         ),
         Dnssec::Insecure => note(
             "This answer is not signed: the resolver cannot tell whether someone on the path wrote it, changed it or removed a record from it.",
@@ -270,12 +338,12 @@ fn sender_note(e: &SenderEvent) -> Option<Note> {
             "RFC 8461 §3.2",
         ),
         SenderEvent::PolicyFetchFailed { .. } => warn(
-            "No policy could be fetched and none is cached, so none applies: MTA-STS protects only senders that already hold the policy (trust on first use).",
-            "RFC 8461 §10.2",
+            "No policy could be fetched and none is cached, so the sender goes on as if the domain had no MTA-STS. MTA-STS protects a sender once it holds the policy; an attacker who stops discovery or the fetch when the sender has no unexpired policy cached (on first contact, say) leaves it without one.",
+            "RFC 8461 §3.3, §10.2",
         ),
         SenderEvent::PolicyFromCache { .. } => note(
-            "A policy cached on an earlier delivery applies until its max_age runs out, whatever the DNS says today: removing the TXT record or blocking the fetch does not remove it.",
-            "RFC 8461 §5.1",
+            "A policy cached on an earlier delivery applies until its max_age runs out: a TXT record that has vanished, or a fetch that is blocked, does not remove it.",
+            "RFC 8461 §3.1, §3.3",
         ),
         SenderEvent::PolicyApplied { mx_allowed: false, .. } => {
             warn("The MX the DNS gave is not one the policy lists: in enforce mode the sender does not deliver to it.", "RFC 8461 §4.1")
@@ -296,7 +364,17 @@ fn sender_note(e: &SenderEvent) -> Option<Note> {
             "In testing mode the sender delivers as if there were no policy and reports what would have failed to the domain's TLS-RPT address.",
             "RFC 8461 §5",
         ),
-        SenderEvent::DeliveryRefused { .. } | SenderEvent::NoMx { .. } => {
+        SenderEvent::NoMx { reason: Refusal::NoMx } => warn(
+            "The domain has no MX record and no address to serve as an implicit MX: there is nowhere to deliver, and the sender must report it as an error.",
+            "RFC 5321 §5.1",
+        ),
+        SenderEvent::NoMx { .. } => note(
+            "The MX answer did not validate, so the sender cannot tell where to deliver: a temporary failure, and the message waits in its queue to be retried.",
+            "RFC 5321 §5.1; RFC 7672 §2.1.2",
+        ),
+        // The NoMx step before this one has said why.
+        SenderEvent::DeliveryRefused { reason: Refusal::NoMx | Refusal::MxBogus, .. } => return None,
+        SenderEvent::DeliveryRefused { .. } => {
             note("The sender does not deliver to this MX. The message waits in its queue (or returns to its sender): nothing crosses the wire unprotected.", "RFC 5321 §4.5.4.1")
         }
         SenderEvent::Bounced { .. } => note(
@@ -312,9 +390,13 @@ fn client_note(e: &ClientEvent) -> Option<Note> {
         ClientEvent::AuthSentBeforeTls { .. } => {
             warn("The client sent its credentials before TLS: they are readable on the wire.", "RFC 4954 §4")
         }
-        ClientEvent::ContinuedWithoutTls(_) => {
+        ClientEvent::ContinuedWithoutTls(NoTlsReason::NotOffered) => {
             warn("The client went on without TLS. An opportunistic client can't tell a missing STARTTLS from a deleted one.", "RFC 3207 §6")
         }
+        ClientEvent::ContinuedWithoutTls(NoTlsReason::Refused { .. }) => warn(
+            "The client went on without TLS. An opportunistic client can't tell a server's real refusal of STARTTLS from one an attacker forged.",
+            "RFC 3207 §6",
+        ),
         ClientEvent::CertificateNotValidated { .. } => {
             warn(
                 "The client accepted a certificate it did not validate: anyone on the path can pose as the server. Mail clients must validate; between MTAs a sender checks where a policy says so (MTA-STS, DANE, or its own rules for that destination).",
@@ -331,8 +413,8 @@ fn client_note(e: &ClientEvent) -> Option<Note> {
 fn server_note(e: &ServerEvent) -> Option<Note> {
     Some(match e {
         ServerEvent::SpfChecked { .. } => note(
-            "The receiver asked DNS whether the MAIL FROM domain allows the connecting address to send its mail (SPF). A pass vouches for the sending host, not for who wrote the message; DMARC counts it when that domain matches the From: header's (alignment).",
-            "RFC 7208 §2.4; RFC 7489 §3.1.2",
+            "The receiver asked DNS whether the MAIL FROM domain allows the connecting address to send its mail (SPF). The check uses only that domain and the client's address: it says nothing of the From: header a reader sees.",
+            "RFC 7208 §2.4, §2.5",
         ),
         ServerEvent::MessageAccepted { ended_by: Some(v), .. } => warn(
             format!(
@@ -355,17 +437,36 @@ impl<E> SessionEvent<E> {
                 if info.version == TlsVersion::Tls12 { "RFC 5246 §7.3" } else { "RFC 8446 §2" },
             )),
             SessionEvent::TlsFailed { error } => Some(match error.kind {
+                TlsErrorKind::Certificate if error.certificate_failure().is_some_and(|f| f.kind == CertFailureKind::Dane) => warn(
+                    format!(
+                        "The TLS handshake failed: the certificate matches none of the MX's signed TLSA records ({error}). The sender must authenticate the MX this way, so it does not deliver over this connection: it tries the next MX or delivers later."
+                    ),
+                    "RFC 7672 §2.2, §3.1",
+                ),
+                TlsErrorKind::Certificate if error.certificate_failure().is_some_and(|f| f.kind == CertFailureKind::NotValidForName) => warn(
+                    format!(
+                        "The TLS handshake failed because the certificate is not for the name the client asked for ({error}). A client that validates refuses a server it cannot authenticate."
+                    ),
+                    "RFC 6125 §6",
+                ),
                 TlsErrorKind::Certificate => warn(
                     format!(
                         "The TLS handshake failed because the certificate did not verify ({error}). A client that validates refuses a server it cannot authenticate."
                     ),
                     "RFC 5280 §6",
                 ),
+                TlsErrorKind::Timeout => warn(
+                    format!("The TLS handshake did not finish before this side's timer fired ({error}). The TLS RFCs set no such timer; the machine's own does."),
+                    "RFC 5321 §4.5.3.2",
+                ),
                 TlsErrorKind::NotTls => warn(
                     format!("The TLS handshake failed: {error}. What arrived does not start like a TLS record (content type, then version), so the peer is not speaking TLS here."),
                     "RFC 8446 §5.1",
                 ),
-                _ => warn(format!("The TLS handshake failed: {error}."), "RFC 8446 §6"),
+                _ => warn(
+                    format!("The TLS handshake failed: {error}."),
+                    if error.version == Some(TlsVersion::Tls12) { "RFC 5246 §7.2" } else { "RFC 8446 §6" },
+                ),
             }),
             SessionEvent::DiscardedAtUpgrade { .. } => Some(note(
                 "Bytes that arrived in cleartext before TLS were thrown away, as they must be: an attacker could have put them there.",
@@ -392,8 +493,8 @@ mod tests {
         s.client_tls_versions = crate::proto::tls::TlsVersions::Tls12;
         let trace = s.run(&Pki::lab());
         assert!(tls12(&trace));
-        let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false, None, true)).collect();
-        assert!(all.iter().any(|n| n.rfc == "RFC 5246 §7.3, §7.4.2" && n.text.contains("certificate")));
+        let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false, true)).collect();
+        assert!(all.iter().any(|n| n.rfc == "RFC 5246 §7.1, §7.3, §7.4.2; RFC 6066 §3" && n.text.contains("certificate")));
         assert!(
             all.iter().all(|n| !n.text.contains("dummy") && !n.rfc.starts_with("RFC 8446 §5.1")),
             "no TLS 1.3 note in a TLS 1.2 session"
@@ -404,7 +505,7 @@ mod tests {
     fn a_587_session_explains_starttls_and_auth_with_their_rfcs() {
         let s = Scenario::submission();
         let trace = s.run(&Pki::lab());
-        let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false, None, false)).collect();
+        let all: Vec<Note> = trace.steps.iter().flat_map(|st| notes(st, false, false)).collect();
         assert!(all.iter().any(|n| n.rfc == "RFC 3207 §4.2" && n.text.starts_with("STARTTLS")));
         assert!(all.iter().any(|n| n.text.starts_with("AUTH") && n.rfc.contains("4954")));
         assert!(all.iter().any(|n| n.text.starts_with("TLS is up")));

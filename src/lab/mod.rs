@@ -21,4 +21,4 @@ pub use settings::{
     BadValue, ClientSettings, DomainSettings, Field, Group, Hop2Settings, JourneySettings, Kind, Knob, Knobs, LinkText, ServerSettings,
     Settings, SettingsError, Validation,
 };
-pub use simulation::{ActError, LabError, Simulation};
+pub use simulation::{ActError, LabError, Simulation, Tone, Verdict};

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::lab::settings::{Settings, SettingsError};
 use crate::outcome::{self, Finding, Outcome};
 use crate::proto::machine::Machine;
+use crate::proto::smtp::client::ClientEvent;
 use crate::proto::smtp::console::ConsoleError;
 use crate::proto::tls::entropy::Entropy;
 use crate::render::view::StepView;
@@ -26,7 +27,7 @@ use crate::sim::route::Route;
 use crate::sim::scenario::stream;
 use crate::sim::scenario::{Drive, Scenario};
 use crate::sim::trace::{Direction, Step, Trace};
-use crate::sim::wire::{Segment, MAX_STEPS};
+use crate::sim::wire::{Meddling, Segment, MAX_STEPS};
 use crate::sim::world::names::SIM_EPOCH_UNIX;
 use crate::sim::world::pki::Pki;
 use crate::vocab::{Choice, Named};
@@ -145,11 +146,48 @@ impl Machinery {
                 self.route.release(out);
             }
             Action::Inject(direction, bytes) => {
-                self.route.release(vec![Segment::injected(*direction, bytes.clone(), "Mallory injected this by hand")]);
+                self.route.release(vec![Segment::injected(*direction, bytes.clone(), Meddling::InjectedByHand)]);
             }
         }
         Ok(())
     }
+}
+
+/// How the banner marks a finding: what the lab decides about it, for the page to draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tone {
+    /// An attacker was there and gained something.
+    AttackWorked,
+    /// Something was exposed or forged with no attacker in the session: anyone on the path could have read it.
+    Exposed,
+    /// Not a compromise, but no protection either (delivered in cleartext), or a good end beside a bad one.
+    Plain,
+    /// Protected, and nothing else in the session went wrong.
+    Safe,
+}
+
+impl Tone {
+    /// The words before the finding's sentence.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Tone::AttackWorked => "⚠ Attack worked: ",
+            Tone::Exposed => "⚠ Exposed, with no attacker in this session: ",
+            Tone::Plain => "",
+            Tone::Safe => "✓ ",
+        }
+    }
+}
+
+/// One finding as the banner shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict<'a> {
+    #[serde(flatten)]
+    pub finding: &'a Finding,
+    pub text: String,
+    pub compromise: bool,
+    pub tone: Tone,
+    pub mark: &'static str,
 }
 
 impl Simulation {
@@ -270,6 +308,41 @@ impl Simulation {
         crate::render::tls_view::tls_views_by_hop(&self.trace, &chains)
     }
 
+    /// Whether anyone attacks this session: a built-in attack on a hop, the
+    /// learner as Mallory, or a middlebox that acted (not the ISP's firewall,
+    /// nor a client at the wrong port, which are no attackers).
+    pub fn attacked(&self) -> bool {
+        self.drive() == Drive::Mallory
+            || self.hop_scenarios().iter().any(|s| s.attack.is_some_and(Attack::is_adversary))
+            || self
+                .trace
+                .steps
+                .iter()
+                .any(|s| s.meddling().is_some_and(|m| m != Meddling::PortBlocked) || s.dns().is_some_and(|l| l.tampered.is_some()))
+    }
+
+    /// The findings as the banner marks them: "attack worked" only where
+    /// there is an attacker, and no tick beside a leak.
+    pub fn verdicts(&self) -> Vec<Verdict<'_>> {
+        let attacked = self.attacked();
+        // No tick beside a leak, nor beside TLS whose certificate the client took unchecked.
+        let unchecked = self.trace.client_events().any(|(_, e)| matches!(e, ClientEvent::CertificateNotValidated { .. }));
+        let any_bad = unchecked || self.outcomes.iter().any(|f| f.outcome.is_compromise() || f.outcome == Outcome::DeliveredInCleartext);
+        self.outcomes
+            .iter()
+            .map(|finding| {
+                let compromise = finding.outcome.is_compromise();
+                let tone = match (compromise, attacked, &finding.outcome) {
+                    (true, true, _) => Tone::AttackWorked,
+                    (true, false, _) => Tone::Exposed,
+                    (false, _, Outcome::DeliveredSecurely | Outcome::AbortedSafely { .. }) if !any_bad => Tone::Safe,
+                    (false, _, _) => Tone::Plain,
+                };
+                Verdict { finding, text: finding.describe(), compromise, tone, mark: tone.mark() }
+            })
+            .collect()
+    }
+
     /// Plain-language notes with RFC references, one list per step, each read
     /// with its hop's setup (its TLS mode, its attacker).
     pub fn notes(&self) -> Vec<Vec<crate::lab::explain::Note>> {
@@ -281,7 +354,7 @@ impl Simulation {
             .map(|step| {
                 let s = hops.get(step.hop).unwrap_or(&self.scenario);
                 let implicit = s.client.policy == crate::proto::smtp::client::TlsPolicy::Implicit;
-                crate::lab::explain::notes(step, implicit, s.attack, tls12)
+                crate::lab::explain::notes(step, implicit, tls12)
             })
             .collect()
     }
@@ -290,6 +363,7 @@ impl Simulation {
     pub fn lanes(&self) -> Vec<&'static str> {
         crate::render::view::lanes(
             self.is_journey(),
+            self.attacked(),
             self.scenario.sender.is_some() || self.scenario.hop2().is_some_and(|h| h.sender.is_some()),
         )
     }

@@ -61,7 +61,7 @@ titles!(crate::proto::policy::dns::Rcode {
 });
 
 titles!(crate::proto::policy::sender::SenderPolicy {
-    Opportunistic: "STARTTLS when offered, no certificate check, cleartext otherwise (RFC 7435 §1, RFC 3207 §4)",
+    Opportunistic: "STARTTLS when offered, no certificate check, cleartext otherwise (RFC 7435 §4, RFC 3207 §4)",
     MtaSts: "looks up and applies the domain's MTA-STS policy (RFC 8461 §5)",
     Dane: "looks up TLSA records and applies them when DNSSEC validates them (RFC 7672 §2)",
 });

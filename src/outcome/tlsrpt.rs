@@ -4,8 +4,6 @@
 //! are read from what the sender looked up and what its connection did,
 //! never from the settings.
 
-use std::net::Ipv4Addr;
-
 use serde::Serialize;
 
 use crate::proto::endpoint::SessionEvent;
@@ -16,7 +14,7 @@ use crate::proto::smtp::client::ClientEvent;
 use crate::proto::tls_info::CertFailureKind;
 use crate::sim::relay::rfc3339_date as rfc3339;
 use crate::sim::trace::{Event, Lane, Trace};
-use crate::sim::world::names::{PROVIDER_ADDR, PROVIDER_DOMAIN, SIM_EPOCH_UNIX};
+use crate::sim::world::names::{PROVIDER_DOMAIN, SIM_EPOCH_UNIX};
 
 /// A report (RFC 8460 §4.4), with the field names it defines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -127,7 +125,7 @@ pub fn report(trace: &Trace) -> Option<Report> {
         .into_iter()
         .map(|(result_type, why)| FailureDetail {
             result_type,
-            sending_mta_ip: Ipv4Addr::from(PROVIDER_ADDR).to_string(),
+            sending_mta_ip: hop_trace.client_addr.to_string(),
             receiving_mx_hostname: mx.clone(),
             receiving_ip: mx_ip.clone(),
             failed_session_count: 1,

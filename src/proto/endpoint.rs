@@ -381,6 +381,7 @@ fn explain(e: TlsError, received: &[u8]) -> TlsError {
     let line: String = String::from_utf8_lossy(received).lines().next().unwrap_or("").chars().take(60).collect();
     TlsError {
         check: e.check,
+        version: e.version,
         kind: TlsErrorKind::NotTls,
         message: format!(
             "{}: the peer sent cleartext SMTP ({line:?}) where a TLS record was expected; it speaks plain SMTP/STARTTLS on this port, not implicit TLS",

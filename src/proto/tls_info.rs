@@ -152,7 +152,7 @@ pub struct CertCheck {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TlsInfo {
     pub version: TlsVersion,
-    /// The cipher suite, by rustls's name for it.
+    /// The cipher suite, by its RFC name (RFC 8446 §B.4; RFC 5289 §3.2).
     pub cipher: String,
     /// The SNI the client sent (seen on the server) or used (on the client).
     pub server_name: Option<String>,
@@ -172,11 +172,15 @@ pub struct TlsError {
     /// The client's certificate check, when its refusal ended the handshake.
     #[serde(skip)]
     pub check: Option<CertCheck>,
+    /// The version the handshake had agreed on when it failed, if it had got that far
+    /// (its alerts are TLS 1.2's or TLS 1.3's).
+    #[serde(skip)]
+    pub version: Option<TlsVersion>,
 }
 
 impl TlsError {
     pub fn new(kind: TlsErrorKind, message: impl Into<String>) -> TlsError {
-        TlsError { kind, message: message.into(), check: None }
+        TlsError { kind, message: message.into(), check: None, version: None }
     }
 
     /// Why the certificate was refused, when that ended the handshake.

@@ -35,6 +35,7 @@ pub enum Weight {
 pub struct EventLine {
     pub side: Party,
     pub weight: Weight,
+    #[serde(serialize_with = "crate::cite::as_prose")]
     pub text: String,
 }
 

@@ -22,8 +22,12 @@ pub fn json(scenario: &Scenario, trace: &Trace, findings: &[Finding]) -> String 
         scenario: &'a Scenario,
         outcomes: &'a [Finding],
         trace: &'a Trace,
+        /// The TLS report (RFC 8460 §4.4) the sender would send, when the domain asks for one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tlsrpt: Option<crate::outcome::tlsrpt::Report>,
     }
-    let mut out = serde_json::to_string_pretty(&Doc { scenario, outcomes: findings, trace }).expect("a trace always serialises");
+    let tlsrpt = crate::outcome::tlsrpt::report(trace);
+    let mut out = serde_json::to_string_pretty(&Doc { scenario, outcomes: findings, trace, tlsrpt }).expect("a trace always serialises");
     out.push('\n');
     out
 }
@@ -35,6 +39,17 @@ pub fn text(trace: &Trace, findings: &[Finding]) -> String {
     for f in findings {
         let mark = if f.outcome.is_compromise() { "!!!" } else { "===" };
         let _ = writeln!(out, "{mark} outcome (step {}): {}", f.step, f.describe());
+    }
+    if let Some(report) = crate::outcome::tlsrpt::report(trace) {
+        let (ok, failed) = report
+            .policies
+            .iter()
+            .fold((0, 0), |(o, f), p| (o + p.summary.total_successful_session_count, f + p.summary.total_failure_session_count));
+        let _ = writeln!(
+            out,
+            "=== TLS report (RFC 8460 §4.4) to {}: {ok} successful, {failed} failed session(s); written whole by --tlsrpt FILE",
+            report.rua
+        );
     }
     out
 }

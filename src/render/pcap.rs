@@ -11,9 +11,9 @@
 //! attacker passed on and what the server wrote.
 
 use crate::sim::trace::{Direction, Step, StepKind, Trace};
-// The addresses are the simulated world's, from the documentation ranges (RFC 5737);
-// Mallory's own connection to the server, on the server's leg, comes from hers.
-use crate::sim::world::names::{CLIENT_ADDR, MALLORY_ADDR, PROVIDER_ADDR, SERVER_ADDR, SIM_EPOCH_UNIX};
+// The hosts' addresses are the trace's (the simulated world's come from the documentation
+// ranges, RFC 5737); Mallory's own connection to the server, on the server's leg, comes from hers.
+use crate::sim::world::names::{MALLORY_ADDR, SIM_EPOCH_UNIX};
 
 pub const CLIENT_PORT: u16 = 49_152;
 pub const ATTACKER_PORT: u16 = 49_153;
@@ -114,13 +114,12 @@ pub fn capture(trace: &Trace) -> Vec<u8> {
     // The pcap version fields are two u16s: 2 then 4.
     out[4..8].copy_from_slice(&[2, 0, 4, 0]);
     if trace.hops.len() < 2 {
-        return connection(out, trace, (CLIENT_ADDR, CLIENT_PORT), SERVER_ADDR, 0);
+        return connection(out, trace, (trace.client_addr.octets(), CLIENT_PORT), trace.server_addr.octets(), 0);
     }
     for (i, hop) in trace.hops.iter().enumerate() {
-        let (client, server) = if i == 0 { (CLIENT_ADDR, PROVIDER_ADDR) } else { (PROVIDER_ADDR, SERVER_ADDR) };
         let mut one = trace.hop(i);
         one.server_port = hop.server_port;
-        out = connection(out, &one, (client, CLIENT_PORT + i as u16), server, i as u32);
+        out = connection(out, &one, (hop.client_addr.octets(), CLIENT_PORT + i as u16), hop.server_addr.octets(), i as u32);
     }
     out
 }

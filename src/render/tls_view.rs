@@ -2,6 +2,7 @@
 //! receiver opened it (from [`crate::render::dissect`]), and for the
 //! certificate the client received, what its check concluded.
 
+use crate::proto::tls_info::{DaneMatch, DaneVerdict};
 use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 
@@ -15,12 +16,15 @@ use crate::sim::trace::{Direction, Event, Trace};
 #[derive(Debug, Clone, Serialize)]
 pub struct TlsRecordView {
     /// "handshake · version 0x0301 · 219 bytes".
+    #[serde(serialize_with = "crate::cite::as_prose")]
     pub header: String,
     /// The sender's own record, which is not what crossed.
     pub as_sent: bool,
     pub visible: Vec<crate::render::dissect::DissectedMessage>,
     /// The hidden content type, once opened.
     pub inside_type: Option<crate::render::dissect::RecordType>,
+    /// The path could not read that type (TLS 1.3), rather than read it in the header (TLS 1.2).
+    pub type_hidden: bool,
     pub inside: Vec<crate::render::dissect::DissectedMessage>,
     /// Application data as text (`\r`, `\n` written out).
     pub inside_text: Option<String>,
@@ -28,6 +32,7 @@ pub struct TlsRecordView {
     pub error: Option<crate::render::dissect::Unopened>,
     /// For the certificate the client received: what its check found, in
     /// rustls's words, and what it did about it.
+    #[serde(serialize_with = "crate::cite::as_optional_prose")]
     pub client_check: Option<String>,
     /// The check failed (a warning to show), rather than passed.
     pub check_failed: bool,
@@ -80,11 +85,23 @@ pub struct CertVerdict {
 fn client_check(trace: &Trace) -> Option<CertVerdict> {
     trace.events().find_map(|(_, e)| match e {
         Event::Client(SessionEvent::TlsFailed { error }) if error.kind == crate::proto::tls_info::TlsErrorKind::Certificate => Some(CertVerdict {
-            text: format!("The client checked this certificate and refused it: {error}. It aborts the handshake with an alert (RFC 5280 §6; RFC 8446 §6.2)."),
+            text: format!(
+                "The client checked this certificate and refused it: {error}. It aborts the handshake with an alert ({}).",
+                if error.version == Some(crate::proto::tls_info::TlsVersion::Tls12) { "RFC 5246 §7.2.2" } else { "RFC 8446 §6.2" }
+            ),
             failed: true,
         }),
         Event::Client(SessionEvent::TlsEstablished { info }) => info.cert_check.as_ref().map(|c| match &c.failure {
-            None => CertVerdict { text: "The client checked this certificate: valid for the name it asked for.".to_owned(), failed: false },
+            // DANE-EE binds the key to the name by the TLSA record alone: no name or date is checked.
+            None => CertVerdict {
+                text: match &c.dane {
+                    Some(DaneVerdict::Matched(DaneMatch::EndEntity(_))) => "The client checked this certificate against the MX's TLSA record: it matches (DANE-EE). That match is the whole check: the names in the certificate, its dates and its issuer do not count (RFC 7672 §3.1.1, §3.2.1).",
+                    Some(DaneVerdict::Matched(DaneMatch::TrustAnchor(_))) => "The client checked this certificate against the MX's TLSA record: the chain leads to the trust anchor the record names (DANE-TA), and the certificate is valid for the name the client asked for (RFC 7672 §3.1.2, §3.2.2).",
+                    _ => "The client checked this certificate: it chains to a CA the client trusts, is in date, and is valid for the name it asked for (RFC 5280 §6.1; RFC 6125 §6).",
+                }
+                .to_owned(),
+                failed: false,
+            },
             // The handshake completed, so the failed check was not enforced.
             Some(why) => CertVerdict {
                 text: format!("The client's check failed ({why}), but this client does not enforce it and carries on."),
@@ -111,6 +128,7 @@ pub fn tls_views(trace: &Trace, server_chain: &[CertificateDer<'_>]) -> Vec<Vec<
             header: format!("{} · version 0x{:04x} · {} bytes", r.content_type, r.version, r.length),
             as_sent: r.as_sent,
             inside_type: inside.map(|i| i.content_type),
+            type_hidden: inside.is_some_and(|i| i.type_hidden),
             inside: inside.map(|i| i.messages.clone()).unwrap_or_default(),
             inside_text: inside.and_then(|i| i.data.as_ref()).map(|d| text_view(&d.0)),
             visible: r.visible,

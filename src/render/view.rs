@@ -17,6 +17,7 @@ use crate::sim::trace::{Direction, Lane, Step, StepKind};
 pub struct ByteBlock {
     pub title: String,
     /// What the block is relative to TLS ("before encryption", "cleartext" …), or "".
+    #[serde(serialize_with = "crate::cite::as_prose")]
     pub note: &'static str,
     pub len: usize,
     pub text: Option<String>,
@@ -77,12 +78,14 @@ pub struct StepView {
 /// The columns a session's rows are drawn between: client, wire, server; or,
 /// for a journey, every node with the hop between each pair. A sending MTA
 /// that looks up its policies adds one more: its resolver and the policy host.
-pub fn lanes(journey: bool, sender_lookups: bool) -> Vec<&'static str> {
+/// `attacker` names the wire's lane for who is on it.
+pub fn lanes(journey: bool, attacker: bool, sender_lookups: bool) -> Vec<&'static str> {
+    let wire = if attacker { "Wire · attacker" } else { "Wire" };
     match (journey, sender_lookups) {
         (true, false) => vec!["MUA", "hop 1", "MSA/MTA", "hop 2", "MX"],
         (true, true) => vec!["MUA", "hop 1", "MSA/MTA", "hop 2", "MX", SENDER_LANE],
-        (false, false) => vec!["Client", "Wire · attacker", "Server"],
-        (false, true) => vec!["MTA", "Wire · attacker", "MX", SENDER_LANE],
+        (false, false) => vec!["Client", wire, "Server"],
+        (false, true) => vec!["MTA", wire, "MX", SENDER_LANE],
     }
 }
 
@@ -190,7 +193,7 @@ impl StepView {
             tls_text,
             altered,
             attacker_acted: altered || step.middlebox().is_some(),
-            middlebox: step.middlebox().map(str::to_owned),
+            middlebox: step.middlebox(),
             records,
             blocks: blocks(step, from, to),
             client_state: step.client_state.to_string(),

@@ -171,19 +171,32 @@ fn decide(run: &mut Recorder<'_>) -> Option<Scenario> {
     if run.setup.policy != SenderPolicy::Opportunistic {
         run.lookup(&format!("_smtp._tls.{RECIPIENT_DOMAIN}"), Qtype::Txt);
     }
-    // Where to deliver: the MX (RFC 5321 §5.1).
+    // Where to deliver: the MX; with no MX record at all, the domain itself, an implicit MX
+    // of preference 0 (RFC 5321 §5.1), whose name is also its TLSA base domain (RFC 7672 §2.2.2).
     let mx_answer = run.lookup(RECIPIENT_DOMAIN, Qtype::Mx);
-    let Some(mx) = mx_answer.mx_hosts().next().map(str::to_owned) else {
-        let reason = match mx_answer.rcode {
-            Rcode::ServFail => Refusal::MxBogus,
-            Rcode::NoError => Refusal::NoMx,
-        };
-        let result = (mx_answer.dnssec == Dnssec::Bogus).then_some(ResultType::DnssecInvalid);
-        run.decide(SenderEvent::NoMx { reason: reason.clone() });
-        run.decide(SenderEvent::DeliveryRefused { reason, result });
-        return None;
+    let (mx, implicit) = match (mx_answer.rcode, mx_answer.mx_hosts().next()) {
+        (_, Some(host)) => (host.to_owned(), false),
+        (Rcode::NoError, None) => (RECIPIENT_DOMAIN.to_owned(), true),
+        // A temporary failure: the message is queued and retried (RFC 5321 §5.1; RFC 7672 §2.1.2).
+        (Rcode::ServFail, None) => {
+            let result = (mx_answer.dnssec == Dnssec::Bogus).then_some(ResultType::DnssecInvalid);
+            run.decide(SenderEvent::NoMx { reason: Refusal::MxBogus });
+            run.decide(SenderEvent::DeliveryRefused { reason: Refusal::MxBogus, result });
+            return None;
+        }
     };
-    run.lookup(&mx, Qtype::A);
+    // The connection goes where the answer says, forged or not.
+    let address = run.lookup(&mx, Qtype::A).addresses().next();
+    match address {
+        Some(address) => next.server_addr = address,
+        // Neither an MX nor an address: nowhere to deliver, an error to report (RFC 5321 §5.1).
+        None if implicit => {
+            run.decide(SenderEvent::NoMx { reason: Refusal::NoMx });
+            run.decide(SenderEvent::DeliveryRefused { reason: Refusal::NoMx, result: None });
+            return None;
+        }
+        None => {}
+    }
     next.client.server_name = mx.clone();
     next.server.hostname = mx.clone();
     let mut needs = match run.setup.policy {

@@ -20,4 +20,4 @@ pub use relay::{Accepted, Outbound, Relay};
 pub use route::{hops, Route};
 pub use scenario::{Drive, Scenario, ServerTls, DEFAULT_SEED};
 pub use trace::{Crossing, Direction, Event, Happened, Hop, Lane, PartyState, Step, StepKind, Trace};
-pub use wire::{ClientMachine, Link, Middlebox, Segment, Wrap, MAX_STEPS};
+pub use wire::{ClientMachine, Link, Meddling, Middlebox, Segment, Wrap, MAX_STEPS};

@@ -51,11 +51,12 @@ pub struct Accepted<'a> {
 
 impl Relay {
     /// The usual second hop: the provider's MTA with opportunistic STARTTLS
-    /// and no certificate check (RFC 7435 §1), to an MX on 25 that checks SPF.
+    /// and no certificate check (RFC 7435 §4), to an MX on 25 that checks SPF.
     pub fn usual() -> Relay {
         let mut next = Scenario::relay();
         next.client.ehlo_name = PROVIDER_NAME.to_owned();
         next.spf_client = Some(IpAddr::from(PROVIDER_ADDR));
+        next.client_addr = std::net::Ipv4Addr::from(PROVIDER_ADDR);
         Relay { outbound: Outbound::default(), next }
     }
 

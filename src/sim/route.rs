@@ -184,7 +184,8 @@ impl Route {
     fn hops(&self) -> Vec<Hop> {
         let mut hops = hops(&self.scenario);
         for (hop, link) in hops.iter_mut().zip(&self.links) {
-            hop.server_name = link.trace_head().server_name;
+            let head = link.trace_head();
+            (hop.server_name, hop.client_addr, hop.server_addr) = (head.server_name, head.client_addr, head.server_addr);
         }
         hops
     }
@@ -237,6 +238,8 @@ pub fn hops(scenario: &Scenario) -> Vec<Hop> {
             server: server.to_owned(),
             server_name: s.client.server_name.clone(),
             server_port: s.port,
+            client_addr: s.client_addr,
+            server_addr: s.server_addr,
         })
         .collect()
 }

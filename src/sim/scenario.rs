@@ -1,6 +1,6 @@
 //! Settings for a whole session, and the function that turns them into a trace.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ use crate::sim::attack::Attack;
 use crate::sim::trace::Trace;
 use crate::sim::wire::{ClientMachine, Link};
 use crate::sim::world::names::SIM_EPOCH_UNIX;
-use crate::sim::world::names::{CUSTOMER_DOMAIN, PROVIDER_DOMAIN, PROVIDER_NAME};
+use crate::sim::world::names::{CLIENT_ADDR, CUSTOMER_DOMAIN, PROVIDER_ADDR, PROVIDER_DOMAIN, PROVIDER_NAME, SERVER_ADDR};
 use crate::sim::world::people;
 use crate::sim::world::pki::{IdentityKind, Pki};
 use crate::sim::world::zone;
@@ -129,6 +129,10 @@ pub struct Scenario {
     /// world's DNS, for a client at this address (the MX of a journey).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spf_client: Option<IpAddr>,
+    /// Where the two hosts are: a mail client or the provider's MTA, and the
+    /// server it connected to (the address the sender's DNS answer gave).
+    pub client_addr: Ipv4Addr,
+    pub server_addr: Ipv4Addr,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -151,7 +155,10 @@ impl Scenario {
 
     /// Port 25: a sending MTA with opportunistic STARTTLS delivers to an MX.
     pub fn relay() -> Scenario {
-        Scenario::new(25, people::mta_client(TlsPolicy::Opportunistic), people::server(Role::Relay), false)
+        let mut s = Scenario::new(25, people::mta_client(TlsPolicy::Opportunistic), people::server(Role::Relay), false);
+        // The sending MTA is the provider's.
+        s.client_addr = Ipv4Addr::from(PROVIDER_ADDR);
+        s
     }
 
     /// Port 587: a mail client that requires STARTTLS, then authenticates.
@@ -183,6 +190,8 @@ impl Scenario {
             sender: None,
             tlsa: None,
             spf_client: None,
+            client_addr: Ipv4Addr::from(CLIENT_ADDR),
+            server_addr: Ipv4Addr::from(SERVER_ADDR),
         }
     }
 
@@ -195,6 +204,7 @@ impl Scenario {
         s.client.from = format!("alice@{PROVIDER_DOMAIN}");
         s.client.message = String::from_utf8_lossy(&s.client.message).replace("alice@example.test", &s.client.from).into_bytes();
         s.server.hostname = PROVIDER_NAME.to_owned();
+        s.server_addr = Ipv4Addr::from(PROVIDER_ADDR);
         s.server.local_domains = vec![PROVIDER_DOMAIN.to_owned()];
         s.server.accounts.push(Account { username: "mallory".into(), password: Secret::new(people::MALLORY_PASSWORD) });
         s.relay = Some(Box::new(Relay::usual()));
@@ -212,7 +222,7 @@ impl Scenario {
         j.client = ClientConfig { server_name: j.client.server_name, from: j.client.from, message: j.client.message, ..self.client };
         j.server =
             ServerConfig { hostname: j.server.hostname, local_domains: j.server.local_domains, accounts: j.server.accounts, ..self.server };
-        Scenario { client: j.client, server: j.server, relay: j.relay, ..self }
+        Scenario { client: j.client, server: j.server, relay: j.relay, client_addr: j.client_addr, server_addr: j.server_addr, ..self }
     }
 
     /// This connection (an MTA to an MX) as hop 2 of a journey from a 587 submission.
@@ -225,6 +235,8 @@ impl Scenario {
                 client: ClientConfig { ehlo_name: usual.client.ehlo_name, ..self.client },
                 server: self.server,
                 spf_client: usual.spf_client,
+                client_addr: usual.client_addr,
+                server_addr: usual.server_addr,
                 hop: 1,
                 ..self
             };
@@ -349,7 +361,7 @@ impl Scenario {
                 ..SessionOptions::new(SIM_EPOCH_UNIX, Entropy::seeded(self.seed, stream::on_hop(stream::SERVER, self.hop)))
             },
         );
-        let link = Link::new(client, server, &self.client.server_name, self.port);
+        let link = Link::new(client, server, &self.client.server_name, self.port).with_addresses(self.client_addr, self.server_addr);
         if self.drive == Drive::Mallory {
             return link.with_interception();
         }

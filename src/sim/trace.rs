@@ -3,6 +3,7 @@
 //! Everything a lesson says is derived from this.
 
 use std::fmt;
+use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
@@ -147,8 +148,8 @@ pub struct Crossing {
     pub sender_plaintext: Option<Bytes>,
     /// SMTP text the receiver got out of it (after decryption).
     pub receiver_plaintext: Option<Bytes>,
-    /// What the middlebox did, in its words.
-    pub middlebox: Option<String>,
+    /// What the middlebox did.
+    pub middlebox: Option<crate::sim::wire::Meddling>,
     /// Plaintext the middlebox read after decrypting (when it terminates TLS).
     pub attacker_plaintext: Option<Bytes>,
 }
@@ -292,11 +293,17 @@ impl Step {
     }
 
     /// What the middlebox did, in its words (Mallory's answer to a DNS query included).
-    pub fn middlebox(&self) -> Option<&str> {
+    /// What a middlebox or a forging resolver did at this step, in words.
+    pub fn middlebox(&self) -> Option<String> {
         match &self.happened {
-            Happened::Dns(l) => l.tampered.as_deref(),
-            _ => self.crossing().and_then(|c| c.middlebox.as_deref()),
+            Happened::Dns(l) => l.tampered.clone(),
+            _ => self.meddling().map(|m| m.to_string()),
         }
+    }
+
+    /// What a middlebox did to this step's segment.
+    pub fn meddling(&self) -> Option<crate::sim::wire::Meddling> {
+        self.crossing().and_then(|c| c.middlebox)
     }
 
     pub fn attacker_plaintext(&self) -> Option<&Bytes> {
@@ -323,7 +330,7 @@ struct StepJson<'a> {
     records: &'a [RecordInfo],
     sender_plaintext: Option<&'a Bytes>,
     receiver_plaintext: Option<&'a Bytes>,
-    middlebox: Option<&'a str>,
+    middlebox: Option<String>,
     attacker_plaintext: Option<&'a Bytes>,
     events: &'a [Event],
     client_state: &'a PartyState,
@@ -369,6 +376,9 @@ pub struct Hop {
     /// The server's name and port as the client addressed it.
     pub server_name: String,
     pub server_port: u16,
+    /// The addresses of the two hosts of this hop.
+    pub client_addr: Ipv4Addr,
+    pub server_addr: Ipv4Addr,
 }
 
 impl Step {
@@ -416,6 +426,10 @@ pub struct Trace {
     /// The server's name and port as the client addressed it.
     pub server_name: String,
     pub server_port: u16,
+    /// The addresses of the client and of the server it connected to (a
+    /// journey's hops have their own).
+    pub client_addr: Ipv4Addr,
+    pub server_addr: Ipv4Addr,
     /// Both sides ran in memory (not a real connection).
     pub simulated: bool,
     pub steps: Vec<Step>,
@@ -438,6 +452,8 @@ impl Trace {
         Trace {
             server_name: info.map_or(self.server_name.clone(), |h| h.server_name.clone()),
             server_port: info.map_or(self.server_port, |h| h.server_port),
+            client_addr: info.map_or(self.client_addr, |h| h.client_addr),
+            server_addr: info.map_or(self.server_addr, |h| h.server_addr),
             simulated: self.simulated,
             steps: self.steps.iter().filter(|s| s.hop == hop).cloned().collect(),
             truncated: self.truncated,
@@ -452,6 +468,8 @@ impl Trace {
         Trace {
             server_name: self.server_name.clone(),
             server_port: self.server_port,
+            client_addr: self.client_addr,
+            server_addr: self.server_addr,
             simulated: self.simulated,
             steps: self.steps.iter().filter(|s| s.lane == lane).cloned().collect(),
             truncated: self.truncated,

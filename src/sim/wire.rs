@@ -7,6 +7,7 @@
 //! [`Middlebox`], which sees every segment and decides what arrives.
 
 use std::collections::VecDeque;
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use crate::bytes::Bytes;
@@ -34,9 +35,85 @@ pub struct Segment {
     /// Set to false to drop the segment (it is still recorded).
     pub deliver: bool,
     /// What the middlebox did to it, for the trace.
-    pub note: Option<String>,
+    pub note: Option<Meddling>,
     /// Plaintext a TLS-terminating middlebox read out of (or put into) this segment.
     pub attacker_view: Option<Vec<u8>>,
+}
+
+/// What a middlebox did to a segment: each a kind of its own, so that what
+/// the page says of it, and the section it cites, follow from what was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Meddling {
+    /// The access network's firewall dropped a segment to port 25.
+    PortBlocked,
+    /// Mallory dropped the sender's connection to the MTA-STS policy host.
+    PolicyHostBlocked,
+    /// Mallory deleted STARTTLS from the EHLO reply (and offered AUTH).
+    StartTlsStripped,
+    /// Mallory kept the client's STARTTLS from the server.
+    StartTlsKept,
+    /// Mallory answered STARTTLS herself, refusing it (454, 502, or a bogus 250).
+    StartTlsRefused,
+    /// Mallory kept the client's EHLO from the server.
+    EhloKept,
+    /// Mallory answered EHLO with "command not recognized".
+    EhloRefused,
+    /// Mallory appended commands after STARTTLS in the same segment.
+    CommandsInjected,
+    /// Mallory appended a forged reply after 220 Ready to start TLS.
+    ReplyInjected,
+    /// Mallory added AUTH to the cleartext EHLO reply.
+    AuthAdded,
+    /// Mallory kept STARTTLS from the server and will do TLS herself.
+    MitmTookStartTls,
+    /// Mallory answered STARTTLS with 220, as the server would.
+    MitmAnsweredStartTls,
+    /// Mallory's TLS endpoint took this segment.
+    MitmReceived,
+    /// Mallory's side of the TLS handshake, with her certificate.
+    MitmHandshake,
+    /// Mallory decrypted what the client sent and relays it in cleartext.
+    MitmRelayed,
+    /// Mallory read the server's reply and re-encrypted it for the client.
+    MitmReencrypted,
+    /// Mallory's TLS with the client failed, so she relays nothing more.
+    MitmFailed,
+    /// Mallory dropped the segment by hand.
+    DroppedByHand,
+    /// Mallory edited the segment by hand.
+    EditedByHand,
+    /// Mallory flipped one bit of byte `n` by hand.
+    BitFlipped(usize),
+    /// Mallory put these bytes on the wire by hand.
+    InjectedByHand,
+}
+
+impl std::fmt::Display for Meddling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Meddling::PortBlocked => "the ISP's firewall drops traffic to port 25",
+            Meddling::PolicyHostBlocked => "Mallory drops the sender's connection to the policy host",
+            Meddling::StartTlsStripped => "Mallory deleted STARTTLS from the EHLO reply and advertised AUTH instead",
+            Meddling::StartTlsKept => "Mallory kept the STARTTLS from the server",
+            Meddling::StartTlsRefused => "Mallory answered STARTTLS herself",
+            Meddling::EhloKept => "Mallory kept the EHLO from the server",
+            Meddling::EhloRefused => "Mallory refused EHLO herself",
+            Meddling::CommandsInjected => "Mallory appended commands after STARTTLS in the same segment",
+            Meddling::ReplyInjected => "Mallory appended a forged reply after 220 Ready to start TLS",
+            Meddling::AuthAdded => "Mallory added AUTH to the cleartext EHLO reply",
+            Meddling::MitmTookStartTls => "Mallory kept the STARTTLS from the server and will do TLS herself",
+            Meddling::MitmAnsweredStartTls => "Mallory answered STARTTLS",
+            Meddling::MitmReceived => "Mallory's TLS endpoint took this segment",
+            Meddling::MitmHandshake => "Mallory's TLS handshake, with her certificate",
+            Meddling::MitmRelayed => "Mallory decrypted this and relays it in cleartext",
+            Meddling::MitmReencrypted => "Mallory read the server's reply and re-encrypted it for the client",
+            Meddling::MitmFailed => "Mallory's TLS with the client has failed, so she relays nothing more",
+            Meddling::DroppedByHand => "Mallory dropped this segment by hand",
+            Meddling::EditedByHand => "Mallory edited this segment by hand",
+            Meddling::BitFlipped(n) => return write!(f, "Mallory flipped one bit of byte {n} by hand"),
+            Meddling::InjectedByHand => "Mallory injected this by hand",
+        })
+    }
 }
 
 impl Segment {
@@ -55,7 +132,7 @@ impl Segment {
     }
 
     /// A segment the middlebox makes up.
-    pub fn injected(direction: Direction, bytes: Vec<u8>, note: impl Into<String>) -> Segment {
+    pub fn injected(direction: Direction, bytes: Vec<u8>, note: Meddling) -> Segment {
         Segment {
             direction,
             tls: !RecordInfo::read(&bytes).is_empty(),
@@ -64,7 +141,7 @@ impl Segment {
             sent: None,
             sender_plaintext: None,
             deliver: true,
-            note: Some(note.into()),
+            note: Some(note),
             attacker_view: None,
         }
     }
@@ -169,6 +246,8 @@ pub struct Link<C: Machine = ClientMachine, S: Machine = Server> {
     middlebox: Option<Box<dyn Middlebox>>,
     server_name: String,
     server_port: u16,
+    /// The client's and the server's addresses, for the trace.
+    addresses: (Ipv4Addr, Ipv4Addr),
     latency: Duration,
     now: Duration,
     in_flight: VecDeque<(Duration, Segment)>,
@@ -212,6 +291,7 @@ where
             wrap,
             middlebox: None,
             server_name: server_name.to_owned(),
+            addresses: (Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED),
             server_port,
             latency: Duration::from_millis(20),
             now: Duration::ZERO,
@@ -224,6 +304,12 @@ where
             intercept: false,
             held: VecDeque::new(),
         }
+    }
+
+    /// Where the two hosts are, as the trace and its capture give them.
+    pub fn with_addresses(mut self, client: Ipv4Addr, server: Ipv4Addr) -> Self {
+        self.addresses = (client, server);
+        self
     }
 
     pub fn with_middlebox(mut self, middlebox: Box<dyn Middlebox>) -> Self {
@@ -388,6 +474,8 @@ where
         Trace {
             server_name: self.server_name.clone(),
             server_port: self.server_port,
+            client_addr: self.addresses.0,
+            server_addr: self.addresses.1,
             simulated: true,
             steps,
             truncated: self.truncated,
@@ -452,7 +540,7 @@ where
                 records,
                 sender_plaintext: s.sender_plaintext.clone().map(Bytes),
                 receiver_plaintext: receiver_plaintext.map(Bytes),
-                middlebox: s.note.clone(),
+                middlebox: s.note,
                 attacker_plaintext: s.attacker_view.clone().map(Bytes),
             }
         });

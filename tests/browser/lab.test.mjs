@@ -176,7 +176,9 @@ test("the page renders each step exactly as the engine's step view says", async 
         const want = v.blocks.map((b) => (b.text === null ? "hex" : "text"));
         if (shown.join() !== want.join()) out.push(`${where}: text/hex ${shown} vs ${want}`);
         const lines = [...root.querySelectorAll(".detail .events li")].map((li) => li.textContent);
-        const events = ["client", "server"].flatMap((side) => v.events.filter((e) => e.side === side).map((e) => e.text));
+        // An event's text comes with its citations as pieces: the page shows their words.
+        const words = (t) => (Array.isArray(t) ? t.map((p) => (typeof p === "string" ? p : p.cite)).join("") : t);
+        const events = ["client", "server"].flatMap((side) => v.events.filter((e) => e.side === side).map((e) => words(e.text)));
         if (lines.join("\n") !== events.join("\n")) out.push(`${where}: event lines`);
       });
       return out;
@@ -268,7 +270,7 @@ test("explainer and matrix: every 'run it' link opens a working session", async 
   // Every claim a session can show is proved in the page; the others say why not.
   const unproved = await page.$$eval(".claim[data-proved=false]", (cs) => cs.filter((c) => !c.querySelector(".status")).map((c) => c.id));
   assert.deepEqual(unproved, []);
-  assert.match(await page.locator("#claims-proved").textContent(), /^2[0-4] of 27 claims are proved by a session/);
+  assert.match(await page.locator("#claims-proved").textContent(), /^2[0-4] of 27 claims are shown by a session/);
   await page.fill("#claim-search", "465");
   assert.match(await page.locator("#claim-count").textContent(), /^\d+ of 27 claims$/);
   for (const href of links) {
@@ -396,5 +398,27 @@ test("a lesson shown from its recording is exactly what the engine computes in t
   // Exporting swaps in the engine at the same step; its JSON is the session shown.
   const json = JSON.parse(await page.evaluate(() => document.querySelector("smtp-lab").exported("json")));
   assert.equal(json.trace.steps.length, await page.evaluate(() => document.querySelector("smtp-lab").length));
+  assert.deepEqual(problems, []);
+});
+
+test("a note's RFC citation is a link to its section, with the section's heading as its title", async () => {
+  const { page, problems } = await open(context, "index.html#preset=submission-587&step=5");
+  await labReady(page);
+  await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".notes cite a"));
+  const links = await page.evaluate(() => [...document.querySelector("smtp-lab").shadowRoot.querySelectorAll(".notes cite a")]
+    .map((a) => ({ text: a.textContent, href: a.href, title: a.title })));
+  assert.ok(links.length > 0, "no citation link in the step's notes");
+  for (const l of links) {
+    const m = l.text.match(/^(?:RFC (\d+) )?§([0-9A-Z.]+)$/);
+    assert.ok(m, `a citation link reads like a citation: ${l.text}`);
+    const anchor = /^[A-Z]/.test(m[2]) ? `appendix-${m[2]}` : `section-${m[2]}`;
+    assert.match(l.href, new RegExp(`^https://www\\.rfc-editor\\.org/rfc/rfc\\d+#${anchor.replace(/\./g, "\\.")}$`), l.text);
+    assert.match(l.title, /^RFC \d+ §[0-9A-Z.]+: \S/, `the title carries the heading: ${l.title}`);
+  }
+  // Step 4 of this 587 session is the client's STARTTLS, whose note cites RFC 3207 §4.2.
+  const starttls = links.find((l) => l.text === "RFC 3207 §4.2");
+  assert.ok(starttls, `no RFC 3207 §4.2 among ${links.map((l) => l.text)}`);
+  assert.equal(starttls.href, "https://www.rfc-editor.org/rfc/rfc3207#section-4.2");
+  assert.equal(starttls.title, "RFC 3207 §4.2: Result of the STARTTLS Command");
   assert.deepEqual(problems, []);
 });

@@ -78,10 +78,12 @@ test("an MTA-STS first contact shows the DNS lane, the policy fetch and its HTTP
   // The TLS report the sender would send: the engine's JSON, with the failure this session ran into.
   const report = await page.evaluate(() => {
     const d = document.querySelector("smtp-lab").shadowRoot.querySelector(".tlsrpt");
-    return { hidden: d.hidden, summary: d.querySelector("summary").textContent, json: JSON.parse(d.querySelector("pre").textContent) };
+    const source = d.querySelector(".tlsrpt-source a");
+    return { hidden: d.hidden, summary: d.querySelector("summary").textContent, source: source?.title, json: JSON.parse(d.querySelector("pre").textContent) };
   });
   assert.equal(report.hidden, false);
-  assert.match(report.summary, /RFC 8460.*mailto:tlsrpt@example\.test/);
+  assert.match(report.summary, /mailto:tlsrpt@example\.test/);
+  assert.equal(report.source, "RFC 8460 §4.4: JSON Report Schema", "the report's format, linked with its heading");
   assert.equal(report.json.policies[0].policy["policy-type"], "sts");
   assert.deepEqual(report.json.policies[0]["failure-details"].map((f) => f["result-type"]), ["starttls-not-supported"]);
   assert.deepEqual(problems, []);

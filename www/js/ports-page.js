@@ -1,7 +1,7 @@
 // The port explainer and the claims checker. The content, and the proof of
 // each claim by a session run here, come from the engine (src/lab/claims.rs).
 import { engine } from "./engine.js";
-import { h } from "./dom.js";
+import { h, plain } from "./dom.js";
 import { registerOffline } from "./site.js";
 
 registerOffline();
@@ -81,7 +81,10 @@ document.getElementById("ports").append(...ports.map((p) => h("li", { class: "ca
     h("dt", {}, "Login"), h("dd", {}, p.auth),
     h("dt", {}, "Sources"), h("dd", {}, p.sources)),
   h("a", { class: "button-link", href: lab(p.link) }, `Run port ${p.port} in the lab`))));
-document.getElementById("reading").textContent = reading;
+document.getElementById("reading").replaceChildren(h("span", {}, reading));
+
+/** The words for which way the engine says each session points. */
+const SIDE = { holds: "Where it holds: ", fails: "Where it fails: ", aside: "" };
 
 const list = document.getElementById("claims");
 const items = claims.map((c) => {
@@ -89,19 +92,19 @@ const items = claims.map((c) => {
   const evidence = c.no_session
     ? h("p", { class: "status" }, c.no_session)
     : h("div", { class: "proof" },
-      h("p", { class: `proof-state ${proved ? "good" : "bad"}` }, proved ? "✓ Proved by a session run in this page:" : "✗ A session did not show what it should:"),
-      h("ul", {}, c.proofs.map((p) => h("li", { "data-proved": String(p.proved) }, `${p.shows} `, h("a", { href: lab(p.link) }, "See it in the lab")))));
+      h("p", { class: `proof-state ${proved ? "good" : "bad"}` }, proved ? "Shown by a session run in this page:" : "✗ A session did not show what it should:"),
+      h("ul", {}, c.proofs.map((p) => h("li", { "data-proved": String(p.proved), "data-side": p.side }, SIDE[p.side] ? h("strong", {}, SIDE[p.side]) : null, `${p.shows} `, h("a", { href: lab(p.link) }, "See it in the lab")))));
   const li = h("li", { class: "claim", id: `claim-${c.id}`, "data-verdict": c.verdict, "data-proved": String(proved) },
-    h("h3", {}, h("span", { class: `verdict-tag ${c.verdict}` }, c.verdict), `“${c.claim}”`),
+    h("h3", {}, h("span", { class: `verdict-tag ${c.verdict}` }, c.verdict), "“", c.claim, "”"),
     h("p", {}, c.truth),
-    h("p", { class: "refs" }, `${c.id} · ${c.sources}`),
+    h("p", { class: "refs" }, `${c.id} · `, c.sources),
     evidence);
   return { c, li };
 });
 list.append(...items.map((i) => i.li));
 const provedCount = items.filter((i) => i.li.dataset.proved === "true").length;
 document.getElementById("claims-proved").textContent =
-  `${provedCount} of ${claims.length} claims are proved by a session, run in this page in ${ms} ms; the rest are about history, registries or other protocols, and say so.`;
+  `${provedCount} of ${claims.length} claims are shown by a session, run in this page in ${ms} ms; the rest are about history, registries or other protocols, and say so.`;
 
 const search = document.getElementById("claim-search");
 const verdict = document.getElementById("claim-verdict");
@@ -110,7 +113,7 @@ function filter() {
   const q = search.value.trim().toLowerCase();
   let shown = 0;
   for (const { c, li } of items) {
-    const hit = (!verdict.value || c.verdict === verdict.value) && (!q || `${c.claim} ${c.truth} ${c.sources}`.toLowerCase().includes(q));
+    const hit = (!verdict.value || c.verdict === verdict.value) && (!q || [c.claim, c.truth, c.sources].map(plain).join(" ").toLowerCase().includes(q));
     li.hidden = !hit;
     shown += hit ? 1 : 0;
   }

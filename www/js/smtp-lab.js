@@ -7,6 +7,9 @@
 import { engine, fields, lessonLink, recording } from "./engine.js";
 import { Recorded } from "./recorded.js";
 import { h } from "./dom.js";
+
+/** The banner's class for each tone the engine gives a finding. */
+const TONE_CLASS = { "attack-worked": "bad", exposed: "bad", plain: "plain", safe: "good" };
 // The lab's stylesheet as a module (xtask writes it from css/lab.css), so that
 // bundlers carry it as code: a separate .css asset would be taken by some
 // generators for the site's own stylesheet (VitePress does). One constructed
@@ -114,8 +117,9 @@ const seen = watcher({ threshold: 0.25 });
  * @csspart description - The scenario's description.
  * @csspart banner - The outcomes.
  * @csspart verdict - One outcome.
- * @csspart verdict-good - An outcome where the session stayed safe.
- * @csspart verdict-bad - An outcome where the attack worked.
+ * @csspart verdict-good - An outcome where the session stayed safe and nothing else went wrong.
+ * @csspart verdict-bad - An outcome where something was exposed or forged (with an attacker: the attack worked).
+ * @csspart verdict-plain - An outcome that is neither: delivered in cleartext, or a good end beside a bad one.
  * @csspart controls - The toolbar of stepping controls.
  * @csspart button - Every button of the toolbar.
  * @csspart lanes - The row that names the lanes (client, wire, server; or a journey's nodes and hops).
@@ -616,7 +620,9 @@ export class SmtpLab extends Base {
     ui.cli = h("p", { class: "cli", part: "command" });
     ui.reportSummary = h("summary");
     ui.reportJson = h("pre", { tabindex: "0" });
-    ui.report = h("details", { class: "tlsrpt", part: "report", hidden: true }, ui.reportSummary, ui.reportJson);
+    // The report's source is a link, so it opens the details' body rather than sit in the summary.
+    ui.reportSource = h("p", { class: "tlsrpt-source" });
+    ui.report = h("details", { class: "tlsrpt", part: "report", hidden: true }, ui.reportSummary, ui.reportSource, ui.reportJson);
     ui.announce = h("p", { class: "sr-only", "aria-live": "polite" });
     ui.liveStatus = h("p", { class: "live-status", role: "status" });
     ui.live = h("div", { class: "live-panels" });
@@ -640,19 +646,25 @@ export class SmtpLab extends Base {
     ui.title.textContent = heading.title;
     // The engine reads the report from the session; the page only shows it.
     ui.report.hidden = !heading.tlsrpt;
-    ui.reportSummary.textContent = heading.tlsrpt ? `The TLS report (RFC 8460) this sender would send to ${heading.tlsrpt.rua}` : "";
+    ui.reportSummary.textContent = heading.tlsrpt?.summary ?? "";
+    ui.reportSource.replaceChildren(h("span", {}, heading.tlsrpt?.source ?? ""));
     ui.reportJson.textContent = heading.tlsrpt?.json ?? "";
     // The engine names the columns: client, wire, server; or a journey's nodes and hops.
     ui.lanes.replaceChildren(...heading.lanes.map((lane) => h("span", { part: "lane" }, lane)));
     ui.root.classList.toggle("journey", heading.lanes.length > 4);
     ui.root.classList.toggle("senders", Boolean(heading.senders));
-    ui.desc.textContent = heading.description;
+    ui.root.classList.toggle("attacked", Boolean(heading.attacked));
+    ui.desc.replaceChildren(h("span", {}, heading.description));
     ui.cli.replaceChildren("Same session on the command line: ", h("code", {}, heading.command));
-    ui.banner.replaceChildren(...this.#verdicts.map((v) =>
-      h("p", { class: `verdict ${v.compromise ? "bad" : "good"}`, part: v.compromise ? "verdict verdict-bad" : "verdict verdict-good", "data-kind": v.kind, "data-step": v.step },
-        h("strong", {}, v.compromise ? "⚠ Attack worked: " : "✓ "),
+    // The engine marks each finding (attack worked, exposed, plain, safe); the page draws the mark.
+    ui.banner.replaceChildren(...this.#verdicts.map((v) => {
+      const tone = TONE_CLASS[v.tone];
+      const [bad, good] = [tone === TONE_CLASS.exposed, tone === TONE_CLASS.safe];
+      return h("p", { class: `verdict ${tone}`, part: bad ? "verdict verdict-bad" : good ? "verdict verdict-good" : "verdict verdict-plain", "data-kind": v.kind, "data-tone": v.tone, "data-step": v.step },
+        v.mark ? h("strong", {}, v.mark) : null,
         `${v.text} `,
-        h("button", { type: "button", class: "link", onclick: () => { this.#tookControls(); this.jumpTo(v.step + 1); } }, `see step ${v.step}`))));
+        h("button", { type: "button", class: "link", onclick: () => { this.#tookControls(); this.jumpTo(v.step + 1); } }, `see step ${v.step}`));
+    }));
     ui.seq.replaceChildren(...this.#views.map((v, i) => this.#row(v, i)));
   }
 
@@ -729,7 +741,7 @@ export class SmtpLab extends Base {
       const shown = asHex(b) ? "hex" : "text";
       const pending = shown === "hex" && b.hex === null;
       return h("div", { class: "bytes" },
-        h("h4", {}, b.title, h("span", { class: "sub" }, ` ${b.len} bytes${b.note ? ` · ${b.note}` : ""}`)),
+        h("h4", {}, b.title, h("span", { class: "sub" }, ` ${b.len} bytes`, b.note ? [" · ", b.note] : null)),
         h("pre", { tabindex: "0", "data-shown": shown, "data-pending": pending }, shown === "text" ? b.text : b.hex ?? "Loading the engine for the hex dump…"));
     }));
     const mallory = v.middlebox ? h("p", { class: "mallory-note" }, h("strong", {}, "Mallory: "), v.middlebox) : null;
@@ -745,7 +757,9 @@ export class SmtpLab extends Base {
   #renderTls(records) {
     if (!records.length) return null;
     const messages = (list) => list.map((m) => h("details", { class: "tls-msg", open: true },
-      h("summary", {}, m.name, " ", h("cite", {}, m.section)),
+      // The section is a link, so it sits beside the summary, not inside it (no control inside a control).
+      h("summary", {}, m.name),
+      h("cite", { class: "tls-section" }, m.section),
       m.note ? h("p", { class: "tls-note" }, m.note) : null,
       h("dl", {}, m.fields.flatMap((f) => [h("dt", {}, f.name), h("dd", {}, h("span", { class: "tls-value" }, f.value), f.note ? h("small", { class: "tls-note" }, f.note) : null)]))));
     const path = (r) => h("div", { class: "tls-side" }, h("h5", {}, "What anyone on the path sees"),
@@ -760,7 +774,7 @@ export class SmtpLab extends Base {
         ? h("div", { class: "tls-sides" }, path(r),
           h("div", { class: "tls-side inside" }, h("h5", {}, "What is inside"),
             r.error ? h("p", { class: "warn" }, r.error)
-              : [h("p", { class: "tls-header" }, `hidden type: ${r.inside_type}`), messages(r.inside), r.inside_text ? h("pre", { tabindex: "0" }, r.inside_text) : null]))
+              : [h("p", { class: "tls-header" }, r.type_hidden ? `hidden type: ${r.inside_type}` : `type: ${r.inside_type}, as the header says: TLS 1.2 does not hide it`), messages(r.inside), r.inside_text ? h("pre", { tabindex: "0" }, r.inside_text) : null]))
         : h("div", { class: "tls-sides single" }, h("p", { class: "tls-cipher" }, "Not encrypted: anyone on the path reads all of it."), path(r)));
     return h("section", { class: "tls", "aria-label": "TLS records" },
       h("h4", {}, `TLS records (${records.length})`),

@@ -7,6 +7,7 @@
 
 mod fuzz;
 mod load;
+mod rfc;
 mod www;
 
 use std::path::PathBuf;
@@ -47,6 +48,8 @@ enum Task {
     /// smtp-lab serve under load (smtp-source, and STARTTLS from its own client), beside Postfix's
     /// smtp-sink; idle timeout, connection limit, peak RSS.
     Load,
+    /// Rewrite src/cite/rfc_sections.tsv (every section's heading) from ../shared/reference/rfc.
+    RfcSections,
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Task::Fuzz { target, minutes, .. } => fuzz::fuzz(target.as_deref(), minutes),
         Task::FuzzSeeds => fuzz::seeds(),
         Task::Load => load::load(),
+        Task::RfcSections => rfc::sections(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

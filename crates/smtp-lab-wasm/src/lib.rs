@@ -200,7 +200,7 @@ impl Lab {
         to_js(&self.sim.views())
     }
 
-    /// The heading: `{title, description, command, lanes, senders, tlsrpt}`,
+    /// The heading: `{title, description, command, lanes, attacked, senders, tlsrpt}`,
     /// `command` being the `smtp-lab run` command line for the same session.
     pub fn heading(&self) -> Result<JsValue, JsError> {
         to_js(&self.heading_of())
@@ -221,7 +221,7 @@ impl Lab {
             views: Vec<smtp_lab::render::StepView>,
             notes: Vec<Vec<smtp_lab::lab::Note>>,
             tls: TlsPanel,
-            verdicts: Vec<FindingView<'a>>,
+            verdicts: Vec<smtp_lab::lab::Verdict<'a>>,
         }
         let mut views = self.sim.views();
         for block in views.iter_mut().flat_map(|v| v.blocks.iter_mut()) {
@@ -236,7 +236,7 @@ impl Lab {
             views,
             notes: self.sim.notes(),
             tls: self.tls_of(),
-            verdicts: self.verdicts_of(),
+            verdicts: self.sim.verdicts(),
         })
     }
 
@@ -252,7 +252,7 @@ impl Lab {
     /// The outcomes as the banner shows them: each finding plus one sentence
     /// and whether the attack worked.
     pub fn verdicts(&self) -> Result<JsValue, JsError> {
-        to_js(&self.verdicts_of())
+        to_js(&self.sim.verdicts())
     }
 
     /// Every TLS record, dissected, one list per step; with the notes on the
@@ -296,6 +296,7 @@ impl Lab {
 #[derive(Serialize)]
 struct Heading {
     title: String,
+    #[serde(serialize_with = "smtp_lab::cite::as_prose")]
     description: String,
     /// The `smtp-lab run` command line for the same session.
     command: String,
@@ -303,6 +304,8 @@ struct Heading {
     lanes: Vec<&'static str>,
     /// The last lane is the sending MTA's resolver and policy host (DNS and HTTPS rows).
     senders: bool,
+    /// Someone attacks this session (the wire's lane is the attacker's).
+    attacked: bool,
     /// The TLS report (RFC 8460) the sender would send for this delivery, when the domain asks for one.
     #[serde(skip_serializing_if = "Option::is_none")]
     tlsrpt: Option<TlsRpt>,
@@ -312,22 +315,17 @@ struct Heading {
 #[derive(Serialize)]
 struct TlsRpt {
     rua: String,
+    /// What the panel's summary says.
+    summary: String,
+    /// Where the report's format is defined, as a citation the page links.
+    source: smtp_lab::cite::Prose,
     json: String,
-}
-
-/// A finding as the banner shows it: plus one sentence and whether the attack worked.
-#[derive(Serialize)]
-struct FindingView<'a> {
-    #[serde(flatten)]
-    finding: &'a smtp_lab::outcome::Finding,
-    text: String,
-    compromise: bool,
 }
 
 /// The TLS panel: what a record header says, and each step's records.
 #[derive(Serialize)]
 struct TlsPanel {
-    header_notes: [(&'static str, &'static str); 3],
+    header_notes: Vec<(&'static str, smtp_lab::cite::Prose)>,
     steps: Vec<Vec<smtp_lab::render::TlsRecordView>>,
 }
 
@@ -335,27 +333,28 @@ impl Lab {
     fn heading_of(&self) -> Heading {
         let (title, description) = self.sim.heading();
         let lanes = self.sim.lanes();
-        let tlsrpt = smtp_lab::outcome::tlsrpt::report(&self.sim.trace).map(|r| TlsRpt { json: r.to_json(), rua: r.rua });
+        let tlsrpt = smtp_lab::outcome::tlsrpt::report(&self.sim.trace).map(|r| TlsRpt {
+            json: r.to_json(),
+            summary: format!("The TLS report this sender would send to {}", r.rua),
+            source: smtp_lab::cite::Prose::new("Its format: RFC 8460 §4.4."),
+            rua: r.rua,
+        });
         Heading {
             title,
             description,
             command: self.sim.settings.command_line(),
             senders: smtp_lab::render::has_sender_lane(&lanes),
+            attacked: self.sim.attacked(),
             lanes,
             tlsrpt,
         }
     }
 
-    fn verdicts_of(&self) -> Vec<FindingView<'_>> {
-        self.sim
-            .outcomes
-            .iter()
-            .map(|finding| FindingView { finding, text: finding.describe(), compromise: finding.outcome.is_compromise() })
-            .collect()
-    }
-
     fn tls_of(&self) -> TlsPanel {
-        TlsPanel { header_notes: smtp_lab::render::HEADER_NOTES, steps: self.sim.tls_views() }
+        TlsPanel {
+            header_notes: smtp_lab::render::HEADER_NOTES.iter().map(|(field, note)| (*field, smtp_lab::cite::Prose::new(note))).collect(),
+            steps: self.sim.tls_views(),
+        }
     }
 }
 
@@ -395,6 +394,7 @@ pub fn explainer() -> Result<JsValue, JsError> {
     struct Explainer {
         ports: Vec<smtp_lab::lab::claims::Port>,
         path: Vec<smtp_lab::lab::claims::PathHop>,
+        #[serde(serialize_with = "smtp_lab::cite::as_prose")]
         reading: &'static str,
         claims: Vec<smtp_lab::lab::claims::ProvedClaim>,
     }

@@ -30,6 +30,8 @@ pub enum CliError {
     Certificates(#[from] PkiError),
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+    #[error("--tlsrpt {}: this session has no TLS report (the recipient's domain publishes no _smtp._tls record, or this sender implements neither MTA-STS nor DANE and so sends no reports)", .0.display())]
+    NoTlsReport(PathBuf),
 }
 
 impl CliError {

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use error::CliError;
+use smtp_lab::cite::Prose;
 use smtp_lab::lab::Settings;
 use smtp_lab::proto::{codec::Secret, Account};
 use smtp_lab::sim::{world::Pki, Attack, Scenario};
@@ -98,6 +99,9 @@ struct RunArgs {
     /// Also write the TLS secrets here (NSS key log), for Wireshark to decrypt the capture.
     #[arg(long)]
     keylog: Option<std::path::PathBuf>,
+    /// Also write the TLS report (RFC 8460 §4.4) the sender would send here, when the domain asks for one.
+    #[arg(long)]
+    tlsrpt: Option<std::path::PathBuf>,
 }
 
 fn split_user(s: &str) -> Result<(String, Secret), CliError> {
@@ -200,9 +204,14 @@ fn run_command(command: Commands) -> Result<bool, CliError> {
             let pki = Pki::lab();
             let scenario = scenario(&args)?;
             let trace = scenario.run(&pki);
+            let report = smtp_lab::outcome::tlsrpt::report(&trace).map(|r| r.to_json() + "\n");
+            if let (Some(path), None) = (&args.tlsrpt, &report) {
+                return Err(CliError::NoTlsReport(path.clone()));
+            }
             let writes = [
                 (&args.pcap, smtp_lab::render::pcap::capture(&trace)),
                 (&args.keylog, smtp_lab::render::pcap::key_log_file(&trace).into_bytes()),
+                (&args.tlsrpt, report.unwrap_or_default().into_bytes()),
             ];
             for (path, bytes) in writes {
                 if let Some(path) = path {
@@ -239,7 +248,7 @@ fn run_command(command: Commands) -> Result<bool, CliError> {
         }
         Commands::Presets => {
             for p in smtp_lab::lab::Lesson::catalogue() {
-                emit(&format!("{:28} {}\n{:28} {}\n\n", p.id, p.title, "", p.description));
+                emit(&format!("{:28} {}\n{:28} {}\n\n", p.id, p.title, "", Prose::new(p.description).with_headings()));
             }
             Ok(true)
         }
@@ -251,11 +260,11 @@ fn run_command(command: Commands) -> Result<bool, CliError> {
                     i.id,
                     i.title,
                     "",
-                    i.threat,
+                    Prose::new(i.threat).with_headings(),
                     "",
-                    i.explanation,
+                    Prose::new(i.explanation).with_headings(),
                     "",
-                    i.references.join("; ")
+                    Prose::from(i.references.join("; ")).with_headings()
                 ));
             }
             Ok(true)

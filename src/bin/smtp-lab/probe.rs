@@ -229,7 +229,7 @@ type Found = Result<(&'static str, String), ProbeError>;
 fn starttls_offered(c: &mut Conv, implicit_tls: bool) -> Found {
     let caps = c.ehlo()?;
     Ok(match (implicit_tls, caps.starttls()) {
-        (true, _) => ("ok", "implicit TLS: nothing is ever in cleartext".into()),
+        (true, _) => ("ok", "implicit TLS: no SMTP crosses in cleartext; only TLS handshake messages do".into()),
         (false, true) => ("ok", "STARTTLS offered".into()),
         (false, false) => ("WARN", "STARTTLS not offered: everything crosses in cleartext".into()),
     })
@@ -252,9 +252,16 @@ fn tls_before_mail(c: &mut Conv) -> Found {
     // 530 means two things: "Must issue a STARTTLS command first" (RFC 3207 §4) and
     // "Authentication required" (RFC 4954 §6): only the server's own words tell them apart.
     let text = r.text();
+    // Only a server on port 25 can be a publicly referenced MX, which must not require
+    // STARTTLS (RFC 3207 §4); whether a domain's MX record names this one, the probe cannot tell.
+    let port_25 = c.stream.peer_addr().is_ok_and(|a| a.port() == 25);
     Ok(match r.code {
+        530 if text.to_ascii_uppercase().contains("STARTTLS") && port_25 => (
+            "WARN",
+            format!("MAIL refused until STARTTLS ({} {text}) on port 25: fine for a server no domain's MX record (or, lacking an MX, A record) names, but such a publicly referenced server must not require STARTTLS for mail it delivers locally (RFC 3207 §4)", r.code),
+        ),
         530 if text.to_ascii_uppercase().contains("STARTTLS") => {
-            ("ok", format!("MAIL refused until STARTTLS ({} {text}), as a submission port should", r.code))
+            ("ok", format!("MAIL refused until STARTTLS ({} {text}), as a submission server may (RFC 3207 §4, §4.3)", r.code))
         }
         530 => ("INFO", format!("MAIL refused for want of AUTH, not TLS ({} {text}); AUTH may still be offered before TLS", r.code)),
         _ => ("INFO", format!("MAIL answered {} before TLS: fine for a port-25 MX, wrong for a submission port", r.code)),

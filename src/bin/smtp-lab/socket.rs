@@ -177,9 +177,16 @@ where
         log.record(&mut endpoint, seen);
     }
     linger(&mut stream, &mut buf);
+    let ipv4 = |a: std::io::Result<std::net::SocketAddr>| match a.map(|a| a.ip()) {
+        Ok(std::net::IpAddr::V4(v4)) => v4,
+        _ => std::net::Ipv4Addr::UNSPECIFIED,
+    };
     Trace {
         server_name: server.0.to_owned(),
         server_port: server.1,
+        // Where each end of this TCP connection really was.
+        client_addr: ipv4(if side == Plays::Client { stream.local_addr() } else { stream.peer_addr() }),
+        server_addr: ipv4(if side == Plays::Client { stream.peer_addr() } else { stream.local_addr() }),
         simulated: false,
         steps: log.steps,
         truncated: false,

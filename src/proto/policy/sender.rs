@@ -148,7 +148,7 @@ pub enum SenderEvent {
 pub enum Refusal {
     #[error("the MX answer failed DNSSEC validation (SERVFAIL): the message waits in the queue")]
     MxBogus,
-    #[error("the domain has no MX")]
+    #[error("the domain has neither an MX nor an address record: there is nowhere to deliver")]
     NoMx,
     #[error("{mx} is not an MX the MTA-STS policy lists (RFC 8461 §4.1)")]
     MxNotListed { mx: String },

@@ -255,7 +255,7 @@ pub enum AbortReason {
     RequireTlsWithoutTls,
     #[error("the message requires TLS (REQUIRETLS) and this server does not offer REQUIRETLS: it goes back to its sender")]
     RequireTlsNotOffered,
-    #[error("sender refused: {0}")]
+    #[error("MAIL FROM refused: {0}")]
     SenderRefused(Reply),
     #[error("every recipient was refused")]
     NoRecipient,
@@ -380,6 +380,9 @@ pub struct Client {
     caps: Capabilities,
     rcpt_ok: usize,
     tx_failed: bool,
+    /// The refusal of MAIL in a pipelined transaction: what the client reports
+    /// when it gives up, rather than the 503s that follow from it.
+    sender_refusal: Option<Reply>,
     quitting: bool,
 }
 
@@ -397,6 +400,7 @@ impl Client {
             caps: Capabilities::default(),
             rcpt_ok: 0,
             tx_failed: false,
+            sender_refusal: None,
             quitting: false,
         }
     }
@@ -522,6 +526,8 @@ impl Client {
                     self.event(ClientEvent::MessageRejected { reply: reply.clone() });
                     if !self.pipelined() {
                         self.abort(AbortReason::SenderRefused(reply));
+                    } else {
+                        self.sender_refusal = Some(reply);
                     }
                 } else if !self.pipelined() {
                     self.send_rcpt(0);
@@ -566,7 +572,10 @@ impl Client {
                 if !self.tx_failed {
                     self.event(ClientEvent::MessageRejected { reply: reply.clone() });
                 }
-                self.abort(AbortReason::DataRefused(reply));
+                match self.sender_refusal.take() {
+                    Some(first) => self.abort(AbortReason::SenderRefused(first)),
+                    None => self.abort(AbortReason::DataRefused(reply)),
+                }
             }
             Expect::Body => {
                 if self.tx_failed {

@@ -227,6 +227,16 @@ impl TlsStream {
     fn failed(&self, e: rustls::Error) -> TlsError {
         let mut error = TlsError::from(e);
         error.check = self.verdict().filter(|c| !c.valid && c.enforced);
+        // A refusal of the lab's own verifier (DANE) reaches rustls as a general error:
+        // it is a certificate failure, in the verifier's words.
+        if let Some(failure) = error.certificate_failure().filter(|_| error.kind == TlsErrorKind::Other) {
+            error.message = failure.detail.clone();
+            error.kind = TlsErrorKind::Certificate;
+        }
+        error.version = self.conn.protocol_version().map(|v| match v {
+            rustls::ProtocolVersion::TLSv1_2 => TlsVersion::Tls12,
+            _ => TlsVersion::Tls13,
+        });
         error
     }
 
@@ -289,7 +299,7 @@ impl TlsStream {
             rustls::ProtocolVersion::TLSv1_2 => TlsVersion::Tls12,
             _ => TlsVersion::Tls13,
         };
-        let cipher = self.conn.negotiated_cipher_suite().and_then(|c| c.suite().as_str()).unwrap_or("?").to_owned();
+        let cipher = self.conn.negotiated_cipher_suite().map_or_else(|| "?".to_owned(), |c| suite_name(u16::from(c.suite())));
         let (server_name, peer_subject) = match &self.conn {
             rustls::Connection::Server(s) => (s.server_name().map(str::to_owned), None),
             rustls::Connection::Client(c) => (None, c.peer_certificates().and_then(|certs| certs.first()).map(subject_of)),
@@ -297,6 +307,27 @@ impl TlsStream {
         let cert_check = self.verdict();
         Some(TlsInfo { version, cipher, server_name, peer_subject, cert_check })
     }
+}
+
+/// Cipher suite names (RFC 8446 §B.4; RFC 5289 §3.2 and RFC 7905 §2 for the
+/// TLS 1.2 ones rustls offers), as the dissector, the notes and the
+/// transcripts write them. Not tls-parser's table of every suite: in the
+/// browser build that table alone costs more than the dissector.
+pub(crate) fn suite_name(id: u16) -> String {
+    let name = match id {
+        0x1301 => "TLS_AES_128_GCM_SHA256",
+        0x1302 => "TLS_AES_256_GCM_SHA384",
+        0x1303 => "TLS_CHACHA20_POLY1305_SHA256",
+        0xc02b => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        0xc02c => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        0xc02f => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        0xc030 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        0xcca8 => "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        0xcca9 => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        0x00ff => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
+        id => return format!("0x{id:04x}"),
+    };
+    name.into()
 }
 
 /// The first DNS name in the certificate's subjectAltName, for display only.

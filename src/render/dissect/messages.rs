@@ -63,9 +63,10 @@ pub struct DissectedMessage {
     #[serde(rename = "name", serialize_with = "crate::vocab::as_text")]
     pub kind: MessageKind,
     /// Where the message is defined, e.g. "RFC 8446 §4.1.2".
+    #[serde(serialize_with = "crate::cite::as_prose")]
     pub section: &'static str,
     /// What the message is for, when that is not obvious from its name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::cite::as_optional_prose")]
     pub note: Option<&'static str>,
     /// A handshake message's msg_type (RFC 8446 §4), as Wireshark lists it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,10 +77,11 @@ pub struct DissectedMessage {
 /// One field of a message, its value as text, and what it tells a learner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MessageField {
+    #[serde(serialize_with = "crate::cite::as_prose")]
     pub name: &'static str,
     pub value: String,
     /// Why the field matters, with its RFC section.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::cite::as_optional_prose")]
     pub note: Option<&'static str>,
 }
 
@@ -91,7 +93,7 @@ fn field(name: &'static str, value: impl Into<String>) -> MessageField {
 fn note(name: &str) -> Option<&'static str> {
     Some(match name {
         "legacy_version" => "TLS 1.3 keeps 0x0303 (TLS 1.2) here; the versions really offered or chosen are in supported_versions (RFC 8446 §4.1.2, §4.1.3).",
-        "legacy_session_id" => "Non-empty only for middlebox compatibility mode, so that the handshake looks like a TLS 1.2 resumption (RFC 8446 §4.1.2, Appendix D.4).",
+        "legacy_session_id" => "A cached TLS 1.2 session ID, or a new 32-byte value in middlebox compatibility mode, so that the handshake looks like a TLS 1.2 resumption; otherwise empty (RFC 8446 §4.1.2, §D.4).",
         "server_name (RFC 6066 §3)" => "The name of the server the client wants, in cleartext: anyone on the path reads it (RFC 6066 §3).",
         "key_share (RFC 8446 §4.2.8)" => "Ephemeral (EC)DHE public values; both sides derive the handshake keys from them, so every handshake message after ServerHello is encrypted (RFC 8446 §4.2.8, §7.1).",
         "supported_versions (RFC 8446 §4.2.1)" => "The versions offered (ClientHello) or the one chosen (ServerHello) (RFC 8446 §4.2.1).",
@@ -102,7 +104,8 @@ fn note(name: &str) -> Option<&'static str> {
         "verify_data" => "An HMAC over the handshake so far: any altered handshake message makes it fail (RFC 8446 §4.4.4).",
         "random" => "32 bytes of fresh randomness from each side, mixed into the session's keys (RFC 8446 §4.1.2; RFC 5246 §8.1).",
         "cipher_suites" => "The AEAD-and-hash pairs the client accepts, most preferred first (RFC 8446 §4.1.2).",
-        "legacy_session_id_echo" => "The server echoes the client's legacy_session_id (RFC 8446 §4.1.3).",
+        "legacy_session_id_echo" => "The server echoes the client's legacy_session_id; a client that gets back anything else aborts the handshake (RFC 8446 §4.1.3).",
+        "session_id" => "The server's identity for this session: the client's own value if the server resumes that session, a new one if not, or empty if the session will not be cached for resumption (RFC 5246 §7.4.1.3).",
         "supported_groups (RFC 8446 §4.2.7)" => "The key-exchange groups the client supports, most preferred first (RFC 8446 §4.2.7).",
         "signature_algorithms (RFC 8446 §4.2.3)" => "The signature schemes the client accepts for the server's proof of its key (RFC 8446 §4.2.3).",
         "application_layer_protocol_negotiation (RFC 7301 §3.1)" => "The application protocols the client offers (RFC 7301 §3.1).",
@@ -114,10 +117,38 @@ fn note(name: &str) -> Option<&'static str> {
         "signature_algorithm" => "How the issuer signed this certificate (RFC 5280 §4.1.1.2).",
         "ticket_lifetime" => "How long, in seconds, the client may use this ticket to resume (RFC 8446 §4.6.1).",
         "level" => "In TLS 1.3 the level can be ignored: the description says how serious the alert is (RFC 8446 §6).",
-        "description" => "close_notify ends the session cleanly; any other description reports an error (RFC 8446 §6.1, §6.2).",
+        "description" => "close_notify ends the session cleanly and user_canceled cancels the handshake; any other description reports an error (RFC 8446 §6.1, §6.2).",
         "named_curve" => "The group of the server's ephemeral ECDHE key, sent and signed in the clear (RFC 8422 §5.4).",
         _ => return None,
     })
+}
+
+/// The notes a TLS 1.2 message needs instead of TLS 1.3's (RFC 5246), by field name.
+fn note_tls12(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "legacy_version" => "In TLS 1.2 this is the version itself: in a ClientHello the highest the client supports, in a ServerHello the one chosen (RFC 5246 §7.4.1.2, §7.4.1.3).",
+        "legacy_session_id" => "The session the client asks to resume; empty when it has none or wants new keys (RFC 5246 §7.4.1.2).",
+        "cipher_suites" => "The cipher suites the client accepts, most preferred first; a TLS 1.2 suite names a key exchange, a bulk cipher, a MAC and a PRF (RFC 5246 §7.4.1.2).",
+        "cipher_suite" => "The suite the server chose: key exchange, bulk cipher, MAC and PRF. Each side's records are protected with it after that side's change_cipher_spec (RFC 5246 §7.4.1.3, §7.1).",
+        "verify_data" => "The PRF of the master secret over a hash of every handshake message so far: any altered handshake message makes it fail (RFC 5246 §7.4.9).",
+        "public_key" => "The key the server's signature in ServerKeyExchange is checked against: it signs both randoms and its ECDHE parameters (RFC 5280 §4.1.2.7; RFC 8422 §5.4).",
+        "algorithm" => "In TLS 1.2 CertificateVerify is the client's: its signature over the handshake so far, proving it holds its certificate's key (RFC 5246 §7.4.8).",
+        "signature_algorithms (RFC 8446 §4.2.3)" => "The signature and hash pairs the client accepts in the server's signatures (RFC 5246 §7.4.1.4.1).",
+        "supported_groups (RFC 8446 §4.2.7)" => "The curves the client supports for ECDHE, most preferred first (RFC 8422 §5.1.1).",
+        "level" => "In TLS 1.2 the level matters: a fatal alert ends the connection at once; after a warning it may go on (RFC 5246 §7.2, §7.2.2).",
+        "description" => "close_notify ends the session cleanly (RFC 5246 §7.2.1); the other descriptions report errors, fatal or, like user_canceled, usually a warning (RFC 5246 §7.2.2).",
+        _ => return None,
+    })
+}
+
+/// Gives a TLS 1.2 message's fields the notes of RFC 5246 where TLS 1.3's would mislead.
+fn as_tls12(mut m: DissectedMessage) -> DissectedMessage {
+    for f in &mut m.fields {
+        if let Some(n) = note_tls12(f.name) {
+            f.note = Some(n);
+        }
+    }
+    m
 }
 
 fn hex(b: &[u8]) -> String {
@@ -144,26 +175,6 @@ fn version_name(v: u16) -> String {
         0x0301 => "TLS 1.0".into(),
         v => format!("0x{v:04x}"),
     }
-}
-
-/// Cipher suite names (RFC 8446 §B.4; RFC 5289 §3.2 and RFC 7905 §2 for the
-/// TLS 1.2 ones rustls offers). Not tls-parser's table of every suite: in the
-/// browser build that table alone costs more than the dissector.
-fn suite_name(id: u16) -> String {
-    let name = match id {
-        0x1301 => "TLS_AES_128_GCM_SHA256",
-        0x1302 => "TLS_AES_256_GCM_SHA384",
-        0x1303 => "TLS_CHACHA20_POLY1305_SHA256",
-        0xc02b => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        0xc02c => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        0xc02f => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        0xc030 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        0xcca8 => "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        0xcca9 => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-        0x00ff => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
-        id => return format!("0x{id:04x}"),
-    };
-    name.into()
 }
 
 /// Named groups (RFC 8446 §4.2.7, RFC 8422 §5.1.1).
@@ -309,7 +320,7 @@ fn client_hello(msg: &[u8]) -> Option<DissectedMessage> {
         field("legacy_version", version_name(ch.version.0)),
         field("random", hex(ch.random)),
         field("legacy_session_id", ch.session_id.map(hex).unwrap_or_default()),
-        field("cipher_suites", list(ch.ciphers.iter().map(|c| suite_name(c.0)))),
+        field("cipher_suites", list(ch.ciphers.iter().map(|c| crate::proto::tls::suite_name(c.0)))),
     ];
     let mut offers13 = false;
     if let Some(ext) = ch.ext {
@@ -319,27 +330,31 @@ fn client_hello(msg: &[u8]) -> Option<DissectedMessage> {
     }
     // A client that offers only TLS 1.2 sends the hello of RFC 5246.
     let section = if offers13 { "RFC 8446 §4.1.2" } else { "RFC 5246 §7.4.1.2" };
-    Some(DissectedMessage { kind: MessageKind::ClientHello, section, note: None, handshake_type: None, fields })
+    let m = DissectedMessage { kind: MessageKind::ClientHello, section, note: None, handshake_type: None, fields };
+    Some(if offers13 { m } else { as_tls12(m) })
 }
 
 fn server_hello(msg: &[u8]) -> Option<DissectedMessage> {
     let (_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh))) = tls_parser::parse_tls_message_handshake(msg).ok()? else {
         return None;
     };
+    let exts = match sh.ext {
+        Some(ext) => tls_parser::parse_tls_server_hello_extensions(ext).ok()?.1,
+        None => Vec::new(),
+    };
+    let chose13 = exts.iter().any(|e| matches!(e, TlsExtension::SupportedVersions(v) if v.first().is_some_and(|v| v.0 == 0x0304)));
+    // TLS 1.3 echoes the client's value here (RFC 8446 §4.1.3); TLS 1.2 sends the server's own (RFC 5246 §7.4.1.3).
+    let session_id = if chose13 { "legacy_session_id_echo" } else { "session_id" };
     let mut fields = vec![
         field("legacy_version", version_name(sh.version.0)),
         field("random", hex(sh.random)),
-        field("legacy_session_id_echo", sh.session_id.map(hex).unwrap_or_default()),
-        field("cipher_suite", suite_name(sh.cipher.0)),
+        field(session_id, sh.session_id.map(hex).unwrap_or_default()),
+        field("cipher_suite", crate::proto::tls::suite_name(sh.cipher.0)),
     ];
-    let mut chose13 = false;
-    if let Some(ext) = sh.ext {
-        let exts = tls_parser::parse_tls_server_hello_extensions(ext).ok()?.1;
-        chose13 = exts.iter().any(|e| matches!(e, TlsExtension::SupportedVersions(v) if v.first().is_some_and(|v| v.0 == 0x0304)));
-        fields.extend(extensions(&exts, false));
-    }
+    fields.extend(extensions(&exts, false));
     let section = if chose13 { "RFC 8446 §4.1.3" } else { "RFC 5246 §7.4.1.3" };
-    Some(DissectedMessage { kind: MessageKind::ServerHello, section, note: None, handshake_type: None, fields })
+    let m = DissectedMessage { kind: MessageKind::ServerHello, section, note: None, handshake_type: None, fields };
+    Some(if chose13 { m } else { as_tls12(m) })
 }
 
 /// A distinguished name as `CN=..., O=...`, the usual short names for the
@@ -499,7 +514,12 @@ fn handshake(msg: &[u8], tls13: bool) -> DissectedMessage {
         fields: vec![field("type", msg[0].to_string()), field("length", body.len().to_string())],
     });
     m.handshake_type = Some(msg[0]);
-    m
+    // The hellos tell their own version; what follows is the session's.
+    if tls13 || matches!(msg[0], 1 | 2) {
+        m
+    } else {
+        as_tls12(m)
+    }
 }
 
 /// Joins handshake bytes across records and returns each message as it completes.
@@ -520,8 +540,8 @@ impl Reassembler {
     }
 }
 
-/// An alert record's content (RFC 8446 §6).
-pub(super) fn alert(body: &[u8]) -> Option<DissectedMessage> {
+/// An alert record's content (RFC 8446 §6; RFC 5246 §7.2).
+pub(super) fn alert(body: &[u8], tls13: bool) -> Option<DissectedMessage> {
     let [level, description] = body.get(..2)?.try_into().ok()?;
     let level = match level {
         1 => "warning".to_owned(),
@@ -529,13 +549,14 @@ pub(super) fn alert(body: &[u8]) -> Option<DissectedMessage> {
         l => l.to_string(),
     };
     let description = snake(&format!("{}", tls_parser::TlsAlertDescription(description)));
-    Some(DissectedMessage {
+    let m = DissectedMessage {
         kind: MessageKind::Alert,
-        section: "RFC 8446 §6",
+        section: if tls13 { "RFC 8446 §6" } else { "RFC 5246 §7.2" },
         note: None,
         handshake_type: None,
         fields: vec![field("level", level), field("description", description)],
-    })
+    };
+    Some(if tls13 { m } else { as_tls12(m) })
 }
 
 /// A change_cipher_spec record: in TLS 1.2 the switch to the new keys, in

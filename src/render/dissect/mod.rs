@@ -28,7 +28,7 @@ pub use messages::{DissectedMessage, MessageField, MessageKind};
 pub const HEADER_NOTES: [(&str, &str); 3] = [
     (
         "content_type",
-        "In TLS 1.3 a protected record always says application_data outside, its real type hidden inside (RFC 8446 §5.2); TLS 1.2 shows the real type (RFC 5246 §6.2.1).",
+        "In TLS 1.3 a protected record always says application_data outside, its real type hidden inside (RFC 8446 §5.2); TLS 1.2 shows the real type (RFC 5246 §6.2.3).",
     ),
     ("version", "legacy_record_version: 0x0303 on every TLS 1.3 record except a first ClientHello, which may say 0x0301 (RFC 8446 §5.1)."),
     ("length", "Encryption hides the bytes but not how many there are: the path sees each record's length (RFC 8446 §1, §5.4)."),
@@ -61,8 +61,11 @@ pub struct DissectedRecord {
 /// A protected record opened (RFC 8446 §5.2: TLSInnerPlaintext).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Inside {
-    /// The real content type, hidden from the path inside the record.
+    /// The real content type: hidden from the path inside the record in TLS 1.3
+    /// (RFC 8446 §5.2), the same as the header's in TLS 1.2 (RFC 5246 §6.2.3).
     pub content_type: RecordType,
+    /// Whether the header hid it (TLS 1.3).
+    pub type_hidden: bool,
     /// Handshake messages and alerts, dissected.
     pub messages: Vec<DissectedMessage>,
     /// Application data: the SMTP bytes themselves.
@@ -324,7 +327,8 @@ impl OneWay<'_> {
                             record.error = Some(Unopened::Altered);
                         }
                         Ok((inner_type, content)) => {
-                            let mut inside = Inside { content_type: RecordType::of(inner_type), messages: Vec::new(), data: None };
+                            let mut inside =
+                                Inside { content_type: RecordType::of(inner_type), type_hidden: tls13, messages: Vec::new(), data: None };
                             match inner_type {
                                 22 => {
                                     inside.messages = inner_handshake.push(&content, tls13);
@@ -338,7 +342,7 @@ impl OneWay<'_> {
                                         opener.update();
                                     }
                                 }
-                                21 => inside.messages = messages::alert(&content).into_iter().collect(),
+                                21 => inside.messages = messages::alert(&content, tls13).into_iter().collect(),
                                 23 => inside.data = Some(Bytes(content)),
                                 _ => {}
                             }
@@ -349,7 +353,7 @@ impl OneWay<'_> {
             } else {
                 match header[0] {
                     22 => record.visible = handshake.push(body, false),
-                    21 => record.visible = messages::alert(body).into_iter().collect(),
+                    21 => record.visible = messages::alert(body, tls13).into_iter().collect(),
                     20 => {
                         record.visible = vec![messages::change_cipher_spec(tls13)];
                         if !tls13 {

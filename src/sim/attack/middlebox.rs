@@ -13,7 +13,7 @@ use crate::proto::tls::entropy::Entropy;
 use crate::proto::tls::{SimClock, TlsStream, TlsVersions};
 use crate::sim::attack::Attack;
 use crate::sim::trace::Direction;
-use crate::sim::wire::{Middlebox, Segment};
+use crate::sim::wire::{Meddling, Middlebox, Segment};
 use crate::sim::world::pki::{IdentityKind, Pki};
 
 /// What the strip and mitm attackers put where STARTTLS was, so the client
@@ -91,15 +91,15 @@ fn add_auth(bytes: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn rewritten(mut seg: Segment, bytes: Vec<u8>, note: &str) -> Segment {
+fn rewritten(mut seg: Segment, bytes: Vec<u8>, note: Meddling) -> Segment {
     seg.bytes = bytes;
-    seg.note = Some(note.to_owned());
+    seg.note = Some(note);
     seg
 }
 
-fn dropped(mut seg: Segment, note: &str) -> Segment {
+fn dropped(mut seg: Segment, note: Meddling) -> Segment {
     seg.deliver = false;
-    seg.note = Some(note.to_owned());
+    seg.note = Some(note);
     seg
 }
 
@@ -112,9 +112,10 @@ pub enum Decision {
     Drop,
     /// It arrives with these bytes instead (an edit of a cleartext segment).
     Replace(Vec<u8>),
-    /// It arrives with one bit of byte `n` flipped: inside a TLS record, the
-    /// receiver's integrity check fails and it ends the session with a
-    /// bad_record_mac alert (RFC 8446 §5.2, RFC 5246 §7.2.2).
+    /// It arrives with one bit of byte `n` flipped. A protected record then
+    /// fails its integrity check and its receiver answers bad_record_mac
+    /// (RFC 8446 §5.2, RFC 5246 §6.2.3.3); a changed cleartext handshake
+    /// message fails a later check instead (other keys, or a signature).
     FlipBit(usize),
     /// What a built-in attack would do with it: the presets are this same mechanism.
     Preset(Attack),
@@ -127,13 +128,13 @@ impl Attacker {
     pub fn decide(&mut self, seg: Segment, decision: &Decision, now: Duration) -> Vec<Segment> {
         match decision {
             Decision::Pass => vec![seg],
-            Decision::Drop => vec![dropped(seg, "Mallory dropped this segment by hand")],
+            Decision::Drop => vec![dropped(seg, Meddling::DroppedByHand)],
             Decision::Replace(bytes) if *bytes == seg.bytes => vec![seg],
-            Decision::Replace(bytes) => vec![rewritten(seg, bytes.clone(), "Mallory edited this segment by hand")],
+            Decision::Replace(bytes) => vec![rewritten(seg, bytes.clone(), Meddling::EditedByHand)],
             Decision::FlipBit(n) if *n < seg.bytes.len() => {
                 let mut bytes = seg.bytes.clone();
                 bytes[*n] ^= 0x01;
-                vec![rewritten(seg, bytes, &format!("Mallory flipped one bit of byte {n} by hand"))]
+                vec![rewritten(seg, bytes, Meddling::BitFlipped(*n))]
             }
             Decision::FlipBit(_) => vec![seg],
             Decision::Preset(attack) => {
@@ -150,11 +151,11 @@ impl Middlebox for Attacker {
         let c2s = seg.direction == Direction::ClientToServer;
         let clear = !seg.tls && !seg.fin;
         match self.attack {
-            Attack::PortBlock if self.port == 25 => vec![dropped(seg, "the ISP's firewall drops traffic to port 25")],
+            Attack::PortBlock if self.port == 25 => vec![dropped(seg, Meddling::PortBlocked)],
             // On the sending MTA's HTTPS connection to the MTA-STS policy host.
-            Attack::StsBlock if self.port == 443 && c2s => vec![dropped(seg, "Mallory drops the sender's connection to the policy host")],
+            Attack::StsBlock if self.port == 443 && c2s => vec![dropped(seg, Meddling::PolicyHostBlocked)],
             Attack::Strip if !c2s && clear => match strip_starttls(&seg.bytes) {
-                Some(b) => vec![rewritten(seg, b, "Mallory deleted STARTTLS from the EHLO reply and advertised AUTH instead")],
+                Some(b) => vec![rewritten(seg, b, Meddling::StartTlsStripped)],
                 None => vec![seg],
             },
             Attack::Refuse454 | Attack::Refuse502 | Attack::RefuseBogus if c2s && clear && is_line(&seg.bytes, b"STARTTLS") => {
@@ -164,32 +165,32 @@ impl Middlebox for Attacker {
                     _ => b"250 2.0.0 Ok\r\n",
                 };
                 vec![
-                    dropped(seg, "Mallory kept the STARTTLS from the server"),
-                    Segment::injected(Direction::ServerToClient, reply.to_vec(), "Mallory answered STARTTLS herself"),
+                    dropped(seg, Meddling::StartTlsKept),
+                    Segment::injected(Direction::ServerToClient, reply.to_vec(), Meddling::StartTlsRefused),
                 ]
             }
             Attack::HideEhlo if c2s && clear && seg.bytes.len() > 5 && seg.bytes[..5].eq_ignore_ascii_case(b"EHLO ") => vec![
-                dropped(seg, "Mallory kept the EHLO from the server"),
+                dropped(seg, Meddling::EhloKept),
                 Segment::injected(
                     Direction::ServerToClient,
                     b"502 5.5.1 Error: command not recognized\r\n".to_vec(),
-                    "Mallory refused EHLO herself",
+                    Meddling::EhloRefused,
                 ),
             ],
             Attack::CmdInject if c2s && clear && seg.bytes.ends_with(b"STARTTLS\r\n") => {
                 let mut b = seg.bytes.clone();
                 b.extend_from_slice(INJECTED_COMMANDS);
-                vec![rewritten(seg, b, "Mallory appended commands after STARTTLS in the same segment")]
+                vec![rewritten(seg, b, Meddling::CommandsInjected)]
             }
             Attack::RespInject
                 if !c2s && clear && seg.bytes.starts_with(b"220 ") && is_line(&seg.bytes, b"220 2.0.0 Ready to start TLS") =>
             {
                 let mut b = seg.bytes.clone();
                 b.extend_from_slice(FORGED_REPLY);
-                vec![rewritten(seg, b, "Mallory appended a forged reply after 220 Ready to start TLS")]
+                vec![rewritten(seg, b, Meddling::ReplyInjected)]
             }
             Attack::StateCarry if !c2s && clear => match add_auth(&seg.bytes) {
-                Some(b) => vec![rewritten(seg, b, "Mallory added AUTH to the cleartext EHLO reply")],
+                Some(b) => vec![rewritten(seg, b, Meddling::AuthAdded)],
                 None => vec![seg],
             },
             Attack::MitmCert | Attack::MitmCertTrusted => self.mitm(seg),
@@ -212,8 +213,12 @@ impl Attacker {
                 let stream = TlsStream::server(&self.pki.identity(identity).tls, TlsVersions::Both, &self.clock, self.entropy);
                 self.mitm = stream.ok().map(Box::new);
                 return vec![
-                    dropped(seg, "Mallory kept the STARTTLS from the server and will do TLS herself"),
-                    Segment::injected(Direction::ServerToClient, b"220 2.0.0 Ready to start TLS\r\n".to_vec(), "Mallory answered STARTTLS"),
+                    dropped(seg, Meddling::MitmTookStartTls),
+                    Segment::injected(
+                        Direction::ServerToClient,
+                        b"220 2.0.0 Ready to start TLS\r\n".to_vec(),
+                        Meddling::MitmAnsweredStartTls,
+                    ),
                 ];
             }
             return vec![seg];
@@ -221,13 +226,12 @@ impl Attacker {
         if c2s {
             let plain = tls.receive(&seg.bytes).unwrap_or_default();
             let back = tls.take_outgoing();
-            let mut out = vec![dropped(seg, "Mallory's TLS endpoint took this segment")];
+            let mut out = vec![dropped(seg, Meddling::MitmReceived)];
             if !back.is_empty() {
-                out.push(Segment::injected(Direction::ServerToClient, back, "Mallory's TLS handshake, with her certificate"));
+                out.push(Segment::injected(Direction::ServerToClient, back, Meddling::MitmHandshake));
             }
             if !plain.is_empty() {
-                let mut relay =
-                    Segment::injected(Direction::ClientToServer, plain.clone(), "Mallory decrypted this and relays it in cleartext");
+                let mut relay = Segment::injected(Direction::ClientToServer, plain.clone(), Meddling::MitmRelayed);
                 relay.attacker_view = Some(plain);
                 out.push(relay);
             }
@@ -236,13 +240,13 @@ impl Attacker {
             // The server's cleartext replies, doctored like a strip, then encrypted for the client.
             let plain = strip_starttls(&seg.bytes).unwrap_or_else(|| seg.bytes.clone());
             if tls.send(&plain).is_err() {
-                return vec![dropped(seg, "Mallory's TLS with the client has failed, so she relays nothing more")];
+                return vec![dropped(seg, Meddling::MitmFailed)];
             }
             let mut out = seg;
             out.bytes = tls.take_outgoing();
             out.tls = true;
             out.attacker_view = Some(plain);
-            out.note = Some("Mallory read the server's reply and re-encrypted it for the client".into());
+            out.note = Some(Meddling::MitmReencrypted);
             vec![out]
         }
     }

@@ -52,6 +52,12 @@ pub struct AttackInfo {
 }
 
 impl Attack {
+    /// Whether someone hostile plays this: not the ISP's own firewall, nor a
+    /// client configured for the wrong port (their texts say so).
+    pub fn is_adversary(self) -> bool {
+        !matches!(self, Attack::PortBlock | Attack::WrongModeImplicitTo587 | Attack::WrongModeStarttlsTo465)
+    }
+
     /// The bytes a smuggling sender places in its body, if this is a smuggling variant.
     pub fn smuggle_sequence(self) -> Option<&'static [u8]> {
         match self {
@@ -109,12 +115,12 @@ impl Attack {
                 &["RFC 3207 §4", "RFC 3207 §6"]),
             Attack::RefuseBogus => ("refuse",
                 "An active attacker on the path, answering in the server's name.",
-                "Mallory answers STARTTLS with 250, a success code that is not the 220 the protocol requires. Only a client that treats anything but 220 as failure stays safe.",
-                &["RFC 3207 §4"]),
+                "Mallory answers STARTTLS with 250, a success code that is not the 220 the protocol requires. A client that takes anything but 220 as a refusal does not start TLS, but if it then goes on without TLS it is downgraded, as by refuse-454. Only a client that requires TLS quits and stays safe.",
+                &["RFC 3207 §4", "RFC 3207 §6"]),
             Attack::HideEhlo => ("hide-ehlo",
                 "An active attacker on the path, answering in the server's name.",
                 "Mallory answers EHLO with 502 herself, so the client falls back to HELO. HELO carries no extensions, so there is no STARTTLS to use.",
-                &["RFC 5321 §4.1.4", "RFC 3207 §6"]),
+                &["RFC 5321 §3.2", "RFC 5321 §4.1.4", "RFC 3207 §6"]),
             Attack::CmdInject => ("cmd-inject",
                 "An active attacker on the path who can add bytes to the client's cleartext; she cannot read or forge anything inside TLS.",
                 "Mallory appends commands to the client's STARTTLS, in the same segment. A server that keeps its input buffer across the upgrade executes them after the handshake, as if the client had sent them through TLS. It matters to clients that validate the certificate: one that does not can be attacked more simply, by certificate substitution.",
@@ -136,20 +142,20 @@ impl Attack {
                 "As mitm-cert, but the certificate passes a WebPKI check: a trusted CA, the right name, in date. A sender that checks only that (MTA-STS, RFC 8461 §4.2) accepts it. DANE-EE names the MX's own key in a DNSSEC-signed TLSA record (RFC 7672 §3.1.1), so a certificate for another key does not match, whoever issued it.",
                 &["RFC 8461 §4.2", "RFC 8461 §10.1", "RFC 7672 §3.1.1"]),
             Attack::MxSpoof => ("dns",
-                "An attacker who can answer the sending MTA's DNS queries (on the path to its resolver, or poisoning its cache). She runs an MX of her own with a valid certificate for her own name.",
-                "Mallory answers the MX query for the recipient's domain with her own host. A sender that trusts an unsigned MX answer delivers there, over TLS if it likes: the certificate is valid, for her name. MTA-STS refuses an MX its policy does not list (RFC 8461 §4.1); a DNSSEC-signed MX answer cannot be forged, only broken, and the sender defers (RFC 4035 §5.5).",
-                &["RFC 7672 §1.3", "RFC 8461 §4.1", "RFC 4035 §5.5"]),
+                "An attacker who can answer the sending MTA's DNS queries: on the path between its validating resolver and the authoritative name servers, or poisoning that resolver's cache. The MTA validates itself or reaches its resolver over a secure channel. She runs an MX of her own with a valid certificate for her own name.",
+                "Mallory answers the MX query for the recipient's domain with her own host. A sender that trusts an unsigned MX answer delivers there, over TLS if it likes: the certificate is valid, for her name. MTA-STS refuses an MX its policy does not list (RFC 8461 §4.1). In a DNSSEC-signed zone her answer fails validation, the resolver returns SERVFAIL (RFC 4035 §5.5) and the sender defers (RFC 7672 §2.1.2). That holds only because the sender validates, or trusts a resolver it reaches over a secure channel: on the path between the MTA and a remote resolver, Mallory could forge the answer and the flag that says it was validated (RFC 4035 §4.9.3).",
+                &["RFC 7672 §1.3.2", "RFC 8461 §4.1", "RFC 4035 §5.5", "RFC 7672 §2.1.2", "RFC 4035 §4.9.3", "RFC 7672 §2.1.1"]),
             Attack::TlsaStrip => ("dns",
-                "An active attacker on the path of the sending MTA's DNS queries and of its SMTP connection.",
-                "Mallory removes the TLSA answer for the MX, so the sender sees no DANE policy, then strips STARTTLS. In an unsigned zone nothing tells the sender the record existed. In a signed zone the missing record fails validation (RFC 4035 §5.5) and the sender does not deliver to that MX (RFC 7672 §2.2).",
-                &["RFC 7672 §2.2", "RFC 4035 §5.5", "RFC 3207 §6"]),
+                "An active attacker on the path between the sending MTA's validating resolver and the authoritative name servers, and on the MTA's SMTP connection.",
+                "Mallory removes the TLSA answer for the MX, so the sender sees no DANE policy, then strips STARTTLS. In an unsigned zone nothing tells the sender the record existed. In a signed zone the missing record fails validation (RFC 4035 §4.3, §5.5) and the sender does not deliver to that MX (RFC 7672 §2.1.2).",
+                &["RFC 7672 §2.2", "RFC 7672 §2.1.2", "RFC 4035 §5.5", "RFC 3207 §6"]),
             Attack::StsStrip => ("sts",
                 "An active attacker on the path of the sending MTA's DNS queries and of its SMTP connection.",
                 "Mallory removes the _mta-sts TXT answer, so a sender on first contact learns of no policy, then strips STARTTLS. A sender that cached the policy on an earlier delivery keeps applying it until max_age expires: the TXT record only signals a change (RFC 8461 §5.1).",
                 &["RFC 8461 §3.1", "RFC 8461 §5.1", "RFC 8461 §10.2"]),
             Attack::StsBlock => ("sts",
                 "An active attacker on the sending MTA's path to mta-sts.<domain> and to the MX, as a first-contact sender meets her.",
-                "Mallory drops the sender's HTTPS connection to the policy host, then strips STARTTLS. A sender without a cached policy has none to apply and delivers in cleartext: MTA-STS is trust on first use (RFC 8461 §10.2). With a policy cached on an earlier delivery, the sender refuses.",
+                "Mallory drops the sender's HTTPS connection to the policy host, then strips STARTTLS. A sender without a cached policy goes on as if the domain had no MTA-STS (RFC 8461 §3.3), and here that means cleartext. The fetch itself is authenticated by HTTPS; what Mallory can do is stop it on first contact, or whenever the sender has no unexpired policy cached (RFC 8461 §10.2). With a policy cached on an earlier delivery, the sender refuses.",
                 &["RFC 8461 §3.3", "RFC 8461 §5.1", "RFC 8461 §10.2"]),
             Attack::AuthCleartext => ("auth-cleartext",
                 "A passive observer on the path, as for eavesdrop.",
@@ -174,7 +180,7 @@ impl Attack {
             Attack::PortBlock => ("port-block",
                 "Not an attacker: the user's own ISP, filtering outbound traffic from its consumer network.",
                 "A consumer ISP drops outgoing connections to port 25 to stop spam from infected machines. A mail client still submits on 587 or 465, which exist to separate submission from relay; but a host on that network cannot deliver to other domains' MX servers itself, since delivery to an MX is on port 25.",
-                &["RFC 5068 §3", "RFC 6409 §1"]),
+                &["RFC 5068 §4", "RFC 5068 §4.1", "RFC 6409 §1"]),
             Attack::WrongModeImplicitTo587 => ("wrong-mode",
                 "Not an attack: a client configured for the wrong port.",
                 "The client starts a TLS handshake, the server greets in cleartext. The server reads the ClientHello as a garbled command; the client reads the 220 greeting as a corrupt TLS record and fails at once.",

@@ -15,5 +15,5 @@ pub use people::{credentials, mail_client, message, mta_client, server, ALICE, A
 pub use pki::{Identity, IdentityKind, Pki};
 // Certificates made at run time (`serve`, `cert`) are native only.
 #[cfg(not(target_arch = "wasm32"))]
-pub use pki::{PkiError, MAX_VALIDITY_DAYS};
+pub use pki::{max_validity_days, PkiError};
 pub use zone::world;

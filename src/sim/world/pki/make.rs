@@ -10,9 +10,16 @@ use rcgen::{
 };
 use time::OffsetDateTime;
 
-/// The longest a publicly trusted server certificate may be valid: 398 days
-/// (CA/Browser Forum Baseline Requirements §6.3.2); scanners flag longer ones.
-pub const MAX_VALIDITY_DAYS: u16 = 398;
+/// The longest a publicly trusted TLS server certificate issued at
+/// `issued_unix` (seconds since 1970) may be valid, in days: the CA/Browser
+/// Forum's Baseline Requirements §6.3.2 as Ballot SC-081v3 set them, 398
+/// days before 2026-03-15, then 200, 100 from 2027-03-15 and 47 from
+/// 2029-03-15. Scanners flag longer ones.
+pub fn max_validity_days(issued_unix: u64) -> u16 {
+    // 2026-03-15, 2027-03-15 and 2029-03-15, 00:00 UTC.
+    const SCHEDULE: [(u64, u16); 3] = [(1_773_532_800, 200), (1_805_068_800, 100), (1_868_227_200, 47)];
+    SCHEDULE.iter().rev().find(|(from, _)| issued_unix >= *from).map_or(398, |(_, days)| *days)
+}
 
 /// The host name of the identity made for another name.
 pub(crate) const OTHER_NAME: &str = "other.example.test";
@@ -27,8 +34,8 @@ pub(crate) struct Made {
 }
 
 /// A CA and one identity of each kind for `server_name`, valid around
-/// `now_unix` (seconds since 1970): a server certificate lives at most
-/// [`MAX_VALIDITY_DAYS`] from a day before `now`, as public CAs issue them;
+/// `now_unix` (seconds since 1970): a server certificate starts a day before
+/// `now` and lives a day less than [`max_validity_days`] allows then;
 /// the expired one ended a year before `now`. `key` makes the key for a
 /// label (`ca`, `rogue-ca`, or an identity's id).
 pub(crate) fn make(
@@ -40,7 +47,8 @@ pub(crate) fn make(
     let (_, rogue_issuer) = make_ca("Mallory's CA", key("rogue-ca")?)?;
     let now = OffsetDateTime::from_unix_timestamp(i64::try_from(now_unix).unwrap_or(i64::MAX)).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let day = time::Duration::days(1);
-    let valid = || (now - day, now - day + day * i32::from(MAX_VALIDITY_DAYS));
+    let lifetime = i32::from(max_validity_days(now_unix)) - 1;
+    let valid = || (now - day, now - day + day * lifetime);
     let expired = (now - day * 730, now - day * 365);
     let specs = [
         ("valid", server_name, Some(&ca_issuer), valid()),
