@@ -156,3 +156,17 @@ fn every_claim_cites_sections_the_page_links() {
         }
     }
 }
+
+/// The terminal shows each note's citation with its section's heading after it.
+#[test]
+fn the_cli_prints_each_notes_heading_after_its_citation() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_smtp-lab"))
+        .args(["run", "--preset", "submission-587", "--format", "notes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("[RFC 3207 §4.2 (Result of the STARTTLS Command)]"), "{text}");
+    let attacks = std::process::Command::new(env!("CARGO_BIN_EXE_smtp-lab")).arg("attacks").output().unwrap();
+    assert!(String::from_utf8_lossy(&attacks.stdout).contains("RFC 3207 §6 (Security Considerations)"));
+}

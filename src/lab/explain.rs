@@ -131,6 +131,21 @@ fn meddling_source(m: Meddling, tls: bool, encrypted: bool, tls12: bool) -> &'st
     }
 }
 
+/// The notes of every step of a session, each read with its hop's setup
+/// (its TLS mode), as the page and `smtp-lab run --format notes` show them.
+pub fn session_notes(scenario: &crate::sim::scenario::Scenario, trace: &crate::sim::trace::Trace) -> Vec<Vec<Note>> {
+    let tls12 = tls12(trace);
+    let hops = crate::sim::route::hop_scenarios(scenario, trace);
+    trace
+        .steps
+        .iter()
+        .map(|step| {
+            let s = hops.get(step.hop).unwrap_or(scenario);
+            notes(step, s.client.policy == crate::proto::smtp::client::TlsPolicy::Implicit, tls12)
+        })
+        .collect()
+}
+
 /// Whether the client starts its TLS handshake at this step (after 220 to STARTTLS).
 fn starts_tls(step: &Step) -> bool {
     step.events.iter().any(|e| matches!(e, Event::Client(SessionEvent::TlsHandshakeStarted { implicit: false })))

@@ -15,7 +15,7 @@ pub(crate) mod settings;
 pub(crate) mod simulation;
 mod titles;
 
-pub use explain::{notes, Note};
+pub use explain::{notes, session_notes, Note};
 pub use lessons::{Lesson, LessonInfo};
 pub use settings::{
     BadValue, ClientSettings, DomainSettings, Field, Group, Hop2Settings, JourneySettings, Kind, Knob, Knobs, LinkText, ServerSettings,

@@ -346,17 +346,7 @@ impl Simulation {
     /// Plain-language notes with RFC references, one list per step, each read
     /// with its hop's setup (its TLS mode, its attacker).
     pub fn notes(&self) -> Vec<Vec<crate::lab::explain::Note>> {
-        let tls12 = crate::lab::explain::tls12(&self.trace);
-        let hops = self.hop_scenarios();
-        self.trace
-            .steps
-            .iter()
-            .map(|step| {
-                let s = hops.get(step.hop).unwrap_or(&self.scenario);
-                let implicit = s.client.policy == crate::proto::smtp::client::TlsPolicy::Implicit;
-                crate::lab::explain::notes(step, implicit, tls12)
-            })
-            .collect()
+        crate::lab::explain::session_notes(&self.scenario, &self.trace)
     }
 
     /// The columns its rows are drawn between.

@@ -10,6 +10,7 @@ use crate::proto::tls::ContentType;
 use crate::render::describe::{describe, dns_label, EventLine};
 use crate::render::text::{hex_view, is_text, summary, text_view};
 use crate::sim::trace::{Direction, Lane, Step, StepKind};
+use crate::sim::wire::Meddling;
 
 /// Bytes as the page shows them: readable text (CR and LF written out) when
 /// they are text, and a hex dump always.
@@ -66,6 +67,8 @@ pub struct StepView {
     pub altered: bool,
     /// The attacker did something here (altered the bytes, or acted and said so).
     pub attacker_acted: bool,
+    /// Who acted on the wire at this step, for its badge (`Mallory`, or the ISP's firewall).
+    pub acted_by: Option<&'static str>,
     /// What the attacker did here, in its words.
     pub middlebox: Option<String>,
     pub records: Vec<RecordView>,
@@ -141,7 +144,8 @@ impl StepView {
             StepKind::Timeout => format!("timer fired at {} s", seconds(step.at_ms, 1)),
             StepKind::Dropped => {
                 let sent = step.sent().map(|b| summary(b.as_slice())).unwrap_or_default();
-                format!("dropped by Mallory: {}", if sent.is_empty() { "(nothing)" } else { &sent })
+                let by = step.meddling().map_or("Mallory", Meddling::by);
+                format!("dropped by {by}: {}", if sent.is_empty() { "(nothing)" } else { &sent })
             }
             StepKind::Segment => match shown {
                 Some(b) if !b.is_empty() && is_text(b) => summary(b),
@@ -161,8 +165,14 @@ impl StepView {
         } else if step.tls() {
             spoken.push_str(", TLS handshake in cleartext");
         }
+        // Who acted on the wire at this step: Mallory, or (no attacker) the ISP's firewall.
+        let acted_by = match step.meddling() {
+            Some(m) => Some(m.by()),
+            None if altered || step.middlebox().is_some() => Some("Mallory"),
+            None => None,
+        };
         if altered {
-            spoken.push_str(", changed by the attacker");
+            spoken.push_str(if acted_by == Some("Mallory") { ", changed by the attacker" } else { ", stopped on the wire" });
         }
         spoken.push_str(": ");
         let records = step
@@ -192,7 +202,8 @@ impl StepView {
             encrypted: step.encrypted(),
             tls_text,
             altered,
-            attacker_acted: altered || step.middlebox().is_some(),
+            attacker_acted: acted_by == Some("Mallory"),
+            acted_by,
             middlebox: step.middlebox(),
             records,
             blocks: blocks(step, from, to),

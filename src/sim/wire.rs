@@ -88,6 +88,16 @@ pub enum Meddling {
     InjectedByHand,
 }
 
+impl Meddling {
+    /// Who did it: the ISP's firewall is no attacker; everything else is Mallory.
+    pub fn by(self) -> &'static str {
+        match self {
+            Meddling::PortBlocked => "the ISP's firewall",
+            _ => "Mallory",
+        }
+    }
+}
+
 impl std::fmt::Display for Meddling {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

@@ -57,7 +57,12 @@ check("links with the CLI's names are accepted, bad ones are errors", () => {
 check("every step has notes, with RFC references", () => {
   const notes = new lab.Lab("submission-587").notes();
   assert.ok(notes.every((n) => n.length > 0));
-  assert.ok(notes.flat().some((n) => n.rfc === "RFC 3207 §4"));
+  // A note's source comes as pieces: its words, and each citation as a link with its heading.
+  const cites = notes.flat().flatMap((n) => (Array.isArray(n.rfc) ? n.rfc.filter((p) => typeof p === "object") : []));
+  const starttls = cites.find((c) => c.cite === "RFC 3207 §4");
+  assert.ok(starttls, "the STARTTLS reply's note cites RFC 3207 §4");
+  assert.equal(starttls.href, "https://www.rfc-editor.org/rfc/rfc3207#section-4");
+  assert.equal(starttls.title, "RFC 3207 §4: The STARTTLS Command");
 });
 
 // A session is a pure function of its settings and seed (the TLS randoms, key

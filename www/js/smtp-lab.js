@@ -682,7 +682,7 @@ export class SmtpLab extends Base {
           v.tls_text ? h("span", { class: "tls-badge" }, "TLS") : null,
           h("span", { class: "label" }, v.label),
           records,
-          v.attacker_acted ? h("span", { class: "mallory" }, "Mallory") : null)));
+          v.attacker_acted ? h("span", { class: "mallory" }, "Mallory") : v.acted_by ? h("span", { class: "middlebox" }, v.acted_by) : null)));
   }
 
   #update(announce) {
@@ -744,7 +744,8 @@ export class SmtpLab extends Base {
         h("h4", {}, b.title, h("span", { class: "sub" }, ` ${b.len} bytes`, b.note ? [" · ", b.note] : null)),
         h("pre", { tabindex: "0", "data-shown": shown, "data-pending": pending }, shown === "text" ? b.text : b.hex ?? "Loading the engine for the hex dump…"));
     }));
-    const mallory = v.middlebox ? h("p", { class: "mallory-note" }, h("strong", {}, "Mallory: "), v.middlebox) : null;
+    // Mallory's doing is named as hers; a firewall's says whose it is in its own words.
+    const mallory = v.middlebox ? h("p", { class: "mallory-note" }, v.attacker_acted ? h("strong", {}, "Mallory: ") : null, v.middlebox) : null;
     const tls = this.#renderTls(this.#tls.steps[i] ?? []);
     const events = (side) => h("ul", { class: "events" }, v.events.filter((e) => e.side === side).map((e) => h("li", { class: `event-${e.weight}` }, e.text)));
     const machines = h("div", { class: "machines" },

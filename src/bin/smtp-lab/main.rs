@@ -63,6 +63,8 @@ enum Format {
     Mermaid,
     /// Every TLS record dissected: what the path sees, and what is inside (opened with the session's keys).
     Tls,
+    /// The lab's notes on each step, each with the section it cites and that section's heading.
+    Notes,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -227,6 +229,7 @@ fn run_command(command: Commands) -> Result<bool, CliError> {
                     &trace,
                     pki.at(&scenario.server.hostname).identity(scenario.server_identity).chain(),
                 )),
+                Format::Notes => emit(&notes_text(&scenario, &trace)),
             }
             Ok(true)
         }
@@ -270,6 +273,22 @@ fn run_command(command: Commands) -> Result<bool, CliError> {
             Ok(true)
         }
     }
+}
+
+/// `--format notes`: each step that has notes, then its notes, every citation followed by its heading.
+fn notes_text(scenario: &Scenario, trace: &smtp_lab::Trace) -> String {
+    let mut out = String::new();
+    for (step, notes) in trace.steps.iter().zip(smtp_lab::lab::session_notes(scenario, trace)) {
+        if notes.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("step {} ({:?}, {:.3} s)\n", step.index, step.kind(), step.at_ms as f64 / 1000.0));
+        for n in notes {
+            let mark = if n.warning { "!" } else { "-" };
+            out.push_str(&format!("  {mark} {} [{}]\n", n.text, n.rfc.with_headings()));
+        }
+    }
+    out
 }
 
 /// Writes to standard output; a reader that went away (`| head`) is not an error worth a panic.
