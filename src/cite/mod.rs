@@ -258,23 +258,27 @@ impl Serialize for Prose {
 /// Serializes a text field as [`Prose`] does (`#[serde(serialize_with = "crate::cite::as_prose")]`).
 pub fn as_prose<T: AsRef<str> + ?Sized, S: Serializer>(text: &T, s: S) -> Result<S::Ok, S::Error> {
     let text = text.as_ref();
-    {
-        let pieces = pieces(text);
-        if !pieces.iter().any(|p| matches!(p, Piece::Cite { citation, .. } if citation.heading().is_some())) {
-            return s.serialize_str(text);
-        }
-        let mut seq = s.serialize_seq(Some(pieces.len()))?;
-        for piece in pieces {
-            match piece {
-                Piece::Text(t) => seq.serialize_element(t)?,
-                Piece::Cite { written, citation } => match citation.heading() {
-                    Some(h) => seq.serialize_element(&Link { cite: written, href: citation.url(), title: format!("{citation}: {h}") })?,
-                    None => seq.serialize_element(written)?,
-                },
-            }
-        }
-        seq.end()
+    // Each citation resolved once: its heading decides both the shape and the link.
+    let pieces: Vec<(Piece<'_>, Option<&'static str>)> = pieces(text)
+        .into_iter()
+        .map(|p| match p {
+            Piece::Cite { citation, .. } => (p, citation.heading()),
+            Piece::Text(_) => (p, None),
+        })
+        .collect();
+    if pieces.iter().all(|(_, heading)| heading.is_none()) {
+        return s.serialize_str(text);
     }
+    let mut seq = s.serialize_seq(Some(pieces.len()))?;
+    for (piece, heading) in pieces {
+        match (piece, heading) {
+            (Piece::Cite { written, citation }, Some(h)) => {
+                seq.serialize_element(&Link { cite: written, href: citation.url(), title: format!("{citation}: {h}") })?
+            }
+            (Piece::Cite { written, .. }, None) | (Piece::Text(written), _) => seq.serialize_element(written)?,
+        }
+    }
+    seq.end()
 }
 
 /// [`as_prose`] for an optional text (`null` when absent).

@@ -3,7 +3,6 @@
 //! recipient's MX on hop 2. What it changes on the way, and what it refuses,
 //! is a switch with a real historical position each.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,7 @@ use time::OffsetDateTime;
 use crate::proto::smtp::client::ClientConfig;
 use crate::proto::smtp::server::Envelope;
 use crate::sim::scenario::Scenario;
-use crate::sim::world::names::{PROVIDER_ADDR, PROVIDER_NAME, SIM_EPOCH_UNIX};
+use crate::sim::world::names::{PROVIDER_NAME, SIM_EPOCH_UNIX};
 use crate::vocab::choice;
 
 choice! {
@@ -55,8 +54,8 @@ impl Relay {
     pub fn usual() -> Relay {
         let mut next = Scenario::relay();
         next.client.ehlo_name = PROVIDER_NAME.to_owned();
-        next.spf_client = Some(IpAddr::from(PROVIDER_ADDR));
-        next.client_addr = std::net::Ipv4Addr::from(PROVIDER_ADDR);
+        // Scenario::relay puts the sending MTA at the provider's address, which the MX checks.
+        next.check_spf = true;
         Relay { outbound: Outbound::default(), next }
     }
 

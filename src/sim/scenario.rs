@@ -126,9 +126,9 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tlsa: Option<Vec<Tlsa>>,
     /// The server checks each MAIL FROM's SPF record (RFC 7208 §2.4) in the
-    /// world's DNS, for a client at this address (the MX of a journey).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spf_client: Option<IpAddr>,
+    /// world's DNS, for the client at `client_addr` (the MX of a journey).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub check_spf: bool,
     /// Where the two hosts are: a mail client or the provider's MTA, and the
     /// server it connected to (the address the sender's DNS answer gave).
     pub client_addr: Ipv4Addr,
@@ -189,7 +189,7 @@ impl Scenario {
             relay: None,
             sender: None,
             tlsa: None,
-            spf_client: None,
+            check_spf: false,
             client_addr: Ipv4Addr::from(CLIENT_ADDR),
             server_addr: Ipv4Addr::from(SERVER_ADDR),
         }
@@ -234,7 +234,7 @@ impl Scenario {
             relay.next = Scenario {
                 client: ClientConfig { ehlo_name: usual.client.ehlo_name, ..self.client },
                 server: self.server,
-                spf_client: usual.spf_client,
+                check_spf: usual.check_spf,
                 client_addr: usual.client_addr,
                 server_addr: usual.server_addr,
                 hop: 1,
@@ -349,8 +349,8 @@ impl Scenario {
         // A provider that rejects bare LF does it at submission (postconf(5), smtpd_forbid_bare_newline).
         server_config.reject_bare_lf |= self.relay.as_ref().is_some_and(|r| r.outbound == Outbound::Reject);
         let mut server = Server::new(server_config);
-        if let Some(client_ip) = self.spf_client {
-            server = server.checking_spf(SpfSetup { resolver: Arc::new(zone::spf_zone()), client_ip });
+        if self.check_spf {
+            server = server.checking_spf(SpfSetup { resolver: Arc::new(zone::spf_zone()), client_ip: IpAddr::V4(self.client_addr) });
         }
         let server = Endpoint::new(
             server,
