@@ -72,12 +72,41 @@ pub struct MenuItem {
 
 /// An id that names no value of a list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no {what} {id:?}; one of: {}", ids.join(", "))]
+#[error("no {what} {id:?}{}; one of: {}", self.nearest().map(|n| format!(" (did you mean {n}?)")).unwrap_or_default(), ids.join(", "))]
 pub struct UnknownName {
     pub what: &'static str,
     pub id: String,
     /// The ids that exist, in order.
     pub ids: Vec<&'static str>,
+}
+
+impl UnknownName {
+    /// The id the writer most likely meant: [`nearest`] of the ids.
+    pub fn nearest(&self) -> Option<&'static str> {
+        nearest(&self.id, self.ids.iter().copied())
+    }
+}
+
+/// Of `candidates`, the one `typed` most likely meant, if any is close: of
+/// those it begins or ends (`strip-587` for `strip-587-opportunistic`), the
+/// first in their order; else the most similar by Jaro-Winkler (strsim),
+/// above 0.8 (`stripp` for `strip`).
+pub fn nearest<'a>(typed: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+    let typed = typed.trim().to_ascii_lowercase();
+    if typed.is_empty() {
+        return None;
+    }
+    if let Some(first) = candidates.clone().find(|c| c.starts_with(&typed) || c.ends_with(&typed)) {
+        return Some(first);
+    }
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(&typed, c);
+        if score > 0.8 && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
 /// Declares a [`Named`] enum: `Variant = "id",` per value. Adds serde (as
@@ -200,5 +229,20 @@ mod tests {
         assert_eq!(Colour::Red.to_string(), "red");
         assert_eq!(Shape::options()[1], MenuItem { id: "square", title: "like a box" });
         assert_eq!("circle".parse::<Shape>().unwrap_err().ids, ["round", "square"]);
+    }
+}
+
+#[cfg(test)]
+mod nearest_tests {
+    use super::nearest;
+
+    #[test]
+    fn a_typo_finds_what_was_meant() {
+        let lessons = ["submission-587", "strip-587-opportunistic", "strip-587-required", "strip-465"];
+        assert_eq!(nearest("strip-587", lessons.iter().copied()), Some("strip-587-opportunistic"));
+        assert_eq!(nearest("opportunistic", lessons.iter().copied()), Some("strip-587-opportunistic"));
+        assert_eq!(nearest("stripp", ["eavesdrop", "strip", "mitm-cert"].into_iter()), Some("strip"));
+        assert_eq!(nearest("zzz", ["eavesdrop", "strip"].into_iter()), None);
+        assert_eq!(nearest("", ["strip"].into_iter()), None);
     }
 }

@@ -20,7 +20,7 @@ fn exports(link: &str) -> ([Vec<u8>; 5], bool) {
     let tls = sim.trace.steps.iter().any(|s| s.tls() && s.lane == smtp_lab::sim::Lane::Smtp);
     (
         [
-            smtp_lab::render::export::json(&sim.scenario, &sim.trace, &sim.outcomes).into_bytes(),
+            smtp_lab::render::export::json(&sim.scenario, &sim.trace, &sim.outcomes, None).into_bytes(),
             smtp_lab::render::export::text(&sim.trace, &sim.outcomes).into_bytes(),
             smtp_lab::render::export::mermaid(&sim.trace, &sim.outcomes).into_bytes(),
             smtp_lab::render::pcap::capture(&sim.trace),
@@ -60,7 +60,8 @@ fn every_lesson_gives_the_same_bytes_for_a_seed_and_other_tls_bytes_for_another(
 fn the_seed_is_in_the_json_the_link_and_the_command_line() {
     let settings = Settings::from_link("preset=submission-587&seed=42").unwrap().settings;
     let sim = Simulation::from_settings(&settings).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&smtp_lab::render::export::json(&sim.scenario, &sim.trace, &sim.outcomes)).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&smtp_lab::render::export::json(&sim.scenario, &sim.trace, &sim.outcomes, None)).unwrap();
     assert_eq!(json["scenario"]["seed"], 42);
     assert_eq!(settings.to_link(None), "preset=submission-587&seed=42");
     assert_eq!(settings.command_line(), "smtp-lab run --preset submission-587 --seed 42");

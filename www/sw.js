@@ -1,6 +1,7 @@
 // Offline support: the first visit caches the pages, scripts and every
 // lesson's recording, so every lesson works without a network; the engine
-// (pkg/) is cached the first time a page loads it, and from then on custom
+// (pkg/) is cached when a page asks for it in idle time, or the first time a
+// page loads it, and from then on custom
 // setups, the console, Mallory, the explainer and the matrix work offline too.
 // `cargo xtask lab` writes the real list and version into the next line, so
 // every build changes this file and browsers pick up the new lab.
@@ -19,6 +20,20 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(manifest.then(async ({ version }) => {
     for (const key of await caches.keys()) if (key !== `smtp-lab-${version}`) await caches.delete(key);
     await self.clients.claim();
+  }));
+});
+
+// A page asks, in idle time, for the engine to be kept before anything needs it.
+self.addEventListener("message", (event) => {
+  const urls = Array.isArray(event.data?.keep) ? event.data.keep : [];
+  event.waitUntil(manifest.then(async ({ version }) => {
+    const cache = await caches.open(`smtp-lab-${version}`);
+    for (const text of urls) {
+      const url = new URL(text, self.location);
+      if (url.origin !== self.location.origin || !url.pathname.includes("/pkg/") || (await cache.match(url))) continue;
+      const response = await fetch(url).catch(() => null);
+      if (response?.ok) await cache.put(url, response);
+    }
   }));
 });
 

@@ -15,41 +15,90 @@ use crate::sim::attack::Attack;
 use crate::vocab::{choice, Choice, Named};
 
 choice! {
-    /// A named lesson.
+    /// A named lesson, in course order: grouped by [`Topic`], each group's
+    /// lessons one after the other.
     pub enum Lesson ("lesson") {
-        Submission587 = "submission-587": "587: STARTTLS, then AUTH",
-        Submissions465 = "submissions-465": "465: TLS from the first byte",
-        Tls12Submission587 = "tls12-587": "587 with a TLS 1.2 client: the certificate crosses in cleartext",
-        Relay25 = "relay-25": "25: server to server",
-        Strip587Opportunistic = "strip-587-opportunistic": "587 with an opportunistic client: stripping leaks the password",
-        Strip587Required = "strip-587-required": "Same, with a client that requires TLS: aborts safely",
-        Strip465 = "strip-465": "465 implicit TLS: nothing to strip",
-        Refuse454Opportunistic = "refuse-454-opportunistic": "STARTTLS answered with 454: downgrade",
-        HideEhloMta = "hide-ehlo-mta": "EHLO refused: the MTA falls back to HELO",
-        MtaStsFirstContact = "mta-sts-first-contact": "MTA-STS: the policy comes over HTTPS, and a strip fails",
-        MtaStsTofu = "mta-sts-tofu": "MTA-STS on first contact: block the policy fetch, then strip",
-        MtaStsCached = "mta-sts-cached": "The same attack against a sender that cached the policy",
-        MtaStsMisissued = "mta-sts-misissued": "MTA-STS against a misissued certificate: the WebPKI says yes",
-        DaneMisissued = "dane-misissued": "DANE against the same certificate: the key does not match",
-        DaneUnsigned = "dane-unsigned": "DANE without DNSSEC: the TLSA record is ignored",
-        RequireTlsStrip = "requiretls-strip": "A message sent with REQUIRETLS: stripped, it goes back to its sender",
+        Submission587 = "submission-587": "Submission on 587: STARTTLS, then AUTH",
+        Submissions465 = "submissions-465": "Submission on 465: TLS from the first byte",
+        Port25Blocked = "port-25-blocked": "An ISP blocks port 25",
+        Port587Open = "port-587-open": "Submission on 587 gets through an ISP's port-25 block",
+        WrongModeImplicit587 = "wrong-mode-implicit-587": "An implicit-TLS client pointed at port 587",
+        WrongModeStarttls465 = "wrong-mode-starttls-465": "A STARTTLS client pointed at port 465",
+        Strip587Opportunistic = "strip-587-opportunistic": "Stripping STARTTLS on 587: an opportunistic client leaks its password",
+        Strip587Required = "strip-587-required": "Stripping STARTTLS on 587: a client that requires TLS aborts safely",
+        Strip465 = "strip-465": "Stripping against 465's implicit TLS: nothing to strip",
+        Refuse454Opportunistic = "refuse-454-opportunistic": "STARTTLS answered with 454: an opportunistic client downgrades",
+        AuthCleartext = "auth-cleartext": "AUTH offered before TLS: a plain client sends its password",
+        TooLate530 = "530-after-password": "\"Must issue STARTTLS first\" after the password has crossed",
+        Cve20110411Unpatched = "cve-2011-0411-unpatched": "STARTTLS command injection (CVE-2011-0411) against an unpatched server",
+        Cve20110411Patched = "cve-2011-0411-patched": "STARTTLS command injection (CVE-2011-0411) against a patched server",
+        RespInjectUnpatched = "resp-inject-unpatched": "STARTTLS response injection against an unpatched client",
+        StateCarryUnpatched = "state-carry-unpatched": "Cleartext capabilities carried over STARTTLS by a client that skips the second EHLO",
+        Tls12Submission587 = "tls12-587": "TLS 1.2 on 587: the certificate crosses in cleartext",
         MitmNoValidation = "mitm-no-validation": "Certificate substitution against a client that does not check",
         MitmValidating = "mitm-validating": "Certificate substitution against a validating client",
-        Cve20110411Unpatched = "cve-2011-0411-unpatched": "CVE-2011-0411 against an unpatched server",
-        Cve20110411Patched = "cve-2011-0411-patched": "The same against a patched server",
-        RespInjectUnpatched = "resp-inject-unpatched": "STARTTLS response injection against an unpatched client",
-        StateCarryUnpatched = "state-carry-unpatched": "Capabilities carried over the upgrade",
-        AuthCleartext = "auth-cleartext": "AUTH offered before TLS: a plain client sends its password",
-        TooLate530 = "530-after-password": "\"Must issue STARTTLS first\" comes too late",
+        Relay25 = "relay-25": "Relay on 25: server to server",
+        HideEhloMta = "hide-ehlo-mta": "EHLO refused: a sending MTA falls back to HELO",
         Journey587 = "journey-587": "One message, two hops: 587 with a certificate check, then 25 without",
         JourneyStripHop2 = "journey-strip-hop2": "A strip on hop 2 reads the message, though hop 1 was perfect",
         Journey587BetweenMtas = "journey-587-between-mtas": "Why 587 cannot replace 25 between MTAs",
+        MtaStsFirstContact = "mta-sts-first-contact": "MTA-STS: the policy comes over HTTPS, and a strip fails",
+        MtaStsTofu = "mta-sts-tofu": "MTA-STS on first contact: block the policy fetch, then strip",
+        MtaStsCached = "mta-sts-cached": "MTA-STS from the cache: the same block and strip against a sender that holds the policy",
+        MtaStsMisissued = "mta-sts-misissued": "MTA-STS against a misissued certificate: the WebPKI says yes",
+        DaneMisissued = "dane-misissued": "DANE against a misissued certificate: the key does not match",
+        DaneUnsigned = "dane-unsigned": "DANE without DNSSEC: the TLSA record is ignored",
+        RequireTlsStrip = "requiretls-strip": "A message sent with REQUIRETLS: stripped, it goes back to its sender",
         Smuggling = "smuggling": "SMTP smuggling: a customer of a provider forges the CEO, with no one on the wire",
-        SmugglingNormalised = "smuggling-normalised": "The same message through a provider that normalises line endings",
-        Port25Blocked = "port-25-blocked": "An ISP blocks port 25",
-        Port587Open = "port-587-open": "Submission on 587 gets through the same firewall",
-        WrongModeImplicit587 = "wrong-mode-implicit-587": "Implicit-TLS client pointed at 587",
-        WrongModeStarttls465 = "wrong-mode-starttls-465": "STARTTLS client pointed at 465",
+        SmugglingNormalised = "smuggling-normalised": "SMTP smuggling through a provider that normalises line endings",
+    }
+}
+
+choice! {
+    /// A part of the course: the lessons are grouped by these, in this order.
+    pub enum Topic ("topic") {
+        Ports = "ports": "Ports and submission",
+        Starttls = "starttls": "STARTTLS and its attacks",
+        Certificates = "certificates": "Certificates",
+        BetweenMtas = "between-mtas": "Between MTAs",
+        Policies = "policies": "Policies: MTA-STS, DANE, REQUIRETLS",
+        Smuggling = "smuggling": "Smuggling",
+    }
+}
+
+impl Lesson {
+    /// The part of the course the lesson belongs to.
+    pub fn topic(self) -> Topic {
+        use Lesson::*;
+        match self {
+            Submission587 | Submissions465 | Port25Blocked | Port587Open | WrongModeImplicit587 | WrongModeStarttls465 => Topic::Ports,
+            Strip587Opportunistic
+            | Strip587Required
+            | Strip465
+            | Refuse454Opportunistic
+            | AuthCleartext
+            | TooLate530
+            | Cve20110411Unpatched
+            | Cve20110411Patched
+            | RespInjectUnpatched
+            | StateCarryUnpatched => Topic::Starttls,
+            Tls12Submission587 | MitmNoValidation | MitmValidating => Topic::Certificates,
+            Relay25 | HideEhloMta | Journey587 | JourneyStripHop2 | Journey587BetweenMtas => Topic::BetweenMtas,
+            MtaStsFirstContact | MtaStsTofu | MtaStsCached | MtaStsMisissued | DaneMisissued | DaneUnsigned | RequireTlsStrip => {
+                Topic::Policies
+            }
+            Smuggling | SmugglingNormalised => Topic::Smuggling,
+        }
+    }
+
+    /// The lesson's place in the course, from 1.
+    pub fn number(self) -> usize {
+        Lesson::ALL.iter().position(|&l| l == self).map_or(0, |i| i + 1)
+    }
+
+    /// The lesson after this one in the course, if any.
+    pub fn next(self) -> Option<Lesson> {
+        Lesson::ALL.get(self.number()).copied()
     }
 }
 
@@ -163,13 +212,55 @@ impl Lesson {
 #[derive(Debug, Clone, Serialize)]
 pub struct LessonInfo {
     pub id: &'static str,
+    /// Its place in the course, from 1.
+    pub number: usize,
     pub title: &'static str,
     pub description: &'static str,
+    /// The part of the course it is in (its id), and that part's title.
+    pub topic: &'static str,
+    pub topic_title: &'static str,
+    /// The next lesson's id, if any.
+    pub next: Option<&'static str>,
 }
 
 impl Lesson {
-    /// Every lesson, in teaching order, as menus list them.
+    /// Every lesson, in course order, as menus list them.
     pub fn catalogue() -> Vec<LessonInfo> {
-        Lesson::ALL.iter().map(|&l| LessonInfo { id: l.id(), title: l.title(), description: l.description() }).collect()
+        Lesson::ALL
+            .iter()
+            .map(|&l| LessonInfo {
+                id: l.id(),
+                number: l.number(),
+                title: l.title(),
+                description: l.description(),
+                topic: l.topic().id(),
+                topic_title: l.topic().title(),
+                next: l.next().map(Lesson::id),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod course_tests {
+    use super::*;
+
+    #[test]
+    fn each_topic_is_one_run_of_lessons_in_topic_order() {
+        let topics: Vec<Topic> = Lesson::ALL.iter().map(|l| l.topic()).collect();
+        let mut runs = topics.clone();
+        runs.dedup();
+        assert_eq!(runs, Topic::ALL, "every topic once, in order, its lessons together");
+        assert_eq!(Lesson::Submission587.number(), 1);
+        assert_eq!(Lesson::Submission587.next(), Some(Lesson::Submissions465));
+        assert_eq!(Lesson::ALL.last().unwrap().next(), None);
+    }
+
+    #[test]
+    fn no_title_leans_on_the_one_before() {
+        for l in Lesson::ALL {
+            let t = l.title().to_ascii_lowercase();
+            assert!(!t.starts_with("same") && !t.starts_with("the same"), "{}: {}", l.id(), l.title());
+        }
     }
 }

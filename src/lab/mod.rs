@@ -7,6 +7,7 @@
 //! scenario ([`assemble`]) and the explainer's claims ([`claims`]) keep their
 //! own namespaces.
 
+pub(crate) mod actions;
 pub mod assemble;
 pub mod claims;
 pub(crate) mod explain;
@@ -15,10 +16,11 @@ pub(crate) mod settings;
 pub(crate) mod simulation;
 mod titles;
 
+pub use actions::{Acted, ActedView, Action, ActsError, BadAction};
 pub use explain::{notes, session_notes, Note};
-pub use lessons::{Lesson, LessonInfo};
+pub use lessons::{Lesson, LessonInfo, Topic};
 pub use settings::{
-    BadValue, ClientSettings, DomainSettings, Field, Group, Hop2Settings, JourneySettings, Kind, Knob, Knobs, LinkText, ServerSettings,
-    Settings, SettingsError, Validation,
+    link_of, BadValue, ClientSettings, DomainSettings, Field, Group, Hop2Settings, JourneySettings, Kind, Knob, Knobs, LinkProblem,
+    LinkText, Section, ServerSettings, Settings, SettingsError, Validation,
 };
 pub use simulation::{ActError, LabError, Simulation, Tone, Verdict};

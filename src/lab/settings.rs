@@ -12,6 +12,7 @@
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 
+use crate::lab::actions::{self, Acted, ActsError};
 use crate::lab::lessons::Lesson;
 use crate::outcome::matrix::{CellError, CellId};
 use crate::proto::policy::mta_sts::StsMode;
@@ -45,6 +46,99 @@ pub enum SettingsError {
     Repeated { setting: String },
     #[error("{first} conflicts with {second}: {why}")]
     Conflict { first: String, second: String, why: String },
+    /// The learner's actions (`acts=`) could not be read.
+    #[error("--acts: {0}")]
+    Acts(
+        #[from]
+        #[serde(serialize_with = "as_text")]
+        ActsError,
+    ),
+}
+
+/// A link's problem as the page says it: in the lab's words, next to the
+/// setting that caused it, with the nearest valid value and the same link
+/// without the pair that failed (so the page can still show a session).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkProblem {
+    /// The setting the problem is in (its link name), when there is one.
+    pub setting: Option<String>,
+    /// The value given, when the problem is a value.
+    pub value: Option<String>,
+    pub message: String,
+    /// The nearest valid value (or setting name) to what was given.
+    pub suggestion: Option<String>,
+    /// The same link with the suggestion in place of what failed, when there is one.
+    pub suggested_link: Option<String>,
+}
+
+impl SettingsError {
+    /// The problem in the lab's words (the [`std::fmt::Display`] text is the command line's).
+    pub fn problem(&self, link: &str) -> LinkProblem {
+        let fields = Settings::all_fields();
+        let label = |name: &str| -> String {
+            match fields.iter().find(|f| f.name == name) {
+                Some(f) if f.name == "preset" => "lesson".to_owned(),
+                Some(f) => format!("setting \u{201c}{}\u{201d} ({})", f.name, f.help),
+                None => format!("setting \u{201c}{name}\u{201d}"),
+            }
+        };
+        let mut problem = LinkProblem { setting: None, value: None, message: String::new(), suggestion: None, suggested_link: None };
+        match self {
+            SettingsError::Unknown { name } => {
+                problem.message = format!("The lab has no setting \u{201c}{name}\u{201d}.");
+                problem.suggestion =
+                    crate::vocab::nearest(name, fields.iter().map(|f| f.name.as_str()).chain(["step", "acts"])).map(str::to_owned);
+                problem.setting = Some(name.clone());
+            }
+            SettingsError::BadValue { setting, value, reason } => {
+                problem.message = match reason {
+                    BadValue::Name(u) => {
+                        problem.suggestion = u.nearest().map(str::to_owned);
+                        format!("There is no {} \u{201c}{value}\u{201d}.", u.what)
+                    }
+                    other => format!("\u{201c}{value}\u{201d} does not work for the {}: {other}.", label(setting)),
+                };
+                problem.setting = Some(setting.clone());
+                problem.value = Some(value.clone());
+            }
+            SettingsError::Repeated { setting } => {
+                problem.message = format!("The link gives the {} twice.", label(setting));
+                problem.setting = Some(setting.clone());
+            }
+            SettingsError::Conflict { first, second, why } => {
+                let plain = |flag: &str| flag.trim_start_matches("--").replacen(' ', " = ", 1);
+                let mut why = why.to_string();
+                if let Some(first) = why.get(..1) {
+                    why.replace_range(..1, &first.to_uppercase());
+                }
+                problem.message = format!("These two settings cannot go together: {} and {}. {why}.", plain(first), plain(second));
+                problem.setting = first.trim_start_matches("--").split(' ').next().map(str::to_owned);
+            }
+            SettingsError::Acts(e) => {
+                problem.message = format!("The learner's actions in this link cannot be read ({e}).");
+                problem.setting = Some("acts".to_owned());
+            }
+        }
+        if let (Some(setting), Some(suggestion)) = (&problem.setting, &problem.suggestion) {
+            let text = link.trim().trim_start_matches(['#', '?']);
+            let fixed: Vec<String> = if text.contains('=') {
+                text.split('&')
+                    .map(|pair| {
+                        let name = decode(pair.split_once('=').map_or(pair, |(n, _)| n));
+                        match (&problem.value, name == *setting) {
+                            (Some(_), true) => format!("{setting}={suggestion}"),
+                            (None, true) => pair.replacen(setting.as_str(), suggestion, 1),
+                            _ => pair.to_owned(),
+                        }
+                    })
+                    .collect()
+            } else {
+                vec![format!("preset={suggestion}")]
+            };
+            problem.suggested_link = Some(fixed.join("&"));
+        }
+        problem
+    }
 }
 
 /// Why a value is not one its knob takes.
@@ -107,6 +201,43 @@ pub struct Field {
     /// What the flag alone means, for a choice that has such a value (`--validate`).
     #[serde(skip)]
     pub bare: Option<&'static str>,
+    /// Where the page's setup form puts it: the few choices that decide a
+    /// session up front, the rest folded by what they are about.
+    pub section: Section,
+    pub section_title: &'static str,
+}
+
+choice! {
+    /// A part of the page's setup form. The first is always open; the others are folded.
+    pub enum Section ("form section") {
+        Essentials = "essentials": "The session: port, who drives, attacker, client, server",
+        TlsVersions = "tls-versions": "TLS versions",
+        Bugs = "bugs": "Bugs to switch on",
+        Server = "server": "More about the server",
+        Client = "client": "More about the client",
+        Domain = "domain": "The recipient's domain and its policies (for a sending MTA)",
+        Hop2 = "hop2": "Follow the message on: hop 2, the provider to the recipient's MX",
+        Replay = "replay": "Random numbers",
+    }
+}
+
+impl Section {
+    /// The section a knob (by its link name) belongs in.
+    pub fn of(name: &str) -> Section {
+        match name {
+            "port" | "drive" | "attack" | "policy" | "validate" | "server-tls" | "auth" | "cert" => Section::Essentials,
+            "server-tls-versions" | "client-tls-versions" => Section::TlsVersions,
+            "server-keeps-buffer" | "server-keeps-state" | "client-keeps-buffer" | "client-reuses-capabilities" | "lenient-end-of-data" => {
+                Section::Bugs
+            }
+            "role" | "require-tls" | "offer-requiretls" => Section::Server,
+            "sts" | "unsigned-zone" | "no-tlsa" | "tlsa-ta" => Section::Domain,
+            "journey" | "outbound" => Section::Hop2,
+            "seed" | "preset" | "cell" => Section::Replay,
+            other if other.starts_with("hop2-") => Section::Hop2,
+            _ => Section::Client,
+        }
+    }
 }
 
 /// A type a knob can have.
@@ -277,6 +408,8 @@ macro_rules! knobs {
                     kind: <$ty as Knob>::KIND,
                     options: <$ty as Knob>::options(),
                     bare: <$ty as Knob>::bare(),
+                    section: Section::Essentials,
+                    section_title: "",
                 },)*];
                 $(out.extend(<$gty as Knobs>::fields().into_iter().map(|f| Field {
                     name: format!("{}{}", $prefix, f.name),
@@ -381,7 +514,7 @@ knobs! {
     /// How the client behaves. `smtp-lab send` takes these too.
     pub struct ClientSettings (Client, "") [] {
         policy: Option<TlsPolicy> => "Client TLS policy (default: from the port)";
-        validate: Option<Validation> => "Whether the client enforces its certificate check (default: from the port; the flag alone enforces)";
+        validate: Option<Validation> => "Whether the client enforces its certificate check (default: from the port)";
         client_tls_versions: Option<TlsVersions> => "TLS versions the client offers (default: 1.2 and 1.3)";
         mechanism: Option<Mechanism> => "SASL mechanism for AUTH (default: PLAIN)";
         no_auth: bool => "Client does not authenticate";
@@ -399,9 +532,9 @@ knobs! {
     /// `--sender` or `--hop2-sender`) looks it up. Not a server setting:
     /// `smtp-lab serve` does not take these.
     pub struct DomainSettings (Domain, "") [] {
-        sts: Option<StsMode> => "The MTA-STS policy mode the recipient's domain publishes, for a sending MTA with --sender (default: enforce)";
-        unsigned_zone: bool => "The recipient's zone is not DNSSEC-signed, for a sending MTA with --sender";
-        no_tlsa: bool => "The recipient's domain publishes no TLSA record for its MX, for a sending MTA with --sender";
+        sts: Option<StsMode> => "The MTA-STS policy mode the recipient's domain publishes, as a sending MTA that looks it up finds it (default: enforce)";
+        unsigned_zone: bool => "The recipient's zone is not DNSSEC-signed (for a sending MTA that looks it up)";
+        no_tlsa: bool => "The recipient's domain publishes no TLSA record for its MX (for a sending MTA that looks it up)";
         tlsa_ta: bool => "The recipient's TLSA record names the CA that issued the MX's certificate (DANE-TA, 2 0 1), not the MX's key (DANE-EE, 3 1 1)";
     }
 }
@@ -442,7 +575,7 @@ knobs! {
         preset: Option<Lesson> => "Start from a lesson (the lessons are listed by `smtp-lab presets`); other settings change it";
         cell: Option<CellId> => "Start from a cell of the attack matrix, ROW@COLUMN (the cells are shown by `smtp-lab matrix`)";
         port: Option<u16> => "Port the client connects to; alone, it picks that port's usual setup";
-        attack: Option<Attack> => "Put an attacker on the wire (the attacks are listed by `smtp-lab attacks`)";
+        attack: Option<Attack> => "An attacker on the wire, and what she does";
         drive: Option<Drive> => "Who drives: watch (default), client (you type the client's lines), mallory (you decide each segment)";
         seed: Option<u64> => "Seed for every random number of the session's TLS (default: 1); the same seed gives the same bytes";
     }
@@ -491,11 +624,31 @@ mod cli {
     }
 }
 
-/// A link's contents: the settings and the step to show.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// A link's contents: the settings, what the learner did (in a session
+/// they drive), and the step to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkText {
     pub settings: Settings,
+    pub actions: Vec<Acted>,
     pub step: Option<usize>,
+}
+
+impl LinkText {
+    /// The link in its usual order: the settings, then `acts=`, then the step.
+    pub fn to_link(&self) -> String {
+        link_of(&self.settings, &self.actions, self.step)
+    }
+}
+
+/// A session's link: its settings, the learner's actions and a step.
+pub fn link_of(settings: &Settings, actions: &[Acted], step: Option<usize>) -> String {
+    let mut parts: Vec<String> = vec![settings.to_link(None)];
+    if !actions.is_empty() {
+        parts.push(format!("acts={}", actions::to_link(actions)));
+    }
+    parts.extend(step.map(|s| format!("step={s}")));
+    parts.retain(|p| !p.is_empty());
+    parts.join("&")
 }
 
 /// The ports a learner usually picks, for the page's menu.
@@ -513,6 +666,10 @@ impl Settings {
     /// Every knob of every group, for the page's form (ports with the usual ones as options).
     pub fn all_fields() -> Vec<Field> {
         let mut fields = Settings::fields();
+        for f in &mut fields {
+            f.section = Section::of(&f.name);
+            f.section_title = f.section.title();
+        }
         for f in fields.iter_mut().filter(|f| f.kind == Kind::Number) {
             f.options = USUAL_PORTS.iter().map(|&(id, title)| MenuItem { id, title }).collect();
         }
@@ -547,6 +704,8 @@ impl Settings {
                     reason: BadValue::Step,
                 })?;
                 link.step = Some(step);
+            } else if name == "acts" {
+                link.actions = actions::from_link(&value)?;
             } else if !link.settings.set(&name, &value)? {
                 return Err(SettingsError::Unknown { name });
             }

@@ -14,7 +14,8 @@ use std::sync::Arc;
 use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 
-use crate::lab::settings::{Settings, SettingsError};
+use crate::lab::actions::{Acted, Action};
+use crate::lab::settings::{LinkText, Settings, SettingsError};
 use crate::outcome::{self, Finding, Outcome};
 use crate::proto::machine::Machine;
 use crate::proto::smtp::client::ClientEvent;
@@ -54,14 +55,6 @@ pub enum ActError {
     EmptyInjection,
 }
 
-/// Something the learner did, replayed when the session is re-run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Action {
-    Type(Vec<u8>),
-    Decide(Decision),
-    Inject(Direction, Vec<u8>),
-}
-
 #[derive(Debug, Serialize)]
 pub struct Simulation {
     /// What the session was asked for.
@@ -79,7 +72,7 @@ pub struct Simulation {
     run: Machinery,
     /// The learner's actions, each with the number of steps there were when it was taken.
     #[serde(skip)]
-    actions: Vec<(usize, Action)>,
+    actions: Vec<Acted>,
     /// Steps shown so far: 0 before the first.
     cursor: usize,
 }
@@ -119,18 +112,13 @@ impl Machinery {
 
     /// The session re-run from its seed to `to` steps, taking `actions` each
     /// at the step it was taken at before; with the actions that applied.
-    fn replay<'a>(
-        scenario: &Scenario,
-        pki: &Arc<Pki>,
-        actions: impl Iterator<Item = &'a (usize, Action)>,
-        to: usize,
-    ) -> (Machinery, Vec<(usize, Action)>) {
+    fn replay<'a>(scenario: &Scenario, pki: &Arc<Pki>, actions: impl Iterator<Item = &'a Acted>, to: usize) -> (Machinery, Vec<Acted>) {
         let mut run = Machinery::new(scenario, pki);
         let mut applied = Vec::new();
-        for (at, action) in actions {
-            run.advance(*at, scenario.drive);
-            if run.apply(action).is_ok() {
-                applied.push((*at, action.clone()));
+        for acted in actions {
+            run.advance(acted.at, scenario.drive);
+            if run.apply(&acted.action).is_ok() {
+                applied.push(acted.clone());
             }
         }
         run.advance(to, scenario.drive);
@@ -208,6 +196,33 @@ impl Simulation {
             sim.cursor = 0;
         }
         Ok(sim)
+    }
+
+    /// The session a link names: its settings, run with the learner's
+    /// actions in it replayed each at its step, as far as it goes; shown up
+    /// to the link's step (else as [`Simulation::from_settings`] shows it).
+    /// An action that no longer applies is left out, as when forking.
+    pub fn from_link(link: &LinkText) -> Result<Simulation, LabError> {
+        let mut sim = Simulation::from_settings(&link.settings)?;
+        if !link.actions.is_empty() {
+            (sim.run, sim.actions) = Machinery::replay(&sim.scenario, &sim.pki, link.actions.iter(), usize::MAX);
+            sim.refresh();
+            sim.cursor = sim.len();
+        }
+        if let Some(step) = link.step {
+            sim.jump_to(step);
+        }
+        Ok(sim)
+    }
+
+    /// The learner's actions so far, each with the step it was taken at.
+    pub fn actions(&self) -> &[Acted] {
+        &self.actions
+    }
+
+    /// This session's link at a step: its settings and the learner's actions.
+    pub fn link(&self, step: Option<usize>) -> String {
+        crate::lab::settings::link_of(&self.settings, &self.actions, step)
     }
 
     fn with(settings: Settings, scenario: Scenario) -> Simulation {
@@ -288,7 +303,8 @@ impl Simulation {
     /// One view per step so far, as every renderer shows it.
     pub fn views(&self) -> Vec<StepView> {
         let journey = self.is_journey();
-        self.trace.steps.iter().map(|s| StepView::in_session(s, journey)).collect()
+        let sender = crate::render::has_sender_lane(&self.lanes());
+        self.trace.steps.iter().map(|s| StepView::in_session(s, journey, sender)).collect()
     }
 
     /// The session follows a message over more than one hop.
@@ -471,14 +487,14 @@ impl Simulation {
     /// An action that cannot be taken changes nothing, not even the future.
     fn act(&mut self, action: Action) -> Result<(), ActError> {
         if self.cursor < self.len() {
-            let earlier = self.actions.iter().filter(|(at, _)| *at < self.cursor);
+            let earlier = self.actions.iter().filter(|a| a.at < self.cursor);
             let (mut run, actions) = Machinery::replay(&self.scenario, &self.pki, earlier, self.cursor);
             run.apply(&action)?;
             (self.run, self.actions) = (run, actions);
         } else {
             self.run.apply(&action)?;
         }
-        self.actions.push((self.run.route.steps().len(), action));
+        self.actions.push(Acted { at: self.run.route.steps().len(), action });
         self.run_to_end();
         Ok(())
     }
@@ -544,6 +560,32 @@ mod tests {
 
     fn sim(link: &str) -> Simulation {
         Simulation::start(&Settings::from_link(link).unwrap().settings).unwrap()
+    }
+
+    #[test]
+    fn a_strip_marks_the_line_mallory_took_out_and_nothing_else() {
+        let settings = Settings::from_link("preset=strip-587-opportunistic").unwrap().settings;
+        let sim = Simulation::from_settings(&settings).unwrap();
+        let views = sim.views();
+        let altered = views.iter().find(|v| v.altered).expect("the strip alters a step");
+        let wrote = &altered.blocks[0];
+        let lines: Vec<&str> = wrote.text.as_deref().unwrap().lines().collect();
+        let removed: Vec<&str> = wrote.changed.iter().map(|&i| lines[i]).collect();
+        assert_eq!(wrote.change, Some(crate::render::Change::Removed));
+        assert_eq!(removed, ["250-STARTTLS\\r\\n"], "{lines:?}");
+        let carried = altered.blocks.iter().find(|b| b.title == "The wire carried").unwrap();
+        assert!(carried.changed.is_empty() || carried.change == Some(crate::render::Change::Added), "{carried:?}");
+        assert!(views.iter().filter(|v| !v.altered).all(|v| v.blocks.iter().all(|b| b.changed.is_empty())));
+        // The transcript marks the same change, line by line.
+        let text = crate::render::transcript::transcript(&sim.trace);
+        let change = text
+            .lines()
+            .skip_while(|l| !l.starts_with("!!! the change"))
+            .skip(1)
+            .take_while(|l| l.starts_with("!!!   "))
+            .collect::<Vec<_>>();
+        assert!(change.contains(&"!!!   - 250-STARTTLS"), "{change:?}");
+        assert!(change.iter().all(|l| l.starts_with("!!!   - ") || l.starts_with("!!!   + ")), "{change:?}");
     }
 
     #[test]

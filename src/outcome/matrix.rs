@@ -357,13 +357,65 @@ pub struct MatrixRow {
     pub id: Row,
     pub title: &'static str,
     pub attack: Attack,
+    /// The rows' part of the table: attacks on the wire, or SMTP smuggling.
+    pub group: RowGroup,
     pub cells: Vec<Cell>,
+}
+
+/// A part of the matrix's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RowGroup {
+    /// An attacker on the wire (or on the sender's lookups) of one connection.
+    Wire,
+    /// Two-hop journeys with no one on the wire: each row a sequence, a relay behaviour and an MX.
+    Smuggling,
+}
+
+impl Row {
+    /// The part of the table the row is in.
+    pub fn group(self) -> RowGroup {
+        match self.attack() {
+            Attack::SmuggleLfDotCrlf | Attack::SmuggleLfDotLf | Attack::SmuggleCrDotCrlf => RowGroup::Smuggling,
+            _ => RowGroup::Wire,
+        }
+    }
+}
+
+/// One entry of the matrix's legend: what a cell's colour and label mean.
+#[derive(Debug, Clone, Serialize)]
+pub struct LegendEntry {
+    /// The cells it explains (none for a cell that does not apply).
+    pub tone: Option<Tone>,
+    /// The labels such cells carry.
+    pub labels: &'static str,
+    pub text: &'static str,
+}
+
+/// The legend: every tone and label a cell can carry, in words.
+pub fn legend() -> Vec<LegendEntry> {
+    vec![
+        LegendEntry {
+            tone: Some(Tone::Compromised),
+            labels: "PASSWORD, READ, INJECTED, FORGED, TAMPERED, SPOOFED, SMUGGLED, MISROUTED, ALTERED",
+            text: "the attacker gained what the label names: the password, the message's text, a command or reply of her own accepted, state she wrote used after TLS began, a forged or smuggled message accepted, the message delivered to her, or changed on its way",
+        },
+        LegendEntry { tone: Some(Tone::Secure), labels: "secure", text: "delivered, with everything sensitive inside TLS" },
+        LegendEntry {
+            tone: Some(Tone::Neutral),
+            labels: "aborted",
+            text: "the session ended before anything sensitive crossed (the client gave up, or never got through): nothing leaked, and the message was not delivered either",
+        },
+        LegendEntry { tone: Some(Tone::Neutral), labels: "cleartext", text: "delivered in cleartext, with no one on the wire who could read it" },
+        LegendEntry { tone: None, labels: "–", text: "does not apply: the attack needs something this client or path does not have" },
+    ]
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Matrix {
     pub columns: Vec<MenuItem>,
     pub rows: Vec<MatrixRow>,
+    pub legend: Vec<LegendEntry>,
 }
 
 /// The matrix with no cell run yet: rows, columns, and which pairs apply
@@ -375,6 +427,7 @@ pub fn layout() -> Matrix {
             id: row,
             title: row.title(),
             attack: row.attack(),
+            group: row.group(),
             cells: Column::ALL
                 .iter()
                 .map(|&column| {
@@ -384,7 +437,7 @@ pub fn layout() -> Matrix {
                 .collect(),
         })
         .collect();
-    Matrix { columns: Column::options(), rows }
+    Matrix { columns: Column::options(), rows, legend: legend() }
 }
 
 /// Runs one cell's session; `None` where the pair does not apply.

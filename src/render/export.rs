@@ -15,10 +15,23 @@ use crate::sim::trace::{Direction, Event, Step, StepKind, Trace};
 /// The transcript alone, without the findings [`text`] adds.
 pub use crate::render::transcript::transcript;
 
-/// The JSON document `smtp-lab run --format json` prints.
-pub fn json(scenario: &Scenario, trace: &Trace, findings: &[Finding]) -> String {
+/// What re-runs a session: its lab link (settings and, in a session the
+/// learner drove, their actions in `acts=`) and those actions in words.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SessionLink {
+    /// The link's text, as after `#` in the lab's URL; the page opens a file by it.
+    pub link: String,
+    /// What the learner did, one sentence each, in order (empty when the machines drove).
+    pub actions: Vec<String>,
+}
+
+/// The JSON document `smtp-lab run --format json` prints, and the page's
+/// session file: with `session`, the link that re-runs it byte for byte.
+pub fn json(scenario: &Scenario, trace: &Trace, findings: &[Finding], session: Option<&SessionLink>) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
+        #[serde(flatten, skip_serializing_if = "Option::is_none")]
+        session: Option<&'a SessionLink>,
         scenario: &'a Scenario,
         outcomes: &'a [Finding],
         trace: &'a Trace,
@@ -27,7 +40,8 @@ pub fn json(scenario: &Scenario, trace: &Trace, findings: &[Finding]) -> String 
         tlsrpt: Option<crate::outcome::tlsrpt::Report>,
     }
     let tlsrpt = crate::outcome::tlsrpt::report(trace);
-    let mut out = serde_json::to_string_pretty(&Doc { scenario, outcomes: findings, trace, tlsrpt }).expect("a trace always serialises");
+    let mut out =
+        serde_json::to_string_pretty(&Doc { session, scenario, outcomes: findings, trace, tlsrpt }).expect("a trace always serialises");
     out.push('\n');
     out
 }

@@ -24,4 +24,4 @@ pub use dissect::{
 };
 pub use text::summary;
 pub use tls_view::{tls_views, CertVerdict, CertificateContext, TlsRecordView};
-pub use view::{has_sender_lane, lanes, ByteBlock, HeldView, RecordView, StepView};
+pub use view::{has_sender_lane, lanes, ByteBlock, Change, HeldView, RecordView, StepView};

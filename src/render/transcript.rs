@@ -68,9 +68,13 @@ fn render_step(out: &mut String, step: &Step) {
         let _ = writeln!(out, "!!! {note}");
         if let (Some(sent), Some(wire)) = (&step.sent(), &step.wire()) {
             if sent != wire && !step.tls() {
-                let _ = writeln!(out, "!!! what the sender had written:");
-                for line in String::from_utf8_lossy(&sent.0).lines().take(MAX_BODY_LINES) {
-                    let _ = writeln!(out, "!!!   {}", line.escape_debug());
+                // The change, line by line: what the sender wrote that the wire did not carry, and what it carried instead.
+                let (wrote, carried) = (String::from_utf8_lossy(&sent.0), String::from_utf8_lossy(&wire.0));
+                let diff = similar::TextDiff::from_lines(wrote.as_ref(), carried.as_ref());
+                let _ = writeln!(out, "!!! the change (- the sender wrote it, the wire did not carry it; + put in on the wire):");
+                for change in diff.iter_all_changes().filter(|c| c.tag() != similar::ChangeTag::Equal).take(MAX_BODY_LINES) {
+                    let mark = if change.tag() == similar::ChangeTag::Delete { '-' } else { '+' };
+                    let _ = writeln!(out, "!!!   {mark} {}", change.value().trim_end_matches(['\r', '\n']).escape_debug());
                 }
             }
         }

@@ -24,6 +24,24 @@ pub struct ByteBlock {
     pub text: Option<String>,
     /// A hex dump; `None` in a recording, which leaves the dumps to the engine (see `Lab::recording`).
     pub hex: Option<String>,
+    /// Where the attacker changed the bytes: the lines of `text` (from 0)
+    /// that she took out (in what the sender wrote) or put in (in what the
+    /// wire carried and the receiver read); empty when nothing changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<usize>,
+    /// What `changed` marks, when it marks anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+}
+
+/// How a line of a byte block differs between what its sender wrote and what arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    /// In what the sender wrote, not in what the wire carried.
+    Removed,
+    /// In what the wire carried, not in what the sender wrote.
+    Added,
 }
 
 /// One TLS record as a row draws it.
@@ -111,9 +129,10 @@ pub(crate) fn parties(journey: bool, hop: usize) -> (&'static str, &'static str)
 
 /// The parties of a step in its lane: the DNS resolver or the policy host
 /// stands in for the server of a sender's lookup.
-fn step_parties(journey: bool, step: &Step) -> (&'static str, &'static str) {
+fn step_parties(journey: bool, sender: bool, step: &Step) -> (&'static str, &'static str) {
     let (client, server) = parties(journey, step.hop);
-    let client = if client == "Client" && step.lane != Lane::Smtp { "MTA" } else { client };
+    // A sending MTA's session is drawn between "MTA" and "MX" (see [`lanes`]): its steps say so too.
+    let (client, server) = if client == "Client" && (sender || step.lane != Lane::Smtp) { ("MTA", "MX") } else { (client, server) };
     match step.lane {
         Lane::Smtp => (client, server),
         Lane::Dns => (client, "DNS"),
@@ -124,12 +143,14 @@ fn step_parties(journey: bool, step: &Step) -> (&'static str, &'static str) {
 impl StepView {
     /// A step of a one-connection session.
     pub fn of(step: &Step) -> StepView {
-        StepView::in_session(step, false)
+        StepView::in_session(step, false, false)
     }
 
-    /// A step, named by the nodes of its hop when the session is a journey.
-    pub fn in_session(step: &Step, journey: bool) -> StepView {
-        let (client, server) = step_parties(journey, step);
+    /// A step, named by the nodes of its hop when the session is a journey,
+    /// and by "MTA" and "MX" when its client is a sending MTA that looks up
+    /// the recipient's domain (`sender`).
+    pub fn in_session(step: &Step, journey: bool, sender: bool) -> StepView {
+        let (client, server) = step_parties(journey, sender, step);
         let (from, to) = match step.direction() {
             Some(Direction::ClientToServer) => (client, server),
             Some(Direction::ServerToClient) => (server, client),
@@ -279,7 +300,15 @@ fn blocks(step: &Step, from: &str, to: &str) -> Vec<ByteBlock> {
         if let Some(t) = &lookup.tampered {
             text.push_str(&format!("Mallory {t}\n"));
         }
-        out.push(ByteBlock { title: "DNS query and answer".into(), note: "", len: text.len(), text: Some(text), hex: None });
+        out.push(ByteBlock {
+            title: "DNS query and answer".into(),
+            note: "",
+            len: text.len(),
+            text: Some(text),
+            hex: None,
+            changed: Vec::new(),
+            change: None,
+        });
     }
     let enc = match (step.tls(), step.records().iter().filter(|r| r.encrypted).count()) {
         (false, _) => "cleartext",
@@ -308,11 +337,49 @@ fn blocks(step: &Step, from: &str, to: &str) -> Vec<ByteBlock> {
         let receiver = if to.is_empty() { "Receiver" } else { to };
         out.push(block(format!("{receiver} read"), if step.encrypted() { "after decryption" } else { "" }, b.as_slice()));
     }
+    if step.altered_on_wire() && written.is_some() && !before_tls {
+        mark_changes(&mut out);
+    }
     out
 }
 
+/// Marks, line by line, what the attacker changed between the first block
+/// (what the sender wrote) and the wire's and receiver's blocks.
+fn mark_changes(blocks: &mut [ByteBlock]) {
+    let Some((sender, rest)) = blocks.split_first_mut() else { return };
+    let Some(wrote) = sender.text.clone() else { return };
+    for arrived in rest.iter_mut().filter(|b| b.title != "Mallory read") {
+        let Some(text) = &arrived.text else { continue };
+        let diff = similar::TextDiff::from_lines(wrote.as_str(), text.as_str());
+        for op in diff.ops() {
+            for change in diff.iter_changes(op) {
+                match (change.tag(), change.old_index(), change.new_index()) {
+                    (similar::ChangeTag::Delete, Some(i), _) if !sender.changed.contains(&i) => sender.changed.push(i),
+                    (similar::ChangeTag::Insert, _, Some(i)) => arrived.changed.push(i),
+                    _ => {}
+                }
+            }
+        }
+        if !arrived.changed.is_empty() {
+            arrived.change = Some(Change::Added);
+        }
+    }
+    if !sender.changed.is_empty() {
+        sender.changed.sort_unstable();
+        sender.change = Some(Change::Removed);
+    }
+}
+
 fn block(title: String, note: &'static str, bytes: &[u8]) -> ByteBlock {
-    ByteBlock { title, note, len: bytes.len(), text: is_text(bytes).then(|| text_view(bytes)), hex: Some(hex_view(bytes)) }
+    ByteBlock {
+        title,
+        note,
+        len: bytes.len(),
+        text: is_text(bytes).then(|| text_view(bytes)),
+        hex: Some(hex_view(bytes)),
+        changed: Vec::new(),
+        change: None,
+    }
 }
 
 #[cfg(test)]

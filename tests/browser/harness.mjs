@@ -15,14 +15,15 @@ const FLAGS = [
   "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ];
 
-/** A fresh Chromium with its own profile directory. */
-export async function launch() {
+/** A fresh Chromium with its own profile directory (`options`: more of Playwright's context options). */
+export async function launch(options = {}) {
   const dir = mkdtempSync(join(tmpdir(), "smtp-lab-chromium-"));
   return chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
     args: FLAGS,
     viewport: { width: 1280, height: 900 },
+    ...options,
   });
 }
 

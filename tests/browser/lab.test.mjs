@@ -43,12 +43,13 @@ test("every lesson shows the outcome the engine computes, and its step link work
     await page.waitForFunction(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".verdict"));
     const shown = await state(page);
     assert.deepEqual(shown.verdicts, engineOutcomes(id), `lesson ${id}`);
-    // "see step N" selects that step.
+    // No outcome shows before its step; asked for, "see step N" selects that step (counted from 1).
     const first = shown.verdicts[0];
+    await page.locator("smtp-lab").getByRole("button", { name: "Show the outcome" }).click();
     await page.locator("smtp-lab .verdict button").first().click();
     const after = await state(page);
     assert.equal(after.cursor, first.step + 1, id);
-    assert.match(after.detail, new RegExp(`^Step ${first.step}\\b`), id);
+    assert.match(after.detail, new RegExp(`^Step ${first.step + 1}\\b`), id);
     assert.match(after.hash, new RegExp(`preset=${id}&step=${first.step + 1}$`));
   }
   assert.deepEqual(problems, []);
@@ -62,11 +63,13 @@ test("the keyboard steps forward and back, to the start and the end", async () =
   let s = await state(page);
   assert.equal(s.cursor, 3);
   assert.equal(s.visibleRows, 3);
-  assert.match(s.detail, /^Step 2/);
+  assert.match(s.detail, /^Step 3/);
   assert.match(s.hash, /step=3$/);
   await page.keyboard.press("ArrowLeft");
   await page.keyboard.press("k");
   assert.equal((await state(page)).cursor, 1);
+  // Home and End step within the lab (elsewhere they scroll the page).
+  await page.evaluate(() => document.querySelector("smtp-lab").focusControls());
   await page.keyboard.press("End");
   s = await state(page);
   assert.equal(s.cursor, s.length);
@@ -89,9 +92,10 @@ test("a deep link opens exactly that scenario and step, and survives a reload", 
   await labReady(page);
   let s = await state(page);
   assert.equal(s.cursor, 4);
-  assert.match(s.detail, /^Step 3/);
+  assert.match(s.detail, /^Step 4/);
   assert.equal(s.verdicts[0].kind, "credentials_exposed");
-  assert.equal(await page.locator("#custom").getAttribute("open"), "");
+  // The session is what the link is for: its setup is folded, and filled in.
+  assert.equal(await page.locator("#custom").getAttribute("open"), null);
   assert.equal(await page.locator("select[name=policy]").inputValue(), "opportunistic");
   assert.equal(await page.locator("select[name=attack]").inputValue(), "strip");
   const cli = await page.locator("smtp-lab .cli code").textContent();
@@ -107,11 +111,11 @@ test("a deep link opens exactly that scenario and step, and survives a reload", 
   assert.equal(await page.locator("smtp-lab .cli code").textContent(), "smtp-lab run --cell cmd-inject/unpatched@require-starttls");
   // A combination the engine cannot honour names both settings.
   await page.goto(new URL("index.html#policy=plain&attack=wrong-mode-implicit-to-587", page.url()).href);
-  await page.waitForFunction(() => /--policy plain conflicts with --attack/.test(document.querySelector("smtp-lab").shadowRoot.querySelector(".error").textContent));
+  await page.waitForFunction(() => /These two settings cannot go together: policy = plain and attack = wrong-mode-implicit-to-587\. That attack is an implicit-TLS client/.test(document.querySelector("smtp-lab").shadowRoot.querySelector(".error").textContent));
   // A bad link is explained, not a blank page.
   await page.goto(new URL("index.html#colour=red", page.url()).href);
   await page.waitForSelector("#picker-error:not([hidden])");
-  assert.match(await page.locator("#picker-error").textContent(), /unknown setting "colour"/);
+  assert.match(await page.locator("#picker-error").textContent(), /The lab has no setting “colour”/);
   await page.goto(new URL("index.html#port=abc", page.url()).href);
   await page.waitForFunction(() => /port number/.test(document.querySelector("#picker-error").textContent));
   assert.deepEqual(problems, []);
@@ -120,7 +124,10 @@ test("a deep link opens exactly that scenario and step, and survives a reload", 
 test("the custom setup form runs what it says", async () => {
   const { page, problems } = await open(context, "index.html");
   await labReady(page);
-  await page.locator("#custom summary").click();
+  // No lesson underneath: the settings below alone (the form otherwise sits on top of the lesson shown).
+  await page.waitForFunction(() => document.querySelectorAll("#preset option").length > 1);
+  await page.selectOption("#preset", "");
+  await page.locator("#custom > summary").click();
   await page.selectOption("select[name=port]", "25");
   await page.selectOption("select[name=policy]", "plain");
   await page.getByRole("button", { name: "Run this setup" }).click();

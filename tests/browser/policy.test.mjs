@@ -28,7 +28,8 @@ test("an MTA-STS first contact shows the DNS lane, the policy fetch and its HTTP
   await labReady(page);
   const lanes = await page.evaluate(() => [...document.querySelector("smtp-lab").shadowRoot.querySelectorAll(".lanes span")].map((s) => s.textContent));
   assert.deepEqual(lanes, ["MTA", "Wire · attacker", "MX", "DNS · HTTPS"]);
-  await page.locator("smtp-lab").focus();
+  // The keys step once focus is in the lab (its stepping controls), as after a Tab into it.
+  await page.evaluate(() => document.querySelector("smtp-lab").focusControls());
 
   // Step 0: where to send TLS reports (RFC 8460 §3); step 1: the MX, each in the DNS lane, with its answer and DNSSEC state in the panel.
   await page.keyboard.press("ArrowRight");
@@ -92,7 +93,7 @@ test("an MTA-STS first contact shows the DNS lane, the policy fetch and its HTTP
 test("a first contact whose fetch Mallory drops has no policy, and the strip reads the message", async () => {
   const { page, problems } = await open(context, "index.html#preset=mta-sts-tofu");
   await labReady(page);
-  await page.locator("smtp-lab").focus();
+  await page.evaluate(() => document.querySelector("smtp-lab").focusControls());
   await page.keyboard.press("End");
   const shown = await rows(page);
   assert.ok(shown.some((r) => r.lane === "lane-https" && r.kind === "kind-dropped"), "the dropped ClientHello");

@@ -5,17 +5,61 @@
 // nothing here decides.
 
 let ready;
+let loaded = false;
 
 /** Where the engine's code is, for a page that compiles it once for several workers. */
 export const ENGINE_WASM = new URL("../pkg/smtp_lab_bg.wasm", import.meta.url);
+const ENGINE_JS = new URL("../pkg/smtp_lab.js", import.meta.url);
+
+/** The engine could not be downloaded (offline before it was ever cached, or the server is gone). */
+export class EngineUnavailable extends Error {
+  constructor(cause) {
+    super("This needs the lab's engine, which could not be downloaded: you may be offline. "
+      + "Lessons still work from their recordings; once the engine has been downloaded once, the rest of the lab works offline too.");
+    this.name = "EngineUnavailable";
+    this.cause = cause;
+  }
+}
 
 /** The engine's exports (Lab, readLink, settingsFields, presets, ...), loading it on first call (from `module` if given). */
 export function engine(module) {
   ready ??= import("../pkg/smtp_lab.js").then(async (wasm) => {
     await wasm.default({ module_or_path: module ?? ENGINE_WASM });
+    loaded = true;
     return wasm;
+  }).catch((e) => {
+    // A later call tries again (the network may be back).
+    ready = undefined;
+    throw new EngineUnavailable(e);
   });
   return ready;
+}
+
+/** Whether the engine is loaded already (so a caller knows whether to say it is loading). */
+export function engineLoaded() { return loaded; }
+
+/**
+ * Asks the service worker, once it is active and the browser is idle, to
+ * fetch and keep the engine's files for offline use, without running them
+ * (the first visit's session comes from a recording). Without a service
+ * worker there is nothing to keep them in, so nothing is fetched; skipped too
+ * when the reader asked to save data.
+ */
+export function warmEngine() {
+  if (loaded || navigator.connection?.saveData || !("serviceWorker" in navigator)) return;
+  const idle = globalThis.requestIdleCallback ?? ((fn) => setTimeout(fn, 2000));
+  navigator.serviceWorker.ready.then((registration) => idle(() => {
+    registration.active?.postMessage({ keep: [ENGINE_JS.href, ENGINE_WASM.href] });
+  }, { timeout: 10_000 }));
+}
+
+/** A link's problem in the lab's words (`{setting, value, message, suggestion, suggested_link}`), or null. */
+export async function linkProblem(text) {
+  try {
+    return (await engine()).linkProblem(text) ?? null;
+  } catch (e) {
+    return null;
+  }
 }
 
 // Each URL is written out as `new URL("../recorded/…", import.meta.url)` so that
@@ -46,6 +90,8 @@ export function lessonLink(text) {
 /** A lesson as the engine ran it at build time, or null when there is no recording. */
 export async function recording(id) {
   if (!/^[a-z0-9-]+$/.test(id)) return null;
+  // Only lessons have recordings: a mistyped id asks the engine, not the server.
+  if (!(await lessons().catch(() => [])).some((l) => l.id === id)) return null;
   // The lab page carries its default lesson's recording inline (see xtask's stamp_page).
   const inline = globalThis.document?.getElementById(`recording-${id}`);
   if (inline && !cache.has(id)) cache.set(id, Promise.resolve(JSON.parse(inline.textContent)));

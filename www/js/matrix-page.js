@@ -1,6 +1,6 @@
 // The attack × policy matrix: the engine runs every session in Web Workers
 // (one per core), and the table fills in cell by cell while the page stays usable.
-import { ENGINE_WASM } from "./engine.js";
+import { ENGINE_WASM, EngineUnavailable } from "./engine.js";
 import { registerOffline } from "./site.js";
 
 registerOffline();
@@ -12,45 +12,76 @@ const cells = new Map();
 let total = 0;
 let filled = 0;
 
-function drawTable(m) {
-  const table = document.createElement("table");
-  const caption = table.createCaption();
-  caption.className = "sr-only";
-  caption.textContent = "Outcome of each attack (rows) against each client policy (columns)";
-  const head = table.createTHead().insertRow();
+/** One table: the head (the columns), then a row per attack, each cell waiting for its session. */
+function table(m, rows, caption) {
+  const t = document.createElement("table");
+  const c = t.createCaption();
+  c.className = "sr-only";
+  c.textContent = caption;
+  const head = t.createTHead().insertRow();
   const corner = document.createElement("th");
   corner.scope = "col";
-  corner.textContent = "Attack / setting";
+  corner.textContent = "Attack ↓ · client →";
   head.append(corner);
-  for (const c of m.columns) {
+  for (const col of m.columns) {
     const th = document.createElement("th");
     th.scope = "col";
-    th.textContent = c.title;
+    th.textContent = col.title;
     head.append(th);
   }
-  const body = table.createTBody();
-  for (const row of m.rows) {
+  const body = t.createTBody();
+  for (const row of rows) {
     const tr = body.insertRow();
     const th = document.createElement("th");
     th.scope = "row";
-    th.textContent = row.id;
-    th.title = row.title;
+    // The row's name in words, its id (the link's and the CLI's) beneath.
+    th.append(row.title, document.createElement("br"));
+    const id = document.createElement("code");
+    id.textContent = row.id;
+    th.append(id);
     tr.append(th);
     for (const col of m.columns) {
       const td = tr.insertCell();
-      const cell = row.cells.find((c) => c.column === col.id);
+      const cell = row.cells.find((x) => x.column === col.id);
       if (!cell || cell.label !== "…") {
         td.textContent = "–";
-        td.title = "does not apply";
+        td.className = "na";
         continue;
       }
       td.textContent = "…";
       td.setAttribute("aria-busy", "true");
-      cells.set(`${row.id}@${col.id}`, { td, label: `${row.id} against ${col.title}` });
+      cells.set(`${row.id}@${col.id}`, { td, label: `${row.title} against ${col.title}` });
       total += 1;
     }
   }
-  box.append(table);
+  const wrap = document.createElement("div");
+  wrap.className = "table-wrap";
+  wrap.append(t);
+  return wrap;
+}
+
+/** The legend, the attacks on the wire, and the smuggling rows folded (all from the engine's layout). */
+function drawTable(m) {
+  const legend = document.createElement("dl");
+  legend.className = "matrix-legend";
+  for (const e of m.legend) {
+    const dt = document.createElement("dt");
+    const mark = document.createElement("span");
+    mark.className = `swatch ${e.tone ? CLASS[e.tone] : "na"}`;
+    mark.textContent = e.labels;
+    dt.append(mark);
+    const dd = document.createElement("dd");
+    dd.textContent = e.text;
+    legend.append(dt, dd);
+  }
+  const wire = m.rows.filter((r) => r.group === "wire");
+  const smuggling = m.rows.filter((r) => r.group === "smuggling");
+  const folded = document.createElement("details");
+  folded.className = "smuggling";
+  const summary = document.createElement("summary");
+  summary.textContent = `SMTP smuggling: ${smuggling.length} rows, two hops with no one on the wire (only the "MTA opportunistic" column applies)`;
+  folded.append(summary, table(m, smuggling, "Outcome of each smuggling variant"));
+  box.append(legend, table(m, wire, "Outcome of each attack (rows) against each client policy (columns)"), folded);
 }
 
 function fill(id, cell) {
@@ -90,8 +121,13 @@ const onMessage = ({ data }) => {
   }
 };
 // Compiled once here and shared, so every worker starts at the same moment.
-const module = await WebAssembly.compileStreaming(fetch(ENGINE_WASM));
-for (let shard = 0; shard < workers; shard += 1) {
+let module = null;
+try {
+  module = await WebAssembly.compileStreaming(fetch(ENGINE_WASM));
+} catch (e) {
+  status.textContent = `${new EngineUnavailable(e).message} The matrix runs every session in this page, so it needs the engine.`;
+}
+for (let shard = 0; module && shard < workers; shard += 1) {
   const worker = new Worker(new URL("./matrix-worker.js", import.meta.url), { type: "module" });
   worker.addEventListener("message", onMessage);
   worker.addEventListener("error", (e) => { status.textContent = `The engine could not run: ${e.message}`; });

@@ -4,7 +4,7 @@
 // this same element. Made for long pages: every element on a page shares one
 // engine (engine.js loads it once, on first need), and an element does
 // nothing until it comes near the viewport.
-import { engine, fields, lessonLink, recording } from "./engine.js";
+import { engine, engineLoaded, fields, lessonLink, linkProblem, recording } from "./engine.js";
 import { Recorded } from "./recorded.js";
 import { h } from "./dom.js";
 
@@ -27,6 +27,31 @@ function stylesheet() {
 const SPEEDS = [["0.5×", 1600], ["1×", 800], ["2×", 400], ["4×", 150]];
 /** What the `controls` attribute accepts: every control, stepping only, or none (keys and clicks on rows still step). */
 const CONTROLS = ["all", "step", "none"];
+
+/** A field's name in the lab's words: its help without the default's note. */
+function fieldLabel(f) {
+  return f.help.replace(/\s*\(default[^)]*\)$/, "");
+}
+
+/**
+ * A byte block's text, Mallory's changes marked: the lines she took out of
+ * what the sender wrote, and those she put into what arrived (the engine's diff).
+ */
+function bytesPre(b, focusable = true) {
+  const pre = h("pre", { tabindex: focusable ? "0" : null, "data-shown": "text", "data-pending": false });
+  if (!b.changed?.length) {
+    pre.textContent = b.text;
+    return pre;
+  }
+  const changed = new Set(b.changed);
+  const word = b.change === "removed" ? "taken out by Mallory" : "put in by Mallory";
+  b.text.split(/(?<=\n)/).forEach((line, i) => {
+    if (!changed.has(i)) { pre.append(line); return; }
+    pre.append(h(b.change === "removed" ? "del" : "ins", { class: `change ${b.change}`, title: word }, h("span", { class: "sr-only" }, `(${word}) `), line));
+  });
+  pre.classList.add("marked");
+  return pre;
+}
 
 function download(name, data, type) {
   const url = URL.createObjectURL(new Blob([data], { type }));
@@ -83,6 +108,8 @@ const seen = watcher({ threshold: 0.25 });
  * @attr {boolean} autoplay - Plays the session (from its `step`, else from the start) while the element is on screen; stopped for good by any control the reader uses. When the reader prefers reduced motion it does not play, and the session opens complete.
  * @attr {"all" | "step" | "none"} controls - Which controls show: `all` (the default), `step` (stepping only: no export, no "what if"), `none` (no toolbar; the keys and the rows still step).
  * @attr {"lazy" | "eager"} loading - `lazy` (the default) starts the element when it comes near the viewport; `eager` starts it at once.
+ * @attr {boolean} reveal - Shows every outcome from the start. Without it the banner shows only the outcomes reached by the steps shown, so a class can be asked before the answer is on screen; a "Show the outcome" button reveals them.
+ * @attr {boolean} present - Projector mode: the steps and the selected step's notes and bytes side by side at large type, filling the element's box (the lab page fills the screen with it: `?present`).
  *
  * @fires {CustomEvent<{ link: string, length: number }>} ready - The scenario has been run and is on screen.
  * @fires {CustomEvent<{ step: number, shown: number, length: number, link: string }>} step-change - The shown steps changed; `step` is the selected step (-1 before the first), `shown` how many are revealed.
@@ -134,7 +161,7 @@ const seen = watcher({ threshold: 0.25 });
  * @csspart report - The TLS report (RFC 8460) of a sender that applied a policy, when the domain asks for one.
  */
 export class SmtpLab extends Base {
-  static observedAttributes = ["scenario", "step", "seed", "autoplay", "controls"];
+  static observedAttributes = ["scenario", "step", "seed", "autoplay", "controls", "reveal", "present"];
 
   #lab = null;
   #views = [];
@@ -152,6 +179,10 @@ export class SmtpLab extends Base {
   #fields = [];
   /** Mallory's one-click presets (from the engine). */
   #presets = [];
+  /** Whether the reader opened "What if…" (it stays open when the panels are drawn again). */
+  #whatIfOpen = false;
+  /** Whether Mallory's rarer moves (a built-in attack, an injected line) are unfolded. */
+  #moreMoves = false;
   /** After a fork: the setting changed and the step where the runs part. */
   #forked = null;
   /** idle (waiting to come near the viewport), loading, ready or failed. */
@@ -159,6 +190,10 @@ export class SmtpLab extends Base {
   #internals = null;
   /** Outcomes (by index) whose step is revealed, so each `outcome` event fires once per reveal. */
   #reached = new Set();
+  /** The reader asked to see every outcome ("Show the outcome"), for this session. */
+  #revealed = false;
+  /** The handout (every step, for print) is stale and is rebuilt when idle. */
+  #handoutTimer = null;
   /** Resolves when the first scenario is on screen, for callers that ask before it has started. */
   #firstReady;
   #resolveFirst;
@@ -194,6 +229,7 @@ export class SmtpLab extends Base {
     else if (name === "step" && this.#lab) this.jumpTo(Number.parseInt(value, 10) || 0, false);
     else if (name === "autoplay") this.#syncAutoplay();
     else if (name === "controls") this.#syncControls();
+    else if (name === "reveal" && this.#lab) this.#update(false);
   }
 
   /** Where the element is: idle until it comes near the viewport, then loading, then ready or failed (also the custom states `:state(ready)` …). @type {"idle" | "loading" | "ready" | "failed"} */
@@ -234,6 +270,19 @@ export class SmtpLab extends Base {
   /** Resolves once the current scenario has been run (for an element that has not started yet, once it has). @type {Promise<void>} */
   get ready() { return this.#loading ?? this.#firstReady; }
 
+  /**
+   * Runs the `scenario` attribute's session again from its start, whatever is shown now (after a
+   * fork, an opened file or the learner's actions the screen may show another session than the attribute names).
+   * @returns {Promise<void>}
+   */
+  restart() { return this.#load(); }
+
+  /** Moves the keyboard focus to the stepping controls (the lab page does after a lesson is picked, so → steps at once). */
+  focusControls() {
+    const next = this.#ui?.controls.querySelector("[data-key=next]");
+    next?.focus({ preventScroll: true });
+  }
+
   /** The scenario's link text, with the `seed` attribute's seed when it has one. */
   #scenarioText() {
     const text = this.getAttribute("scenario") ?? "";
@@ -248,6 +297,8 @@ export class SmtpLab extends Base {
     if (!this.#lab) this.#ui.title.textContent = "Loading the SMTP lab…";
     this.#loading = (async () => {
       let read;
+      // While the engine downloads, the old session stays on screen, dimmed and marked busy.
+      const busy = setTimeout(() => this.#busy("Loading the lab's engine…"), engineLoaded() ? 0 : 50);
       try {
         // A bare lesson (as the lab page and embeds name them) is shown from its
         // recording; anything else, or anything the learner does, needs the engine.
@@ -274,11 +325,16 @@ export class SmtpLab extends Base {
           });
         }
       } catch (e) {
+        clearTimeout(busy);
+        this.#busy(null);
         this.#setState("failed");
-        this.#showError(e);
+        await this.#showError(e, text);
         return;
       }
+      clearTimeout(busy);
+      this.#busy(null);
       this.#values = read.values;
+      this.#revealed = false;
       this.#reached.clear();
       this.#pull();
       const attr = this.getAttribute("step");
@@ -406,22 +462,85 @@ export class SmtpLab extends Base {
   #renderLive() {
     const ui = this.#ui;
     const drive = this.#lab.drive();
+    // Focus stays where the learner acted: on the same control in the new panel, else its first control.
+    const active = this.shadowRoot.activeElement;
+    const keep = active && ui.live.contains(active) ? (active.dataset.key ?? "first") : null;
     const parts = [];
     if (this.#forked) {
       const { setting, value, at } = this.#forked;
-      parts.push(h("p", { class: "forked", role: "status" }, h("strong", {}, "What if: "), `--${setting} ${value}. `,
-        at === undefined ? "Both runs are the same, step for step." : `The runs are the same up to step ${at - 1} and part at step ${at}. `,
-        at === undefined ? null : h("button", { type: "button", class: "link", onclick: () => this.jumpTo(at + 1) }, `see step ${at}`)));
+      const field = this.#fields.find((f) => f.name === setting);
+      const option = field?.options.find((o) => o.id === value);
+      parts.push(h("p", { class: "forked", role: "status" }, h("strong", {}, "What if: "), `${field ? fieldLabel(field) : setting}: ${option?.title ?? value}. `,
+        at === undefined ? "Both runs are the same, step for step." : `The runs are the same up to step ${at} and part at step ${at + 1}. `,
+        at === undefined ? null : h("button", { type: "button", class: "link", onclick: () => this.jumpTo(at + 1) }, `see step ${at + 1}`)));
     }
     if (drive === "client") parts.push(this.#consolePanel());
     if (drive === "mallory") parts.push(this.#malloryPanel());
     parts.push(this.#whatIfPanel());
     ui.live.replaceChildren(...parts, ui.liveStatus);
+    if (keep) {
+      const again = ui.live.querySelector(`[data-key="${keep}"]`) ?? ui.live.querySelector(".live button:not([disabled]), .live input, .live summary");
+      again?.focus();
+    }
+  }
+
+  /** Opens a session file (the JSON export): the engine re-runs it from its link and checks the bytes. */
+  async #openFile(file) {
+    const status = this.#ui.liveStatus;
+    try {
+      const text = await file.text();
+      const wasm = await engine();
+      const lab = wasm.Lab.openSession(text);
+      this.pause();
+      this.#lab?.free();
+      this.#lab = lab;
+      this.#forked = null;
+      this.#presets = lab.drive() === "mallory" ? wasm.malloryPresets() : this.#presets;
+      this.#values = wasm.readLink(lab.link()).values;
+      this.#revealed = false;
+      this.#reached.clear();
+      this.#pull();
+      this.jumpTo(this.length, false);
+      status.textContent = `Opened ${file.name}: re-run from its link, the session gives the same bytes as the file.`;
+      status.classList.remove("warn");
+    } catch (e) {
+      status.textContent = `${file.name} did not open. ${e.message ?? e}`;
+      status.classList.add("warn");
+    }
+  }
+
+  #scheduleHandout() {
+    clearTimeout(this.#handoutTimer);
+    this.#handoutTimer = setTimeout(() => this.#buildHandout(), 300);
+  }
+
+  /**
+   * The handout, for print: every step numbered, with what its sender wrote, what the wire carried
+   * and what its receiver read (Mallory's changes marked, as on screen), and its notes with their sources.
+   */
+  #buildHandout() {
+    clearTimeout(this.#handoutTimer);
+    if (!this.#lab) return;
+    const heading = this.#lab.heading();
+    const steps = this.#views.map((v, i) => h("article", { class: "handout-step" },
+      h("h3", {}, `Step ${i + 1}`, h("span", { class: "sub" }, ` · ${v.from ? `${v.from} → ${v.to}` : v.kind} · ${v.time}`)),
+      h("p", { class: "handout-label" }, v.label),
+      v.middlebox ? h("p", { class: "mallory-note" }, v.attacker_acted ? h("strong", {}, "Mallory: ") : null, v.middlebox) : null,
+      v.blocks.map((b) => h("div", { class: "bytes" },
+        h("h4", {}, b.title, h("span", { class: "sub" }, ` ${b.len} bytes`, b.note ? [" · ", b.note] : null)),
+        b.text === null ? h("p", { class: "tls-cipher" }, "Not text (TLS records): the lab's hex view shows these bytes.") : bytesPre(b, false))),
+      h("ul", { class: "notes" }, (this.#notes[i] ?? []).map((n) => h("li", { class: n.warning ? "warn" : "" }, n.text, " ", h("cite", {}, n.rfc))))));
+    this.#ui.handout.replaceChildren(
+      h("h2", {}, heading.title), h("p", {}, h("span", {}, heading.description)),
+      h("p", {}, "Same session on the command line: ", h("code", {}, heading.command)),
+      h("ol", { class: "handout-steps" }, steps.map((a) => h("li", {}, a))),
+      h("h3", {}, "Outcomes"),
+      h("ul", {}, this.#verdicts.map((v) => h("li", {}, v.mark ? h("strong", {}, v.mark) : null, `${v.text} (step ${v.step + 1})`))));
   }
 
   #consolePanel() {
     const state = this.#lab.console();
-    const input = h("input", { type: "text", class: "console-line", "aria-label": "SMTP line to send", autocomplete: "off", spellcheck: "false",
+    const input = h("input", { type: "text", class: "console-line", "data-key": "console-line", "aria-label": "SMTP line to send", autocomplete: "off", spellcheck: "false",
       placeholder: state.in_body ? "a line of the message (a single . ends it)" : "EHLO me.example.test" });
     const send = (e) => {
       e.preventDefault();
@@ -454,44 +573,77 @@ export class SmtpLab extends Base {
     const what = held.fin ? "a FIN (closing the connection)" : held.tls ? `TLS records: ${held.records.join(", ")}` : `${held.len} bytes of cleartext`;
     box.append(h("p", {}, h("strong", {}, `${held.from} → ${held.to}: `), what, ". It waits on the wire for you."));
     const buttons = [
-      h("button", { type: "button", class: "primary", onclick: () => this.decide("pass") }, "Pass it on"),
-      h("button", { type: "button", onclick: () => this.decide("drop") }, "Drop it"),
+      h("button", { type: "button", class: "primary", "data-key": "pass", onclick: () => this.decide("pass") }, "Pass it on"),
+      h("button", { type: "button", "data-key": "drop", onclick: () => this.decide("drop") }, "Drop it"),
     ];
     if (held.text !== null) {
       const editor = h("textarea", { class: "mallory-edit", rows: Math.min(12, held.text.split("\n").length + 1), "aria-label": "The segment's text, to edit", spellcheck: "false" });
       editor.value = held.text;
-      buttons.push(h("button", { type: "button", onclick: () => this.decide("replace", editor.value.replace(/\r?\n/g, "\r\n")) }, "Send my edit"));
+      buttons.push(h("button", { type: "button", "data-key": "replace", onclick: () => this.decide("replace", editor.value.replace(/\r?\n/g, "\r\n")) }, "Send my edit"));
       box.append(editor);
     } else if (held.len) {
       const at = h("input", { type: "number", min: 0, max: held.len - 1, value: held.len - 1, "aria-label": "Byte to flip a bit in" });
       box.append(h("pre", { tabindex: "0", class: "held-hex" }, held.hex));
-      buttons.push(h("label", {}, "Byte ", at), h("button", { type: "button", onclick: () => this.decide("flip", at.value) }, "Flip a bit"));
+      buttons.push(h("label", {}, "Byte ", at), h("button", { type: "button", "data-key": "flip", onclick: () => this.decide("flip", at.value) }, "Flip a bit"));
     }
     const attacks = h("select", { "aria-label": "Built-in attack" }, this.#presets.map((p) => h("option", { value: p.id }, p.title)));
-    box.append(h("div", { class: "row" }, buttons),
-      h("div", { class: "row" }, h("label", {}, "Or as a built-in attack would: ", attacks), h("button", { type: "button", onclick: () => this.decide("preset", attacks.value) }, "Apply")));
     const line = h("input", { type: "text", "aria-label": "Line to inject", placeholder: "250 OK", autocomplete: "off" });
     const to = h("select", { "aria-label": "Inject towards" }, h("option", { value: "client" }, "to the client"), h("option", { value: "server" }, "to the server"));
-    box.append(h("form", { class: "row", onsubmit: (e) => { e.preventDefault(); this.inject(to.value, `${line.value}\r\n`); } },
-      h("label", {}, "Inject a line ", line), to, h("button", { type: "submit" }, "Inject")));
+    // The rarer moves fold away, so that on a phone the steps stay on the first screen; the fold stays as the learner left it.
+    const more = h("details", { class: "more-moves", "data-key": "more-moves" }, h("summary", { "data-key": "more-moves-summary" }, "More moves: a built-in attack, an injected line"),
+      h("div", { class: "row" }, h("label", {}, "As a built-in attack would: ", attacks), h("button", { type: "button", "data-key": "preset", onclick: () => this.decide("preset", attacks.value) }, "Apply")),
+      h("form", { class: "row", onsubmit: (e) => { e.preventDefault(); this.inject(to.value, `${line.value}\r\n`); } },
+        h("label", {}, "Inject a line ", line), to, h("button", { type: "submit", "data-key": "inject" }, "Inject")));
+    more.open = this.#moreMoves;
+    more.addEventListener("toggle", () => { this.#moreMoves = more.open; });
+    box.append(h("div", { class: "row" }, buttons), more);
     return box;
   }
 
   #whatIfPanel() {
-    const setting = h("select", { "aria-label": "Setting to change" }, this.#fields.map((f) => h("option", { value: f.name }, f.name)));
+    const setting = h("select", { "aria-label": "Setting to change" }, this.#fields.map((f) => h("option", { value: f.name }, fieldLabel(f))));
     const value = h("select", { "aria-label": "Its new value" });
     const fill = () => value.replaceChildren(...(this.#fields.find((f) => f.name === setting.value)?.options ?? []).map((o) => h("option", { value: o.id }, o.title)));
     setting.addEventListener("change", fill);
     fill();
-    return h("details", { class: "live what-if" }, h("summary", {}, "What if…"),
+    return h("details", { class: "live what-if", open: this.#whatIfOpen, ontoggle: (e) => { this.#whatIfOpen = e.target.open; } }, h("summary", { "data-key": "what-if" }, "What if…"),
       h("p", { class: "hint" }, "Change one setting and re-run this session from the same seed; the lab shows where the two runs part."),
-      h("div", { class: "row" }, setting, value, h("button", { type: "button", onclick: () => this.fork(setting.value, value.value) }, "Fork")));
+      h("div", { class: "row" }, setting, value, h("button", { type: "button", "data-key": "fork", onclick: () => this.fork(setting.value, value.value) }, "Fork")));
   }
 
-  #showError(e) {
-    this.#ui.error.textContent = `This scenario can't run: ${e.message ?? e}`;
-    this.#ui.error.hidden = false;
-    this.#ui.root.classList.add("failed");
+  /** Says what the element is waiting for (`null`: nothing), and marks the session busy meanwhile. */
+  /** Marks the session busy, saying `what`, while `promise` (a page's own wait for the engine, say) runs; returns its value. */
+  async whileBusy(what, promise) {
+    this.#busy(what);
+    try {
+      return await promise;
+    } finally {
+      this.#busy(null);
+    }
+  }
+
+  #busy(what) {
+    const ui = this.#ui;
+    if (!ui) return;
+    ui.root.classList.toggle("busy", Boolean(what));
+    if (what) ui.root.setAttribute("aria-busy", "true");
+    else ui.root.removeAttribute("aria-busy");
+    ui.busy.textContent = what ?? "";
+    ui.busy.hidden = !what;
+  }
+
+  /** A session that cannot run: why, in the lab's words (the engine's), with the nearest valid value. */
+  async #showError(e, text) {
+    const ui = this.#ui;
+    const problem = e?.name === "EngineUnavailable" ? null : await linkProblem(text);
+    ui.error.replaceChildren(`This session can't run. ${problem?.message ?? e.message ?? e}`,
+      problem?.suggestion ? ` Did you mean ${problem.suggestion}?` : "");
+    ui.error.hidden = false;
+    ui.root.classList.add("failed");
+    if (!this.#lab) {
+      ui.title.textContent = "No session to show";
+      ui.desc.textContent = "";
+    }
   }
 
   // ---- controls -------------------------------------------------------------
@@ -543,7 +695,7 @@ export class SmtpLab extends Base {
   toggle() { if (this.#timer) this.pause(); else this.play(); }
 
   /**
-   * The element's keys, for a page that forwards its own keydowns: → / j forward, ← / k back, Home, End, p (or Space off a button) play.
+   * The element's keys, for a page that forwards its own keydowns: → / j / Page Down forward (a presenter's clicker sends Page Down), ← / k / Page Up back, Home, End, p (or Space off a button) play.
    * @param {KeyboardEvent} e - The key pressed.
    * @returns {boolean} Whether it was one of the element's keys.
    */
@@ -554,8 +706,8 @@ export class SmtpLab extends Base {
     if (["INPUT", "TEXTAREA", "SELECT"].includes(target)) return false;
     const onControl = ["BUTTON", "SUMMARY", "A"].includes(target);
     const actions = {
-      ArrowRight: () => this.stepForward(), j: () => this.stepForward(),
-      ArrowLeft: () => this.stepBack(), k: () => this.stepBack(),
+      ArrowRight: () => this.stepForward(), j: () => this.stepForward(), PageDown: () => this.stepForward(),
+      ArrowLeft: () => this.stepBack(), k: () => this.stepBack(), PageUp: () => this.stepBack(),
       Home: () => this.toStart(), End: () => this.toEnd(), p: () => this.toggle(),
       " ": onControl ? null : () => this.toggle(),
     };
@@ -579,13 +731,19 @@ export class SmtpLab extends Base {
   #build() {
     const ui = {};
     // A control the reader uses stops autoplay for good.
-    const btn = (label, title, keys, onclick, cls = "") =>
-      h("button", { type: "button", class: cls, part: "button", title, "aria-keyshortcuts": keys, onclick: () => { this.#tookControls(); onclick(); } }, label);
+    const btn = (label, title, keys, onclick, cls = "", key = null) =>
+      h("button", { type: "button", class: cls, part: "button", title, "aria-keyshortcuts": keys, "data-key": key, onclick: () => { this.#tookControls(); onclick(); } }, label);
     ui.title = h("h2", { class: "title", part: "title" }, "An SMTP session");
     ui.desc = h("p", { class: "desc", part: "description" }, "It loads when it comes into view.");
-    ui.banner = h("div", { class: "banner", part: "banner", role: "status", "aria-live": "polite" });
+    ui.verdicts = h("div", { class: "verdicts" });
+    ui.pendingText = h("span", {});
+    ui.pending = h("p", { class: "pending", hidden: true }, ui.pendingText,
+      h("button", { type: "button", class: "link", "data-key": "reveal", onclick: () => { this.#revealed = true; this.#update(false); this.#ui.verdicts.querySelector(".verdict:not([hidden]) button")?.focus(); } }, "Show the outcome"));
+    // Not a live region: the step that reaches an outcome announces it (ui.announce), once.
+    ui.banner = h("div", { class: "banner", part: "banner" }, ui.pending, ui.verdicts);
+    ui.busy = h("p", { class: "busy-note", role: "status", hidden: true });
     ui.error = h("p", { class: "error", role: "alert", hidden: true });
-    ui.play = btn("▶ Play", "Play / pause (P)", "P", () => this.toggle(), "primary");
+    ui.play = btn("▶ Play", "Play / pause (P)", "P", () => this.toggle(), "primary", "play");
     ui.play.setAttribute("aria-pressed", "false");
     ui.counter = h("span", { class: "counter", "aria-live": "off" }, "");
     ui.speed = h("select", { onchange: (e) => {
@@ -595,6 +753,8 @@ export class SmtpLab extends Base {
     ui.exportStatus = h("p", { class: "export-status", role: "status" });
     ui.mermaidBox = h("textarea", { class: "mermaid-text", readonly: true, rows: 8, "aria-label": "Mermaid diagram text", hidden: true });
     const exp = (label, fn) => h("button", { type: "button", onclick: fn }, label);
+    // A session file (the JSON export) opens again, from the picker or dropped on the element.
+    ui.filePick = h("input", { type: "file", accept: ".json,application/json", onchange: (e) => { const f = e.target.files?.[0]; if (f) this.#openFile(f); } });
     ui.exportMenu = h("details", { class: "export" },
       h("summary", {}, "Export"),
       h("div", { class: "export-items" },
@@ -602,19 +762,25 @@ export class SmtpLab extends Base {
         exp("TLS key log", () => this.#export("keylog")),
         exp("JSON trace", () => this.#export("json")),
         exp("Transcript (.txt)", () => this.#export("text")),
-        exp("Copy Mermaid", () => this.#export("mermaid"))),
+        exp("Copy Mermaid", () => this.#export("mermaid")),
+        exp("Print a handout", () => { this.#buildHandout(); globalThis.print?.(); }),
+        h("label", { class: "file-pick" }, "Open a session file ", ui.filePick)),
       ui.exportStatus, ui.mermaidBox);
     ui.controls = h("div", { class: "controls", part: "controls", role: "toolbar", "aria-label": "Session controls" },
-      btn("|◀ Start", "Back to the start (Home)", "Home", () => this.toStart()),
-      btn("◀ Back", "One step back (← or K)", "ArrowLeft K", () => this.stepBack()),
+      btn("|◀ Start", "Back to the start (Home)", "Home", () => this.toStart(), "", "start"),
+      btn("◀ Back", "One step back (←, K or Page Up)", "ArrowLeft K PageUp", () => this.stepBack(), "", "back"),
       ui.play,
-      btn("Next ▶", "One step forward (→ or J)", "ArrowRight J", () => this.stepForward()),
-      btn("End ▶|", "Jump to the end (End)", "End", () => this.toEnd()),
+      btn("Next ▶", "One step forward (→, J or Page Down)", "ArrowRight J PageDown", () => this.stepForward(), "", "next"),
+      btn("End ▶|", "Jump to the end (End)", "End", () => this.toEnd(), "", "end"),
       h("label", { class: "speed" }, "Speed ", ui.speed),
       ui.counter);
     ui.lanes = h("div", { class: "lanes", part: "lanes", "aria-hidden": "true" });
     ui.seq = h("ol", { class: "seq", part: "steps", "aria-label": "Steps of the session" });
-    ui.hint = h("p", { class: "hint" }, "Nothing has crossed the wire yet. Press Next ▶ (or →) to start.");
+    // A compact element hides the description: before the first step its empty pane says what the session is.
+    ui.hintDesc = h("span", { class: "hint-desc" });
+    ui.hint = h("p", { class: "hint" }, "Nothing has crossed the wire yet. Press Next ▶ (or →) to start.", ui.hintDesc);
+    // The handout: every step with its bytes and notes, printed in place of the interactive parts.
+    ui.handout = h("section", { class: "handout", "aria-label": "Handout: every step of the session" });
     // Focusable: with a reserved height the panel scrolls, and a keyboard must be able to scroll it.
     ui.detail = h("section", { class: "detail", part: "detail", tabindex: "0", "aria-label": "Selected step" });
     ui.cli = h("p", { class: "cli", part: "command" });
@@ -626,15 +792,26 @@ export class SmtpLab extends Base {
     ui.announce = h("p", { class: "sr-only", "aria-live": "polite" });
     ui.liveStatus = h("p", { class: "live-status", role: "status" });
     ui.live = h("div", { class: "live-panels" });
+    // The toolbar comes before the banner, so the first Tab into the lab lands on the stepping controls.
     ui.root = h("section", { class: "lab", part: "base", "aria-label": "SMTP session" },
-      h("header", { class: "lab-head" }, ui.title, ui.desc, ui.banner, ui.error),
+      h("header", { class: "lab-head" }, ui.title, ui.desc, ui.error, ui.busy),
       h("div", { class: "toolbar-row" }, ui.controls, ui.exportMenu),
+      ui.banner,
       ui.live,
       h("div", { class: "stage" }, h("div", { class: "seq-wrap" }, ui.lanes, ui.hint, ui.seq), ui.detail),
-      ui.report, ui.cli, ui.announce);
+      ui.report, ui.cli, ui.announce, ui.handout);
     this.shadowRoot.adoptedStyleSheets = [stylesheet()];
     this.shadowRoot.append(ui.root);
     this.shadowRoot.addEventListener("keydown", (e) => this.handleKey(e));
+    ui.root.addEventListener("dragover", (e) => { if ([...(e.dataTransfer?.types ?? [])].includes("Files")) { e.preventDefault(); ui.root.classList.add("dropping"); } });
+    ui.root.addEventListener("dragleave", () => ui.root.classList.remove("dropping"));
+    ui.root.addEventListener("drop", (e) => {
+      const f = e.dataTransfer?.files?.[0];
+      ui.root.classList.remove("dropping");
+      if (!f) return;
+      e.preventDefault();
+      this.#openFile(f);
+    });
     this.#ui = ui;
   }
 
@@ -655,17 +832,21 @@ export class SmtpLab extends Base {
     ui.root.classList.toggle("senders", Boolean(heading.senders));
     ui.root.classList.toggle("attacked", Boolean(heading.attacked));
     ui.desc.replaceChildren(h("span", {}, heading.description));
+    ui.hintDesc.textContent = heading.description;
     ui.cli.replaceChildren("Same session on the command line: ", h("code", {}, heading.command));
     // The engine marks each finding (attack worked, exposed, plain, safe); the page draws the mark.
-    ui.banner.replaceChildren(...this.#verdicts.map((v) => {
+    // Each is drawn hidden; #update shows those reached by the steps shown (or all, when revealed).
+    ui.verdicts.replaceChildren(...this.#verdicts.map((v) => {
       const tone = TONE_CLASS[v.tone];
       const [bad, good] = [tone === TONE_CLASS.exposed, tone === TONE_CLASS.safe];
-      return h("p", { class: `verdict ${tone}`, part: bad ? "verdict verdict-bad" : good ? "verdict verdict-good" : "verdict verdict-plain", "data-kind": v.kind, "data-tone": v.tone, "data-step": v.step },
+      return h("p", { class: `verdict ${tone}`, part: bad ? "verdict verdict-bad" : good ? "verdict verdict-good" : "verdict verdict-plain", "data-kind": v.kind, "data-tone": v.tone, "data-step": v.step, hidden: true },
         v.mark ? h("strong", {}, v.mark) : null,
         `${v.text} `,
-        h("button", { type: "button", class: "link", onclick: () => { this.#tookControls(); this.jumpTo(v.step + 1); } }, `see step ${v.step}`));
+        h("span", { class: "ahead" }, "(not reached yet) "),
+        h("button", { type: "button", class: "link", onclick: () => { this.#tookControls(); this.jumpTo(v.step + 1); } }, `see step ${v.step + 1}`));
     }));
     ui.seq.replaceChildren(...this.#views.map((v, i) => this.#row(v, i)));
+    this.#scheduleHandout();
   }
 
   #row(v, i) {
@@ -676,7 +857,7 @@ export class SmtpLab extends Base {
     const classes = ["step", `hop-${v.hop}`, `lane-${v.lane}`, `dir-${dir}`, `kind-${v.kind}`, v.encrypted ? "enc" : v.tls ? "tls-clear" : "clear", v.altered ? "altered" : ""].join(" ");
     return h("li", { class: classes, part: "step", "data-index": i },
       h("button", { type: "button", class: "row", onclick: () => { this.#tookControls(); this.jumpTo(i + 1); } },
-        h("span", { class: "num" }, String(i)),
+        h("span", { class: "num" }, String(i + 1)),
         h("span", { class: "arrow", part: "arrow" },
           h("span", { class: "sr-only" }, v.spoken),
           v.tls_text ? h("span", { class: "tls-badge" }, "TLS") : null,
@@ -697,15 +878,30 @@ export class SmtpLab extends Base {
       else rows[i].firstChild.removeAttribute("aria-current");
     }
     const of = this.#lab.isFinished() ? `${this.length}` : `${this.length} so far`;
-    ui.counter.textContent = this.#cursor === 0 ? `0 of ${of} steps shown` : `step ${this.#cursor - 1} · ${this.#cursor} of ${of} shown`;
+    ui.counter.textContent = this.#cursor === 0 ? `step 0 of ${of}: nothing shown yet` : `step ${this.#cursor} of ${of}`;
     ui.hint.hidden = this.#cursor > 0;
-    for (const v of ui.banner.children) {
-      v.classList.toggle("reached", Number(v.dataset.step) < this.#cursor);
+    // No spoilers: an outcome shows once the step it was read at is shown, unless the reader asked to see them all.
+    const revealAll = this.#revealed || this.hasAttribute("reveal");
+    let reached = 0;
+    for (const v of ui.verdicts.children) {
+      const isReached = Number(v.dataset.step) < this.#cursor;
+      reached += isReached ? 1 : 0;
+      v.hidden = !isReached && !revealAll;
+      v.classList.toggle("reached", isReached);
     }
+    const pending = this.#verdicts.length - reached;
+    ui.pending.hidden = pending === 0 || revealAll;
+    ui.pendingText.textContent = reached === 0
+      ? (this.#lab.isFinished() || this.#cursor < this.length ? "No outcome yet: nothing decisive has happened in the steps shown. " : "No outcome yet. ")
+      : `${pending} more outcome${pending === 1 ? "" : "s"} further on. `;
     const current = rows[this.#cursor - 1];
     if (current) this.#reveal(current);
     this.#renderDetail(this.#cursor - 1);
-    if (announce && current) ui.announce.textContent = `Step ${this.#cursor - 1}: ${current.querySelector(".arrow").textContent}`;
+    if (announce && current) {
+      // The step that reveals an outcome says so, to screen readers too.
+      const found = this.#verdicts.filter((v) => v.step === this.#cursor - 1).map((v) => `Outcome: ${v.text}`);
+      ui.announce.textContent = [`Step ${this.#cursor}: ${current.querySelector(".arrow").textContent}`, ...found].join(". ");
+    }
   }
 
   /** Scrolls the list of steps (never the page: an embed must not move its host page) to show `row`. */
@@ -724,7 +920,7 @@ export class SmtpLab extends Base {
       ui.detail.replaceChildren(h("h3", {}, "Before the first step"), h("p", {}, "Press Next ▶ (or →) to watch the session unfold, one delivery at a time."));
       return;
     }
-    const head = h("h3", {}, `Step ${i}`, h("span", { class: "sub" }, ` · ${v.from ? `${v.from} → ${v.to}` : v.kind} · ${v.time}`));
+    const head = h("h3", {}, `Step ${i + 1}`, h("span", { class: "sub" }, ` · ${v.from ? `${v.from} → ${v.to}` : v.kind} · ${v.time}`));
     const notes = h("ul", { class: "notes" }, (this.#notes[i] ?? []).map((n) =>
       h("li", { class: n.warning ? "warn" : "" }, n.text, " ", h("cite", {}, n.rfc))));
     const viewToggle = h("fieldset", { class: "view" }, h("legend", {}, "Show bytes as"),
@@ -742,7 +938,7 @@ export class SmtpLab extends Base {
       const pending = shown === "hex" && b.hex === null;
       return h("div", { class: "bytes" },
         h("h4", {}, b.title, h("span", { class: "sub" }, ` ${b.len} bytes`, b.note ? [" · ", b.note] : null)),
-        h("pre", { tabindex: "0", "data-shown": shown, "data-pending": pending }, shown === "text" ? b.text : b.hex ?? "Loading the engine for the hex dump…"));
+        shown === "text" ? bytesPre(b) : h("pre", { tabindex: "0", "data-shown": shown, "data-pending": pending }, b.hex ?? "Loading the engine for the hex dump…"));
     }));
     // Mallory's doing is named as hers; a firewall's says whose it is in its own words.
     const mallory = v.middlebox ? h("p", { class: "mallory-note" }, v.attacker_acted ? h("strong", {}, "Mallory: ") : null, v.middlebox) : null;

@@ -197,7 +197,8 @@ fn npm_tool(package: &str, program: &str) -> std::result::Result<PathBuf, String
 
 /// Debian's Chromium and ChromeDriver, for every browser test.
 fn ensure_browser() -> Result {
-    apt(&[("chromium", "chromium"), ("chromedriver", "chromium-driver")])
+    // pdftotext (poppler) reads back the printed handout the page tests make with page.pdf().
+    apt(&[("chromium", "chromium"), ("chromedriver", "chromium-driver"), ("pdftotext", "poppler-utils")])
 }
 
 fn lab(port: u16) -> Result {

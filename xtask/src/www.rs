@@ -86,7 +86,44 @@ pub fn dist() -> Result {
     let core = package("smtp-lab")?;
     let field = |name: &str| core[name].as_str().map(str::to_owned).ok_or_else(|| format!("Cargo.toml has no {name}"));
     let (name, version, license, description) = (field("name")?, field("version")?, field("license")?, field("description")?);
-    run("node", &["xtask/dist.mjs", DIST, DIST_OUT, CSP, &name, &version, &license, &description])
+    run("node", &["xtask/dist.mjs", DIST, DIST_OUT, CSP, &name, &version, &license, &description])?;
+    downloads(&name, &version)
+}
+
+/// The static site as a zip, for a lecturer without Rust: unpacked, any web
+/// server (or `python3 -m http.server`) serves the lab. The zip and the npm
+/// tarball are also put in the site's own `downloads/` (without their version
+/// in the name), which the embed page links to.
+fn downloads(name: &str, version: &str) -> Result {
+    use std::io::Write;
+    let out = Path::new(DIST_OUT);
+    let site = out.join("site");
+    let zip_name = format!("{name}-site-{version}.zip");
+    let zip_path = out.join(&zip_name);
+    let mut all = Vec::new();
+    files(&site, &site, &mut all)?;
+    // The precompressed twins are for servers; a zip's own deflate does their work.
+    all.retain(|p| !p.starts_with("downloads") && !matches!(p.extension().and_then(|e| e.to_str()), Some("br" | "gz")));
+    all.sort();
+    let file = std::fs::File::create(&zip_path).map_err(|e| format!("{}: {e}", zip_path.display()))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let folder = format!("{name}-site-{version}");
+    for p in &all {
+        let entry = format!("{folder}/{}", p.to_string_lossy().replace('\\', "/"));
+        zip.start_file(entry, options).map_err(|e| e.to_string())?;
+        zip.write_all(&std::fs::read(site.join(p)).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    }
+    zip.finish().map_err(|e| e.to_string())?;
+    let shelf = site.join("downloads");
+    std::fs::create_dir_all(&shelf).map_err(|e| e.to_string())?;
+    let tarball = format!("{name}-{version}.tgz");
+    // Named without the version, so that the page's links stay true from one release to the next.
+    for (f, as_name) in [(&zip_name, format!("{name}-site.zip")), (&tarball, format!("{name}.tgz"))] {
+        std::fs::copy(out.join(f), shelf.join(&as_name)).map_err(|e| format!("{f}: {e}"))?;
+    }
+    eprintln!("downloads: {} ({} files) and {tarball}, also in {}", zip_path.display(), all.len(), shelf.display());
+    Ok(())
 }
 
 /// Where `cargo xtask dist` puts the package, its tarball and the static site.

@@ -85,12 +85,40 @@ pub struct Lab {
 #[wasm_bindgen]
 impl Lab {
     /// A lab for a link's text (`preset=strip-587-opportunistic`,
-    /// `port=587&attack=strip`, or a bare lesson id); a `step=` in it is ignored.
+    /// `port=587&attack=strip`, or a bare lesson id), with the learner's
+    /// actions in it (`acts=`) replayed; a `step=` in it is ignored.
     #[wasm_bindgen(constructor)]
     pub fn new(link: &str) -> Result<Lab, JsError> {
         let link = Settings::from_link(link)?;
-        let sim = Simulation::from_settings(&link.settings)?;
+        let sim = Simulation::from_link(&smtp_lab::lab::LinkText { step: None, ..link })?;
         Ok(Lab { sim, diverged_at: None })
+    }
+
+    /// A lab for a session file this page (or `smtp-lab run --format json`)
+    /// exported: re-run from the link in it, and checked against the trace
+    /// in it, byte for byte. Throws when the file has no link, or when the
+    /// re-run differs (a file from another version of the lab).
+    #[wasm_bindgen(js_name = openSession)]
+    pub fn open_session(text: &str) -> Result<Lab, JsError> {
+        let doc: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| JsError::new(&format!("This file is not a session exported by the lab: {e}.")))?;
+        let link = doc
+            .get("link")
+            .and_then(|l| l.as_str())
+            .ok_or_else(|| JsError::new("This JSON file has no \"link\": it is not a session file the lab exported."))?;
+        let lab = Lab::new(link)?;
+        let rerun: serde_json::Value = serde_json::to_value(&lab.sim.trace).map_err(|e| JsError::new(&e.to_string()))?;
+        if doc.get("trace") != Some(&rerun) {
+            return Err(JsError::new(
+                "Re-run from its link, this file's session does not give the same bytes: it was exported by another version of the lab.",
+            ));
+        }
+        Ok(lab)
+    }
+
+    /// What the learner did so far: `[{at, text}]`, each with the step it was taken at.
+    pub fn actions(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sim.actions().iter().map(smtp_lab::lab::ActedView::from).collect::<Vec<_>>())
     }
 
     /// Steps made so far (all of them, once the session has ended).
@@ -242,7 +270,7 @@ impl Lab {
 
     /// The link for this session at step `step` (omit the step with `undefined`).
     pub fn link(&self, step: Option<usize>) -> String {
-        self.sim.settings.to_link(step)
+        self.sim.link(step)
     }
 
     pub fn outcomes(&self) -> Result<JsValue, JsError> {
@@ -281,9 +309,15 @@ impl Lab {
         smtp_lab::render::export::text(&self.sim.trace, &self.sim.outcomes)
     }
 
-    /// The JSON document `smtp-lab run --format json` prints.
+    /// The session file: the JSON document `smtp-lab run --format json`
+    /// prints, with the link that re-runs it (the learner's actions
+    /// included), which [`Lab::open_session`] opens again.
     pub fn json(&self) -> String {
-        smtp_lab::render::export::json(&self.sim.scenario, &self.sim.trace, &self.sim.outcomes)
+        let session = smtp_lab::render::export::SessionLink {
+            link: self.sim.link(None),
+            actions: self.sim.actions().iter().map(|a| a.describe()).collect(),
+        };
+        smtp_lab::render::export::json(&self.sim.scenario, &self.sim.trace, &self.sim.outcomes, Some(&session))
     }
 
     /// A Mermaid sequenceDiagram of the session.
@@ -377,7 +411,20 @@ pub fn read_link(text: &str) -> Result<JsValue, JsError> {
         values: std::collections::BTreeMap<String, String>,
     }
     let link = Settings::from_link(text)?;
-    to_js(&Read { link: link.settings.to_link(None), step: link.step, values: link.settings.values().into_iter().collect() })
+    let step = link.step;
+    let values = link.settings.values().into_iter().collect();
+    to_js(&Read { link: smtp_lab::lab::LinkText { step: None, ..link }.to_link(), step, values })
+}
+
+/// What is wrong with a link, in the lab's words: `{setting, value, message,
+/// suggestion, suggested_link}`, or `undefined` when nothing is.
+#[wasm_bindgen(js_name = linkProblem)]
+pub fn link_problem(text: &str) -> Result<JsValue, JsError> {
+    // A link can read well and still ask for settings that cannot go together.
+    match Settings::from_link(text).and_then(|link| smtp_lab::lab::assemble::scenario(&link.settings)) {
+        Ok(_) => Ok(JsValue::UNDEFINED),
+        Err(e) => to_js(&e.problem(text)),
+    }
 }
 
 /// Every setting: name, group, help, kind and options (for the page's form).

@@ -223,7 +223,13 @@ fn run_command(command: Commands) -> Result<bool, CliError> {
             let findings = smtp_lab::outcome::analyse(&scenario, &trace);
             match args.format {
                 Format::Text => emit(&smtp_lab::render::export::text(&trace, &findings)),
-                Format::Json => emit(&smtp_lab::render::export::json(&scenario, &trace, &findings)),
+                Format::Json => {
+                    // The lab's link re-runs the same session, unless flags outside the link changed it.
+                    let linkable = args.user.is_none() && args.server_user.is_none() && args.from.is_none() && args.to.is_empty();
+                    let session =
+                        linkable.then(|| smtp_lab::render::export::SessionLink { link: args.settings.to_link(None), actions: Vec::new() });
+                    emit(&smtp_lab::render::export::json(&scenario, &trace, &findings, session.as_ref()))
+                }
                 Format::Mermaid => emit(&smtp_lab::render::export::mermaid(&trace, &findings)),
                 Format::Tls => emit(&smtp_lab::render::export::tls(
                     &trace,
