@@ -406,7 +406,7 @@ pub fn legend() -> Vec<LegendEntry> {
             labels: "aborted",
             text: "the session ended before anything sensitive crossed (the client gave up, or never got through): nothing leaked, and the message was not delivered either",
         },
-        LegendEntry { tone: Some(Tone::Neutral), labels: "cleartext", text: "delivered in cleartext, with no one on the wire who could read it" },
+        LegendEntry { tone: Some(Tone::Neutral), labels: "cleartext", text: "delivered readable on the wire: this row's attacker did not read it, but anyone else on the path could have" },
         LegendEntry { tone: None, labels: "–", text: "does not apply: the attack needs something this client or path does not have" },
     ]
 }

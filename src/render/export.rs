@@ -52,7 +52,8 @@ pub fn text(trace: &Trace, findings: &[Finding]) -> String {
     out.push('\n');
     for f in findings {
         let mark = if f.outcome.is_compromise() { "!!!" } else { "===" };
-        let _ = writeln!(out, "{mark} outcome (step {}): {}", f.step, f.describe());
+        // Steps are counted from 1 here, as the page counts them (the JSON keeps each step's index).
+        let _ = writeln!(out, "{mark} outcome (step {}): {}", f.step + 1, f.describe());
     }
     if let Some(report) = crate::outcome::tlsrpt::report(trace) {
         let (ok, failed) = report
@@ -114,7 +115,7 @@ pub fn mermaid(trace: &Trace, findings: &[Finding]) -> String {
     }
     for f in findings {
         let mark = if f.outcome.is_compromise() { "ATTACK WORKED" } else { "outcome" };
-        let _ = writeln!(out, "    Note over {first},{last}: {mark} (step {}): {}", f.step, note_text(&f.describe()));
+        let _ = writeln!(out, "    Note over {first},{last}: {mark} (step {}): {}", f.step + 1, note_text(&f.describe()));
     }
     out
 }

@@ -288,7 +288,8 @@ fn notes_text(scenario: &Scenario, trace: &smtp_lab::Trace) -> String {
         if notes.is_empty() {
             continue;
         }
-        out.push_str(&format!("step {} ({:?}, {:.3} s)\n", step.index, step.kind(), step.at_ms as f64 / 1000.0));
+        // Counted from 1, as the page and the transcript count steps.
+        out.push_str(&format!("step {} ({:?}, {:.3} s)\n", step.index + 1, step.kind(), step.at_ms as f64 / 1000.0));
         for n in notes {
             let mark = if n.warning { "!" } else { "-" };
             out.push_str(&format!("  {mark} {} [{}]\n", n.text, n.rfc.with_headings()));
