@@ -70,11 +70,15 @@ fn render_step(out: &mut String, step: &Step) {
             if sent != wire && !step.tls() {
                 // The change, line by line: what the sender wrote that the wire did not carry, and what it carried instead.
                 let (wrote, carried) = (String::from_utf8_lossy(&sent.0), String::from_utf8_lossy(&wire.0));
-                let diff = similar::TextDiff::from_lines(wrote.as_ref(), carried.as_ref());
+                let (wrote_lines, carried_lines): (Vec<&str>, Vec<&str>) =
+                    (wrote.split_inclusive('\n').collect(), carried.split_inclusive('\n').collect());
                 let _ = writeln!(out, "!!! the change (- the sender wrote it, the wire did not carry it; + put in on the wire):");
-                for change in diff.iter_all_changes().filter(|c| c.tag() != similar::ChangeTag::Equal).take(MAX_BODY_LINES) {
-                    let mark = if change.tag() == similar::ChangeTag::Delete { '-' } else { '+' };
-                    let _ = writeln!(out, "!!!   {mark} {}", change.value().trim_end_matches(['\r', '\n']).escape_debug());
+                for change in crate::render::view::line_changes(&wrote, &carried).into_iter().take(MAX_BODY_LINES) {
+                    let (mark, line) = match change {
+                        crate::render::view::LineChange::Removed(i) => ('-', wrote_lines[i]),
+                        crate::render::view::LineChange::Added(i) => ('+', carried_lines[i]),
+                    };
+                    let _ = writeln!(out, "!!!   {mark} {}", line.trim_end_matches(['\r', '\n']).escape_debug());
                 }
             }
         }

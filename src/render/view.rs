@@ -350,14 +350,11 @@ fn mark_changes(blocks: &mut [ByteBlock]) {
     let Some(wrote) = sender.text.clone() else { return };
     for arrived in rest.iter_mut().filter(|b| b.title != "Mallory read") {
         let Some(text) = &arrived.text else { continue };
-        let diff = similar::TextDiff::from_lines(wrote.as_str(), text.as_str());
-        for op in diff.ops() {
-            for change in diff.iter_changes(op) {
-                match (change.tag(), change.old_index(), change.new_index()) {
-                    (similar::ChangeTag::Delete, Some(i), _) if !sender.changed.contains(&i) => sender.changed.push(i),
-                    (similar::ChangeTag::Insert, _, Some(i)) => arrived.changed.push(i),
-                    _ => {}
-                }
+        for change in line_changes(&wrote, text) {
+            match change {
+                LineChange::Removed(i) if !sender.changed.contains(&i) => sender.changed.push(i),
+                LineChange::Added(i) => arrived.changed.push(i),
+                LineChange::Removed(_) => {}
             }
         }
         if !arrived.changed.is_empty() {
@@ -368,6 +365,35 @@ fn mark_changes(blocks: &mut [ByteBlock]) {
         sender.changed.sort_unstable();
         sender.change = Some(Change::Removed);
     }
+}
+
+/// One line that differs between what a sender wrote and what arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineChange {
+    /// The sender's line at this index (counted from 0) did not arrive.
+    Removed(usize),
+    /// The arriving line at this index was not written by the sender.
+    Added(usize),
+}
+
+/// The lines (each with its line ending) that differ between `old` and
+/// `new`, in order: Myers' diff alone (similar's algorithm, without its
+/// text layer, which the engine does not need).
+pub(crate) fn line_changes(old: &str, new: &str) -> Vec<LineChange> {
+    let old: Vec<&str> = old.split_inclusive('\n').collect();
+    let new: Vec<&str> = new.split_inclusive('\n').collect();
+    // Replace pairs a run of removed lines with the run put in its place: removed first, then added.
+    let mut capture = similar::algorithms::Replace::new(similar::algorithms::Capture::new());
+    let Ok(()) = similar::algorithms::myers::diff(&mut capture, &old, 0..old.len(), &new, 0..new.len());
+    let mut out = Vec::new();
+    for op in capture.into_inner().into_ops() {
+        let (tag, removed, added) = op.as_tag_tuple();
+        if tag != similar::DiffTag::Equal {
+            out.extend(removed.map(LineChange::Removed));
+            out.extend(added.map(LineChange::Added));
+        }
+    }
+    out
 }
 
 fn block(title: String, note: &'static str, bytes: &[u8]) -> ByteBlock {

@@ -107,7 +107,10 @@ impl Lab {
             .and_then(|l| l.as_str())
             .ok_or_else(|| JsError::new("This JSON file has no \"link\": it is not a session file the lab exported."))?;
         let lab = Lab::new(link)?;
-        let rerun: serde_json::Value = serde_json::to_value(&lab.sim.trace).map_err(|e| JsError::new(&e.to_string()))?;
+        // Through the export's own text serialiser (one copy of the code in the engine, not a second for Value).
+        let rerun: serde_json::Value = serde_json::to_string_pretty(&lab.sim.trace)
+            .and_then(|text| serde_json::from_str(&text))
+            .map_err(|e| JsError::new(&e.to_string()))?;
         if doc.get("trace") != Some(&rerun) {
             return Err(JsError::new(
                 "Re-run from its link, this file's session does not give the same bytes: it was exported by another version of the lab.",
