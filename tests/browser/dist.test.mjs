@@ -244,3 +244,25 @@ test("the static site served from /docs/lab/ works precompressed, under its CSP,
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test("a lecturer without Rust: the embed page's downloads are there, and the site's zip unpacks to a lab that runs", async () => {
+  const site = join(DIST, "site");
+  const url = await serve(site);
+  const { page, problems } = await open(context, new URL("embed.html", url).href);
+  const links = (await page.$$eval("a[download]", (as) => as.map((a) => a.getAttribute("href")))).sort();
+  assert.deepEqual(links, ["downloads/smtp-lab-site.zip", "downloads/smtp-lab.tgz"]);
+  for (const href of links) assert.equal((await page.request.get(new URL(href, page.url()).href)).status(), 200, href);
+  // Unpacked anywhere and served by any static server, the zip is the whole lab, engine included.
+  const dir = join(WORK, "unzipped-site");
+  rmSync(dir, { recursive: true, force: true });
+  execFileSync("python3", ["-m", "zipfile", "-e", join(site, "downloads/smtp-lab-site.zip"), dir]);
+  const [folder] = readdirSync(dir);
+  assert.match(folder, /^smtp-lab-site-\d+\.\d+\.\d+/);
+  const there = await serve(join(dir, folder));
+  const lab = await open(context, new URL("index.html#port=587&drive=client", there).href);
+  await readyOf(lab.page, "smtp-lab");
+  assert.ok(await lab.page.evaluate(() => document.querySelector("smtp-lab").shadowRoot.querySelector(".console-line")), "the console, run by the zip's engine");
+  assert.deepEqual([...problems, ...lab.problems], []);
+  await page.close();
+  await lab.page.close();
+});
