@@ -81,6 +81,12 @@ export function fields() {
   return once("fields.json", () => new URL("../recorded/fields.json", import.meta.url));
 }
 
+/** A setting's name for people: the engine's help text for it without the "(default: …)" at its end. */
+export const fieldLabel = (f) => f.help.replace(/\s*\(default[^)]*\)$/, "");
+
+/** What a setting is when the link does not give it, from the "(default: …)" in its help text; else null. */
+export const fieldDefault = (f) => f.help.match(/\(default: ([^)]*)\)/)?.[1] ?? null;
+
 /** A link that names a lesson and nothing else but a step: `{ id, step }` (step null when absent); else null. */
 export function lessonLink(text) {
   const m = /^(?:preset=)?([a-z0-9-]+)(?:&step=(\d+))?$/.exec(text);

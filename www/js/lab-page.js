@@ -3,7 +3,7 @@
 // fields, their sections, their values, what a link means and what is wrong
 // with one all come from the engine; this page only draws them.
 import "./smtp-lab.js";
-import { engine, engineLoaded, fields, lessonLink, lessons, linkProblem, recording, warmEngine } from "./engine.js";
+import { engine, engineLoaded, fieldDefault, fieldLabel, fields, lessonLink, lessons, linkProblem, recording, warmEngine } from "./engine.js";
 import { h } from "./dom.js";
 import { registerOffline } from "./site.js";
 
@@ -107,7 +107,6 @@ async function fromHash() {
 }
 
 /** A setting's name in the lab's words (its help, without the note on its default). */
-const label = (f) => f.help.replace(/\s*\(default[^)]*\)$/, "");
 
 /** The picker's menus and switches set to what is shown, and the setup's summary in one line. */
 function showInPicker() {
@@ -125,7 +124,7 @@ function showInPicker() {
   summary.textContent = shown.length && !shownValues.preset
     ? ` · now: ${shown.map(([name, value]) => {
       const f = allFields.find((x) => x.name === name);
-      return f?.kind === "flag" ? label(f) : `${name} ${f?.options.find((o) => o.id === value)?.title ?? value}`;
+      return f?.kind === "flag" ? fieldLabel(f) : `${name} ${f?.options.find((o) => o.id === value)?.title ?? value}`;
     }).join("; ")}`
     : "";
   for (const el of form.elements) {
@@ -163,7 +162,7 @@ function buildForm(list) {
   for (const f of list.filter((x) => x.name !== "preset" && x.name !== "cell")) {
     if (!sections.has(f.section)) sections.set(f.section, { title: f.section_title, controls: [] });
     const data = { "data-field": f.name };
-    const text = label(f);
+    const text = fieldLabel(f);
     let control;
     if (f.kind === "flag") {
       control = h("label", { class: "check" }, h("input", { type: "checkbox", name: f.name, ...data }), ` ${text}`);
@@ -174,7 +173,7 @@ function buildForm(list) {
       control = h("label", {}, text, h("input", { type: "text", name: f.name, autocomplete: "off", spellcheck: "false", inputmode: f.name === "seed" ? "numeric" : null, ...data }));
     } else {
       control = h("label", {}, text,
-        h("select", { name: f.name, ...data }, h("option", { value: "" }, f.help.match(/\(default: ([^)]*)\)/)?.[1] ? `default (${f.help.match(/\(default: ([^)]*)\)/)[1]})` : "default"),
+        h("select", { name: f.name, ...data }, h("option", { value: "" }, fieldDefault(f) ? `default (${fieldDefault(f)})` : "default"),
           f.options.map((o) => h("option", { value: o.id }, o.title))));
     }
     sections.get(f.section).controls.push(control);

@@ -4,7 +4,7 @@
 // this same element. Made for long pages: every element on a page shares one
 // engine (engine.js loads it once, on first need), and an element does
 // nothing until it comes near the viewport.
-import { engine, engineLoaded, fields, lessonLink, linkProblem, recording } from "./engine.js";
+import { engine, engineLoaded, fieldLabel, fields, lessonLink, linkProblem, recording } from "./engine.js";
 import { Recorded } from "./recorded.js";
 import { h } from "./dom.js";
 
@@ -27,11 +27,6 @@ function stylesheet() {
 const SPEEDS = [["0.5×", 1600], ["1×", 800], ["2×", 400], ["4×", 150]];
 /** What the `controls` attribute accepts: every control, stepping only, or none (keys and clicks on rows still step). */
 const CONTROLS = ["all", "step", "none"];
-
-/** A field's name in the lab's words: its help without the default's note. */
-function fieldLabel(f) {
-  return f.help.replace(/\s*\(default[^)]*\)$/, "");
-}
 
 /**
  * A byte block's text, Mallory's changes marked: the lines she took out of
